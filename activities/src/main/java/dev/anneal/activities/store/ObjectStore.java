@@ -1,0 +1,236 @@
+package dev.anneal.activities.store;
+
+import io.minio.BucketExistsArgs;
+import io.minio.GetObjectArgs;
+import io.minio.ListObjectsArgs;
+import io.minio.MakeBucketArgs;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+import io.minio.RemoveObjectArgs;
+import io.minio.Result;
+import io.minio.StatObjectArgs;
+import io.minio.StatObjectResponse;
+import io.minio.errors.ErrorResponseException;
+import io.minio.messages.Item;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import okhttp3.OkHttpClient;
+
+/**
+ * The platform's bucket, spoken to with the MinIO client (MinIO, S3, or s3proxy in embedded mode).
+ * Every object written here records its sha256 in user metadata ({@code x-amz-meta-sha256}),
+ * because not every S3 server supports object tagging; reads verify it.
+ */
+public final class ObjectStore {
+
+  static final String SHA256_META = "sha256";
+
+  private final MinioClient client;
+  private final S3Settings settings;
+
+  public ObjectStore(S3Settings settings) {
+    this.settings = settings;
+    OkHttpClient http =
+        new OkHttpClient.Builder()
+            .connectTimeout(5, TimeUnit.SECONDS)
+            .readTimeout(5, TimeUnit.MINUTES)
+            .writeTimeout(5, TimeUnit.MINUTES)
+            .retryOnConnectionFailure(true)
+            .build();
+    this.client =
+        MinioClient.builder()
+            .endpoint(settings.endpoint())
+            .credentials(settings.accessKey(), settings.secretKey())
+            .region(settings.region())
+            .httpClient(http)
+            .build();
+  }
+
+  public S3Settings settings() {
+    return settings;
+  }
+
+  public String bucket() {
+    return settings.bucket();
+  }
+
+  /** Creates the bucket if it does not exist yet; returns true if it was created. */
+  public boolean ensureBucket() {
+    return call(
+        "create bucket",
+        "",
+        () -> {
+          if (client.bucketExists(BucketExistsArgs.builder().bucket(bucket()).build())) {
+            return false;
+          }
+          client.makeBucket(
+              MakeBucketArgs.builder().bucket(bucket()).region(settings.region()).build());
+          return true;
+        });
+  }
+
+  public boolean bucketExists() {
+    return call(
+        "check bucket",
+        "",
+        () -> client.bucketExists(BucketExistsArgs.builder().bucket(bucket()).build()));
+  }
+
+  public StoredObject put(String key, byte[] data, String contentType) {
+    String sha = sha256(data);
+    call(
+        "write",
+        key,
+        () ->
+            client.putObject(
+                PutObjectArgs.builder().bucket(bucket()).object(key).stream(
+                        new ByteArrayInputStream(data), (long) data.length, -1L)
+                    .contentType(contentType)
+                    .userMetadata(Map.of(SHA256_META, sha))
+                    .build()));
+    return new StoredObject(key, data.length, sha);
+  }
+
+  /** Reads a whole object and verifies its recorded sha256. */
+  public byte[] get(String key) {
+    byte[] data =
+        call(
+            "read",
+            key,
+            () -> {
+              try (InputStream in =
+                  client.getObject(GetObjectArgs.builder().bucket(bucket()).object(key).build())) {
+                return in.readAllBytes();
+              }
+            });
+    Optional<StoredObject> meta = stat(key);
+    String expected = meta.map(StoredObject::sha256).orElse(null);
+    if (expected != null && !expected.equals(sha256(data))) {
+      throw new CorruptObjectException(
+          "s3://"
+              + bucket()
+              + "/"
+              + key
+              + " is corrupt: its sha256 is "
+              + sha256(data)
+              + " but "
+              + expected
+              + " was recorded when it was written");
+    }
+    return data;
+  }
+
+  public Optional<StoredObject> stat(String key) {
+    return call(
+        "stat",
+        key,
+        () -> {
+          try {
+            StatObjectResponse r =
+                client.statObject(StatObjectArgs.builder().bucket(bucket()).object(key).build());
+            return Optional.of(new StoredObject(key, r.size(), metaValue(r, SHA256_META)));
+          } catch (ErrorResponseException e) {
+            if ("NoSuchKey".equals(e.errorResponse().code())
+                || "NoSuchObject".equals(e.errorResponse().code())) {
+              return Optional.empty();
+            }
+            throw e;
+          }
+        });
+  }
+
+  /** Lists objects under a prefix, recursively, in key order; sha256 is not fetched here. */
+  public List<StoredObject> list(String prefix) {
+    return call(
+        "list",
+        prefix,
+        () -> {
+          List<StoredObject> out = new ArrayList<>();
+          for (Result<Item> r :
+              client.listObjects(
+                  ListObjectsArgs.builder()
+                      .bucket(bucket())
+                      .prefix(prefix)
+                      .recursive(true)
+                      .build())) {
+            Item item = r.get();
+            out.add(new StoredObject(item.objectName(), item.size(), null));
+          }
+          return out;
+        });
+  }
+
+  public void delete(String key) {
+    call(
+        "delete",
+        key,
+        () -> {
+          client.removeObject(RemoveObjectArgs.builder().bucket(bucket()).object(key).build());
+          return null;
+        });
+  }
+
+  public static String sha256(byte[] data) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  private static String metaValue(StatObjectResponse r, String name) {
+    // header names come back in whatever case the server chose
+    for (var e : r.userMetadata().entrySet()) {
+      if (e.getKey().equalsIgnoreCase(name)) {
+        return e.getValue();
+      }
+    }
+    return null;
+  }
+
+  @FunctionalInterface
+  private interface S3Call<T> {
+    T run() throws Exception;
+  }
+
+  private <T> T call(String what, String key, S3Call<T> body) {
+    try {
+      return body.run();
+    } catch (ObjectStoreException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new ObjectStoreException(
+          "cannot "
+              + what
+              + " s3://"
+              + bucket()
+              + "/"
+              + key
+              + " at "
+              + settings.endpoint()
+              + ": "
+              + describe(e),
+          e);
+    }
+  }
+
+  private static String describe(Throwable e) {
+    if (e instanceof ErrorResponseException err) {
+      return err.errorResponse().code() + " (" + err.errorResponse().message() + ")";
+    }
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root.getClass().getSimpleName()
+        + (root.getMessage() != null ? ": " + root.getMessage() : "");
+  }
+}

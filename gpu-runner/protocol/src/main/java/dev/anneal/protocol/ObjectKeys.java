@@ -1,0 +1,104 @@
+package dev.anneal.protocol;
+
+import java.util.regex.Pattern;
+
+/**
+ * The object-store key layout, in one place. Every key is built here from validated segments, so no
+ * user-supplied text can escape a team's prefix ({@code ..}, absolute keys, slashes).
+ *
+ * <pre>
+ * teams/{team}/datasets/{dataset}/v{version}/data.jsonl
+ * teams/{team}/pipelines/{pipeline}/{stage}/attempt-{n}/spec.json
+ * teams/{team}/pipelines/{pipeline}/{stage}/checkpoints/step-{00000000}/manifest.json (+ files)
+ * teams/{team}/models/{model}/v{version}/...
+ * </pre>
+ */
+public final class ObjectKeys {
+
+  /** Lower-case letters, digits, '-', '_' and '.', starting with a letter or digit. */
+  private static final Pattern SEGMENT = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
+
+  /** File names inside a checkpoint: the same, plus upper case, no path separators. */
+  private static final Pattern FILE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
+  public static final String MANIFEST = "manifest.json";
+  public static final String SPEC = "spec.json";
+
+  private ObjectKeys() {}
+
+  /** Checks one path segment (a team, pipeline, dataset or model name); returns it unchanged. */
+  public static String segment(String what, String value) {
+    if (value == null || !SEGMENT.matcher(value).matches() || value.contains("..")) {
+      throw new IllegalArgumentException(
+          what
+              + " '"
+              + value
+              + "' is not a valid name: use 1-63 lower-case letters, digits, '.', '-' or '_',"
+              + " starting with a letter or digit");
+    }
+    return value;
+  }
+
+  private static String fileName(String value) {
+    if (value == null || !FILE_NAME.matcher(value).matches() || value.contains("..")) {
+      throw new IllegalArgumentException("checkpoint file name '" + value + "' is not valid");
+    }
+    return value;
+  }
+
+  public static String teamPrefix(String team) {
+    return "teams/" + segment("team", team) + "/";
+  }
+
+  public static String dataset(String team, String dataset, int version) {
+    if (version < 1) {
+      throw new IllegalArgumentException("dataset version must be >= 1, got " + version);
+    }
+    return teamPrefix(team)
+        + "datasets/"
+        + segment("dataset", dataset)
+        + "/v"
+        + version
+        + "/data.jsonl";
+  }
+
+  public static String stagePrefix(String team, String pipeline, StageKind stage) {
+    return teamPrefix(team) + "pipelines/" + segment("pipeline", pipeline) + "/" + stage.id() + "/";
+  }
+
+  public static String attemptPrefix(String team, String pipeline, StageKind stage, int attempt) {
+    if (attempt < 1) {
+      throw new IllegalArgumentException("attempt must be >= 1, got " + attempt);
+    }
+    return stagePrefix(team, pipeline, stage) + "attempt-" + attempt + "/";
+  }
+
+  public static String spec(String team, String pipeline, StageKind stage, int attempt) {
+    return attemptPrefix(team, pipeline, stage, attempt) + SPEC;
+  }
+
+  /** Checkpoints belong to the stage, not the attempt: a rollback reads an earlier attempt's. */
+  public static String checkpointPrefix(String team, String pipeline, StageKind stage, long step) {
+    if (step < 0) {
+      throw new IllegalArgumentException("step must be >= 0, got " + step);
+    }
+    return stagePrefix(team, pipeline, stage) + String.format("checkpoints/step-%08d/", step);
+  }
+
+  public static String checkpointFile(
+      String team, String pipeline, StageKind stage, long step, String file) {
+    return checkpointPrefix(team, pipeline, stage, step) + fileName(file);
+  }
+
+  public static String checkpointManifest(
+      String team, String pipeline, StageKind stage, long step) {
+    return checkpointPrefix(team, pipeline, stage, step) + MANIFEST;
+  }
+
+  public static String model(String team, String model, int version) {
+    if (version < 1) {
+      throw new IllegalArgumentException("model version must be >= 1, got " + version);
+    }
+    return teamPrefix(team) + "models/" + segment("model", model) + "/v" + version + "/";
+  }
+}

@@ -1,0 +1,55 @@
+package dev.anneal.protocol;
+
+import java.util.List;
+
+/**
+ * Everything one stage attempt needs: what to train, from where, to where. The platform writes it
+ * to {@link ObjectKeys#spec}; the runner reads it and nothing else. Unknown fields are an error.
+ */
+public record RunSpec(
+    String apiVersion,
+    String team,
+    String pipeline,
+    StageKind stage,
+    Integer attempt,
+    String device,
+    Long seed,
+    ModelConfig model,
+    TrainingConfig training,
+    List<DatasetRef> datasets,
+    CheckpointRef initFrom,
+    CheckpointRef resumeFrom,
+    CheckpointPolicy checkpoint,
+    StabilityConfig stability,
+    ObjectStoreTarget store,
+    EventSink events) {
+
+  public static final String API_VERSION = "anneal.dev/runner/v1";
+
+  public RunSpec {
+    apiVersion = Checks.orDefault(apiVersion, API_VERSION);
+    if (!API_VERSION.equals(apiVersion)) {
+      throw new IllegalArgumentException(
+          "apiVersion: must be '" + API_VERSION + "', got '" + apiVersion + "'");
+    }
+    ObjectKeys.segment("team", Checks.text("team", team));
+    ObjectKeys.segment("pipeline", Checks.text("pipeline", pipeline));
+    Checks.present("stage", stage);
+    Checks.positive("attempt", Checks.present("attempt", attempt));
+    device = Checks.orDefault(device, "cpu");
+    if (!device.equals("cpu") && !device.matches("cuda(:\\d+)?")) {
+      throw new IllegalArgumentException(
+          "device: must be 'cpu', 'cuda' or 'cuda:N', got '" + device + "'");
+    }
+    seed = Checks.orDefault(seed, 1234L);
+    model = Checks.orDefault(model, ModelConfig.preset("tiny"));
+    Checks.present("training", training);
+    datasets = datasets == null ? List.of() : List.copyOf(datasets);
+    checkpoint = Checks.orDefault(checkpoint, CheckpointPolicy.defaults());
+    stability = Checks.orDefault(stability, StabilityConfig.defaults());
+    Checks.present("store", store);
+    if (stage == StageKind.PRETRAIN && datasets.isEmpty()) {
+      throw new IllegalArgumentException("datasets: pretrain needs at least one dataset");
+    }
+  }
+}

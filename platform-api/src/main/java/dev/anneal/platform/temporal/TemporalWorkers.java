@@ -1,0 +1,61 @@
+package dev.anneal.platform.temporal;
+
+import dev.anneal.workflows.api.TaskQueues;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.worker.WorkerFactory;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * Hosts the platform's Temporal workers: polls start after the context is ready and stop, letting
+ * running tasks finish, before the connection to Temporal closes.
+ */
+public class TemporalWorkers implements SmartLifecycle {
+
+  private static final Logger log = LoggerFactory.getLogger(TemporalWorkers.class);
+
+  private final WorkerFactory factory;
+  private final WorkflowServiceStubs stubs;
+  private final boolean enabled;
+  private volatile boolean running;
+
+  TemporalWorkers(WorkerFactory factory, WorkflowServiceStubs stubs, boolean enabled) {
+    this.factory = factory;
+    this.stubs = stubs;
+    this.enabled = enabled;
+  }
+
+  @Override
+  public void start() {
+    if (enabled) {
+      factory.newWorker(TaskQueues.CONTROL);
+      factory.start();
+      log.info("Temporal worker polling task queue {}", TaskQueues.CONTROL);
+    }
+    running = true;
+  }
+
+  @Override
+  public void stop() {
+    if (enabled && factory.isStarted()) {
+      factory.shutdown();
+      factory.awaitTermination(20, TimeUnit.SECONDS);
+    }
+    stubs.shutdown();
+    stubs.awaitTermination(5, TimeUnit.SECONDS);
+    running = false;
+  }
+
+  @Override
+  public boolean isRunning() {
+    return running;
+  }
+
+  @Override
+  public int getPhase() {
+    // stop before the web server's graceful shutdown completes, start after it
+    return SmartLifecycle.DEFAULT_PHASE - 2048;
+  }
+}
