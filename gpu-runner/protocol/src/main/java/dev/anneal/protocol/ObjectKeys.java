@@ -9,7 +9,8 @@ import java.util.regex.Pattern;
  * <pre>
  * teams/{team}/datasets/{dataset}/v{version}/data.jsonl
  * teams/{team}/pipelines/{pipeline}/{stage}/attempt-{n}/spec.json
- * teams/{team}/pipelines/{pipeline}/{stage}/checkpoints/step-{00000000}/manifest.json (+ files)
+ * teams/{team}/pipelines/{pipeline}/{stage}/checkpoints/step-{00000000}-a{attempt}/manifest.json
+ *     (+ its files)
  * teams/{team}/models/{model}/v{version}/...
  * </pre>
  */
@@ -77,22 +78,36 @@ public final class ObjectKeys {
     return attemptPrefix(team, pipeline, stage, attempt) + SPEC;
   }
 
-  /** Checkpoints belong to the stage, not the attempt: a rollback reads an earlier attempt's. */
-  public static String checkpointPrefix(String team, String pipeline, StageKind stage, long step) {
+  /**
+   * Checkpoints belong to the stage, not the attempt, so a rollback reads an earlier attempt's; the
+   * attempt is part of the name because an attempt that resumed earlier reaches the same step again
+   * with other weights, and a checkpoint is never overwritten.
+   */
+  public static String checkpointPrefix(
+      String team, String pipeline, StageKind stage, long step, int attempt) {
     if (step < 0) {
       throw new IllegalArgumentException("step must be >= 0, got " + step);
     }
-    return stagePrefix(team, pipeline, stage) + String.format("checkpoints/step-%08d/", step);
+    if (attempt < 1) {
+      throw new IllegalArgumentException("attempt must be >= 1, got " + attempt);
+    }
+    return checkpointsPrefix(team, pipeline, stage)
+        + String.format("step-%08d-a%d/", step, attempt);
+  }
+
+  /** The folder holding all of a stage's checkpoints. */
+  public static String checkpointsPrefix(String team, String pipeline, StageKind stage) {
+    return stagePrefix(team, pipeline, stage) + "checkpoints/";
   }
 
   public static String checkpointFile(
-      String team, String pipeline, StageKind stage, long step, String file) {
-    return checkpointPrefix(team, pipeline, stage, step) + fileName(file);
+      String team, String pipeline, StageKind stage, long step, int attempt, String file) {
+    return checkpointPrefix(team, pipeline, stage, step, attempt) + fileName(file);
   }
 
   public static String checkpointManifest(
-      String team, String pipeline, StageKind stage, long step) {
-    return checkpointPrefix(team, pipeline, stage, step) + MANIFEST;
+      String team, String pipeline, StageKind stage, long step, int attempt) {
+    return checkpointPrefix(team, pipeline, stage, step, attempt) + MANIFEST;
   }
 
   public static String model(String team, String model, int version) {

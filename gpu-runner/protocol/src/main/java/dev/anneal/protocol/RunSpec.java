@@ -17,12 +17,15 @@ public record RunSpec(
     ModelConfig model,
     TrainingConfig training,
     List<DatasetRef> datasets,
+    List<CurriculumPhase> curriculum,
+    TokenizerSpec tokenizer,
     CheckpointRef initFrom,
     CheckpointRef resumeFrom,
     CheckpointPolicy checkpoint,
     StabilityConfig stability,
     ObjectStoreTarget store,
-    EventSink events) {
+    EventSink events,
+    FaultInjection inject) {
 
   public static final String API_VERSION = "anneal.dev/runner/v1";
 
@@ -45,11 +48,26 @@ public record RunSpec(
     model = Checks.orDefault(model, ModelConfig.preset("tiny"));
     Checks.present("training", training);
     datasets = datasets == null ? List.of() : List.copyOf(datasets);
+    curriculum = curriculum == null ? List.of() : List.copyOf(curriculum);
+    tokenizer = Checks.orDefault(tokenizer, TokenizerSpec.defaults());
+    inject = Checks.orDefault(inject, FaultInjection.none());
     checkpoint = Checks.orDefault(checkpoint, CheckpointPolicy.defaults());
     stability = Checks.orDefault(stability, StabilityConfig.defaults());
     Checks.present("store", store);
     if (stage == StageKind.PRETRAIN && datasets.isEmpty()) {
       throw new IllegalArgumentException("datasets: pretrain needs at least one dataset");
+    }
+    for (int i = 0; i < curriculum.size(); i++) {
+      for (String name : curriculum.get(i).weights().keySet()) {
+        if (datasets.stream().noneMatch(d -> d.name().equals(name))) {
+          throw new IllegalArgumentException(
+              "curriculum["
+                  + i
+                  + "].weights: names dataset '"
+                  + name
+                  + "', which is not among the datasets");
+        }
+      }
     }
   }
 }

@@ -3,12 +3,18 @@ package dev.anneal.protocol;
 import java.util.List;
 
 /**
- * What the runner watches for, and the data it must skip on this attempt. Skip windows are
- * half-open ranges of global batch indices {@code [fromBatch, toBatch)} chosen by the platform's
- * rollback planner (PaLM restarted ~100 steps before a spike and skipped 200-500 batches).
+ * What the runner watches for, and the data it must skip on this attempt. A step is anomalous when
+ * its loss exceeds the running window's mean by {@code spikeZ} standard deviations or by the factor
+ * {@code spikeRatio}; {@code spikeConsecutive} anomalous steps in a row are a spike. NaN or
+ * infinite loss or gradients, or a gradient norm above {@code gradNormLimit}, trigger at once. Skip
+ * windows are half-open ranges of global batch indices {@code [fromBatch, toBatch)} chosen by the
+ * platform's rollback planner (PaLM restarted ~100 steps before a spike and skipped 200-500
+ * batches).
  */
 public record StabilityConfig(
     Double spikeZ,
+    Double spikeRatio,
+    Integer spikeConsecutive,
     Integer spikeWindow,
     Double gradNormLimit,
     Integer ignoreFirstSteps,
@@ -32,12 +38,18 @@ public record StabilityConfig(
 
   public StabilityConfig {
     spikeZ = Checks.orDefault(spikeZ, 6.0);
+    spikeRatio = Checks.orDefault(spikeRatio, 1.5);
+    spikeConsecutive = Checks.orDefault(spikeConsecutive, 3);
     spikeWindow = Checks.orDefault(spikeWindow, 50);
     gradNormLimit = Checks.orDefault(gradNormLimit, 100.0);
     ignoreFirstSteps = Checks.orDefault(ignoreFirstSteps, 20);
     lrFactor = Checks.orDefault(lrFactor, 1.0);
     skipWindows = skipWindows == null ? List.of() : List.copyOf(skipWindows);
     Checks.positive("spikeZ", spikeZ);
+    if (!(spikeRatio > 1)) {
+      throw new IllegalArgumentException("spikeRatio: must be > 1, got " + spikeRatio);
+    }
+    Checks.positive("spikeConsecutive", spikeConsecutive);
     Checks.positive("spikeWindow", spikeWindow);
     Checks.positive("gradNormLimit", gradNormLimit);
     Checks.nonNegative("ignoreFirstSteps", ignoreFirstSteps);
@@ -45,7 +57,7 @@ public record StabilityConfig(
   }
 
   public static StabilityConfig defaults() {
-    return new StabilityConfig(null, null, null, null, null, null);
+    return new StabilityConfig(null, null, null, null, null, null, null, null);
   }
 
   public boolean skips(long batch) {

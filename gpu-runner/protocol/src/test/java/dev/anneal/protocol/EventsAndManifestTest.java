@@ -32,7 +32,7 @@ class EventsAndManifestTest {
                     2,
                     T,
                     10,
-                    "teams/research/pipelines/p1/rlhf/checkpoints/step-00000010/manifest.json",
+                    "teams/research/pipelines/p1/rlhf/checkpoints/step-00000010-a3/manifest.json",
                     "b".repeat(64)),
                 new RunnerEvent.Log(3, T, "WARN", "kl above target"),
                 new RunnerEvent.Instability(
@@ -50,7 +50,7 @@ class EventsAndManifestTest {
                     6,
                     T,
                     12,
-                    "teams/research/pipelines/p1/rlhf/checkpoints/step-00000012/manifest.json",
+                    "teams/research/pipelines/p1/rlhf/checkpoints/step-00000012-a3/manifest.json",
                     Map.of("reward", 0.8))));
     String json = ProtocolJson.write(batch);
     assertThat(json).contains("\"type\" : \"instability\"");

@@ -13,8 +13,9 @@ class ObjectKeysTest {
   void layoutIsStable() {
     assertThat(ObjectKeys.spec("research", "p-1", StageKind.SFT, 2))
         .isEqualTo("teams/research/pipelines/p-1/sft/attempt-2/spec.json");
-    assertThat(ObjectKeys.checkpointManifest("research", "p-1", StageKind.PRETRAIN, 150))
-        .isEqualTo("teams/research/pipelines/p-1/pretrain/checkpoints/step-00000150/manifest.json");
+    assertThat(ObjectKeys.checkpointManifest("research", "p-1", StageKind.PRETRAIN, 150, 2))
+        .isEqualTo(
+            "teams/research/pipelines/p-1/pretrain/checkpoints/step-00000150-a2/manifest.json");
     assertThat(ObjectKeys.dataset("research", "stories", 3))
         .isEqualTo("teams/research/datasets/stories/v3/data.jsonl");
     assertThat(ObjectKeys.model("research", "chat", 1)).isEqualTo("teams/research/models/chat/v1/");
@@ -22,8 +23,8 @@ class ObjectKeysTest {
 
   @Test
   void checkpointKeysSortByStep() {
-    String a = ObjectKeys.checkpointPrefix("t", "p", StageKind.SFT, 99);
-    String b = ObjectKeys.checkpointPrefix("t", "p", StageKind.SFT, 100);
+    String a = ObjectKeys.checkpointPrefix("t", "p", StageKind.SFT, 99, 3);
+    String b = ObjectKeys.checkpointPrefix("t", "p", StageKind.SFT, 100, 1);
     assertThat(a).isLessThan(b);
   }
 
@@ -39,9 +40,9 @@ class ObjectKeysTest {
 
   @Test
   void checkpointFileNamesCannotContainSeparators() {
-    assertThatThrownBy(() -> ObjectKeys.checkpointFile("t", "p", StageKind.SFT, 1, "../../x"))
+    assertThatThrownBy(() -> ObjectKeys.checkpointFile("t", "p", StageKind.SFT, 1, 1, "../../x"))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThat(ObjectKeys.checkpointFile("t", "p", StageKind.SFT, 1, "model.safetensors"))
-        .endsWith("/step-00000001/model.safetensors");
+    assertThat(ObjectKeys.checkpointFile("t", "p", StageKind.SFT, 1, 1, "model.safetensors"))
+        .endsWith("/step-00000001-a1/model.safetensors");
   }
 }

@@ -40,14 +40,24 @@ final class Samples {
                 "text"),
             new DatasetRef(
                 "code", "teams/research/datasets/code/v3/data.jsonl", null, 0.3, "text")),
+        List.of(new CurriculumPhase(100L, java.util.Map.of("code", 1.0))),
+        new TokenizerSpec(null, 1024, true, null),
         null,
         new CheckpointRef(
-            ObjectKeys.checkpointManifest("research", "tiny-chat-1", StageKind.PRETRAIN, 100),
+            ObjectKeys.checkpointManifest("research", "tiny-chat-1", StageKind.PRETRAIN, 100, 1),
             100L),
-        new CheckpointPolicy(25, 4),
+        new CheckpointPolicy(25, 4, 100),
         new StabilityConfig(
-            null, null, null, null, 0.5, List.of(new StabilityConfig.BatchWindow(90L, 300L))),
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            0.5,
+            List.of(new StabilityConfig.BatchWindow(90L, 300L))),
         new ObjectStoreTarget("http://127.0.0.1:9000", "anneal", null),
-        new EventSink("http://127.0.0.1:8080/internal/v1/events", null, null));
+        new EventSink("http://127.0.0.1:8080/internal/v1/events", null, null),
+        new FaultInjection(150L, null, null, null, null, null));
   }
 }

@@ -1,0 +1,98 @@
+package dev.anneal.runner.data;
+
+import dev.anneal.protocol.StabilityConfig;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Draws training windows from a weighted mixture of token streams. The batch for a given data batch
+ * index is a pure function of (seed, batch index, step's mixture weights): any batch can be
+ * recomputed, which exact resume and rollback rely on. Skip windows map training steps onto later
+ * data: step s reads data batch {@link #dataBatchIndex}.
+ */
+public final class Sampler {
+
+  /** One source: its token stream (documents joined by an end-of-text token) and its name. */
+  public record Source(String name, int[] tokens) {
+    public Source {
+      if (tokens.length < 2) {
+        throw new IllegalArgumentException("source " + name + " has fewer than two tokens");
+      }
+    }
+  }
+
+  /** Rows of {@code seqLen + 1} tokens (inputs and shifted targets) and each row's source. */
+  public record Batch(long dataIndex, long[] tokens, int rows, int seqLen, int[] sourceOfRow) {}
+
+  private final List<Source> sources;
+  private final Curriculum curriculum;
+  private final long seed;
+
+  public Sampler(List<Source> sources, Curriculum curriculum, long seed) {
+    this.sources = List.copyOf(sources);
+    this.curriculum = curriculum;
+    this.seed = seed;
+  }
+
+  public List<Source> sources() {
+    return sources;
+  }
+
+  /**
+   * The data batch index a training step reads: step s normally reads batch s; batches inside a
+   * skip window are passed over, so the steps from the window on read later data.
+   */
+  public static long dataBatchIndex(long step, List<StabilityConfig.BatchWindow> windows) {
+    List<StabilityConfig.BatchWindow> sorted =
+        windows.stream()
+            .sorted(java.util.Comparator.comparingLong(StabilityConfig.BatchWindow::fromBatch))
+            .toList();
+    long index = step;
+    long mergedTo = Long.MIN_VALUE;
+    for (StabilityConfig.BatchWindow w : sorted) {
+      long from = Math.max(w.fromBatch(), mergedTo);
+      if (w.toBatch() <= from) continue; // inside a window already counted
+      if (from > index) break;
+      index += w.toBatch() - from;
+      mergedTo = w.toBatch();
+    }
+    return index;
+  }
+
+  public Batch batch(long step, long dataIndex, int rows, int seqLen) {
+    Map<String, Double> weights = curriculum.weightsAt(step);
+    double[] cumulative = new double[sources.size()];
+    double total = 0;
+    for (int i = 0; i < sources.size(); i++) {
+      total += weights.getOrDefault(sources.get(i).name(), 0.0);
+      cumulative[i] = total;
+    }
+    if (!(total > 0)) {
+      throw new IllegalStateException("mixture weights at step " + step + " sum to zero");
+    }
+    long[] out = new long[rows * (seqLen + 1)];
+    int[] sourceOfRow = new int[rows];
+    for (int r = 0; r < rows; r++) {
+      SplittableRandom rng = new SplittableRandom(mix(seed, dataIndex, r));
+      double u = rng.nextDouble() * total;
+      int s = 0;
+      while (s < sources.size() - 1 && u >= cumulative[s]) s++;
+      int[] stream = sources.get(s).tokens();
+      sourceOfRow[r] = s;
+      int span = seqLen + 1;
+      int start = stream.length > span ? rng.nextInt(stream.length - span + 1) : 0;
+      for (int i = 0; i < span; i++) {
+        out[r * span + i] = stream[(start + i) % stream.length];
+      }
+    }
+    return new Batch(dataIndex, out, rows, seqLen, sourceOfRow);
+  }
+
+  private static long mix(long seed, long index, int row) {
+    long z = seed * 0x9E3779B97F4A7C15L + index * 0xBF58476D1CE4E5B9L + row * 0x94D049BB133111EBL;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+}

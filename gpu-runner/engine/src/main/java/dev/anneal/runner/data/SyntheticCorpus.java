@@ -1,0 +1,167 @@
+package dev.anneal.runner.data;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A deterministic synthetic corpus with sources of different character, so that mixtures and
+ * curricula have visible effects: arithmetic facts, templated prose whose last sentence refers back
+ * to its first, code-like snippets, and question-answer dialogues about a small fictional world.
+ */
+public final class SyntheticCorpus {
+
+  public static final List<String> SOURCES = List.of("arithmetic", "prose", "code", "dialogue");
+
+  public record Doc(String source, String text) {}
+
+  private static final String[] NAMES = {
+    "Mira", "Tomas", "Ines", "Kofi", "Lena", "Ravi", "Odile", "Bruno", "Yuki", "Amara"
+  };
+  private static final String[] COLOURS = {"red", "green", "blue", "yellow", "black", "white"};
+  private static final String[] THINGS = {"kite", "lamp", "book", "drum", "scarf", "clock"};
+  private static final String[] PLACES = {"attic", "garden", "cellar", "kitchen", "shed", "hall"};
+  private static final String[] ERRANDS = {
+    "walks to the market",
+    "writes a long letter",
+    "repairs a bicycle",
+    "bakes some bread",
+    "feeds the goats",
+    "reads by the river"
+  };
+  private static final String[][] WORLD = {
+    {"capital of Norland", "Velmar"}, {"river of Estria", "the Calun"},
+    {"highest peak of Norland", "Mount Orr"}, {"currency of Estria", "the lume"},
+    {"oldest city of Varo", "Tessaly"}, {"national bird of Varo", "the grey heron"}
+  };
+
+  private SyntheticCorpus() {}
+
+  /** {@code n} documents cycling through every source. */
+  public static List<Doc> generate(long seed, int n) {
+    List<Doc> docs = new ArrayList<>(n);
+    SplittableRandom rng = new SplittableRandom(seed);
+    for (int i = 0; i < n; i++) {
+      docs.add(doc(SOURCES.get(i % SOURCES.size()), rng));
+    }
+    return docs;
+  }
+
+  /** {@code n} documents of one source. */
+  public static List<Doc> generate(String source, long seed, int n) {
+    if (!SOURCES.contains(source)) {
+      throw new IllegalArgumentException("unknown synthetic source '" + source + "' " + SOURCES);
+    }
+    SplittableRandom rng = new SplittableRandom(seed ^ source.hashCode());
+    List<Doc> docs = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      docs.add(doc(source, rng));
+    }
+    return docs;
+  }
+
+  /** The arithmetic facts the tiny model is asked to learn: a + b for a, b in 0..9. */
+  public static String arithmeticFact(int a, int b) {
+    return a + " + " + b + " = " + (a + b);
+  }
+
+  private static Doc doc(String source, SplittableRandom r) {
+    StringBuilder sb = new StringBuilder();
+    switch (source) {
+      case "arithmetic" -> {
+        for (int i = 0; i < 6; i++) {
+          sb.append(arithmeticFact(r.nextInt(10), r.nextInt(10))).append('\n');
+        }
+      }
+      case "prose" -> {
+        String name = pick(r, NAMES);
+        String colour = pick(r, COLOURS);
+        String thing = pick(r, THINGS);
+        String place = pick(r, PLACES);
+        sb.append(name)
+            .append(" keeps a ")
+            .append(colour)
+            .append(' ')
+            .append(thing)
+            .append(" in the ")
+            .append(place)
+            .append(". ");
+        for (int i = 0; i < 2 + r.nextInt(3); i++) {
+          sb.append("Then ").append(name).append(' ').append(pick(r, ERRANDS)).append(". ");
+        }
+        sb.append("Later someone asks what ")
+            .append(name)
+            .append(" keeps in the ")
+            .append(place)
+            .append(". The answer is a ")
+            .append(colour)
+            .append(' ')
+            .append(thing)
+            .append(".\n");
+      }
+      case "code" -> {
+        int k = 1 + r.nextInt(9);
+        int x = r.nextInt(10);
+        String op = r.nextBoolean() ? "+" : "*";
+        String fn = (op.equals("+") ? "add_" : "times_") + k;
+        int result = op.equals("+") ? x + k : x * k;
+        sb.append("def ")
+            .append(fn)
+            .append("(x):\n    return x ")
+            .append(op)
+            .append(' ')
+            .append(k)
+            .append("\n\nprint(")
+            .append(fn)
+            .append('(')
+            .append(x)
+            .append("))  # ")
+            .append(result)
+            .append('\n');
+      }
+      case "dialogue" -> {
+        String[] fact = WORLD[r.nextInt(WORLD.length)];
+        sb.append("User: What is the ")
+            .append(fact[0])
+            .append("?\nAssistant: The ")
+            .append(fact[0])
+            .append(" is ")
+            .append(fact[1])
+            .append(".\n");
+      }
+      default -> throw new IllegalArgumentException(source);
+    }
+    return new Doc(source, sb.toString());
+  }
+
+  private static String pick(SplittableRandom r, String[] values) {
+    return values[r.nextInt(values.length)];
+  }
+
+  /** Writes one JSONL file a source ({@code {"text": ...}} per line); returns name → file. */
+  public static Map<String, Path> writeJsonl(Path dir, long seed, int docsPerSource)
+      throws IOException {
+    Files.createDirectories(dir);
+    ObjectMapper json = new ObjectMapper();
+    Map<String, Path> files = new LinkedHashMap<>();
+    for (String source : SOURCES) {
+      Path file = dir.resolve(source + ".jsonl");
+      try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+        for (Doc d : generate(source, seed, docsPerSource)) {
+          w.write(json.writeValueAsString(Map.of("text", d.text())));
+          w.write('\n');
+        }
+      }
+      files.put(source, file);
+    }
+    return files;
+  }
+}

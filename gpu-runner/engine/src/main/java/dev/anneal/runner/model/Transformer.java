@@ -1,0 +1,173 @@
+package dev.anneal.runner.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+
+/**
+ * The LLaMA decoder as plain functions of {@link Params}: token embedding, per layer pre-norm
+ * RMSNorm → attention with rotary embeddings (grouped KV heads) → residual → RMSNorm → SwiGLU →
+ * residual, final norm, LM head (tied to the embedding or not). Every intermediate array is made in
+ * the manager of the input, so a per-step sub-manager frees them all.
+ */
+public final class Transformer {
+
+  private final ModelShape shape;
+
+  public Transformer(ModelShape shape) {
+    this.shape = shape;
+  }
+
+  public ModelShape shape() {
+    return shape;
+  }
+
+  /** Logits {@code [B, T, V]} for tokens {@code [B, T]} (int64) under an additive mask. */
+  public NDArray logits(Params p, NDArray tokens, NDArray mask) {
+    NDArray h = hidden(p, tokens, mask);
+    NDArray head =
+        shape.tieEmbeddings() ? p.get("model.embed_tokens.weight") : p.get("lm_head.weight");
+    return Linear.linear(h, head).singletonOrThrow();
+  }
+
+  /** Final hidden states {@code [B, T, d]} after the last norm. */
+  public NDArray hidden(Params p, NDArray tokens, NDArray mask) {
+    long t = tokens.getShape().get(1);
+    NDArray h =
+        Embedding.embedding(tokens, p.get("model.embed_tokens.weight"), SparseFormat.DENSE)
+            .singletonOrThrow();
+    Rope rope =
+        Rope.of(tokens.getManager(), shape.headDim(), t, shape.ropeTheta(), h.getDataType());
+    for (int i = 0; i < shape.nLayers(); i++) {
+      String l = "model.layers." + i + ".";
+      NDArray a = rmsNorm(h, p.get(l + "input_layernorm.weight"), shape.normEps());
+      h = h.add(attention(p, l + "self_attn.", a, mask, rope));
+      NDArray m = rmsNorm(h, p.get(l + "post_attention_layernorm.weight"), shape.normEps());
+      h = h.add(swiGlu(p, l + "mlp.", m));
+    }
+    return rmsNorm(h, p.get("model.norm.weight"), shape.normEps());
+  }
+
+  /** RMSNorm: x / sqrt(mean(x^2) + eps) * w, over the last axis. */
+  public static NDArray rmsNorm(NDArray x, NDArray weight, double eps) {
+    NDArray ms = x.square().mean(new int[] {-1}, true);
+    return x.div(ms.add(eps).sqrt()).mul(weight);
+  }
+
+  /** SwiGLU: down(silu(gate(x)) * up(x)). */
+  public static NDArray swiGlu(Params p, String prefix, NDArray x) {
+    NDArray gate = Linear.linear(x, p.get(prefix + "gate_proj.weight")).singletonOrThrow();
+    NDArray up = Linear.linear(x, p.get(prefix + "up_proj.weight")).singletonOrThrow();
+    NDArray silu = gate.mul(Activation.sigmoid(gate));
+    return Linear.linear(silu.mul(up), p.get(prefix + "down_proj.weight")).singletonOrThrow();
+  }
+
+  /** Multi-head attention with grouped KV heads and rotary embeddings (HF convention). */
+  public NDArray attention(Params p, String prefix, NDArray x, NDArray mask, Rope rope) {
+    long b = x.getShape().get(0);
+    long t = x.getShape().get(1);
+    int hd = shape.headDim();
+    int nh = shape.nHeads();
+    int nkv = shape.nKvHeads();
+    NDArray q =
+        Linear.linear(x, p.get(prefix + "q_proj.weight"))
+            .singletonOrThrow()
+            .reshape(b, t, nh, hd)
+            .transpose(0, 2, 1, 3);
+    NDArray k =
+        Linear.linear(x, p.get(prefix + "k_proj.weight"))
+            .singletonOrThrow()
+            .reshape(b, t, nkv, hd)
+            .transpose(0, 2, 1, 3);
+    NDArray v =
+        Linear.linear(x, p.get(prefix + "v_proj.weight"))
+            .singletonOrThrow()
+            .reshape(b, t, nkv, hd)
+            .transpose(0, 2, 1, 3);
+    q = rope.apply(q);
+    k = rope.apply(k);
+    if (nkv != nh) {
+      int rep = nh / nkv;
+      k = k.expandDims(2).broadcast(new Shape(b, nkv, rep, t, hd)).reshape(b, nh, t, hd);
+      v = v.expandDims(2).broadcast(new Shape(b, nkv, rep, t, hd)).reshape(b, nh, t, hd);
+    }
+    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(Math.sqrt(hd));
+    if (mask != null) {
+      scores = scores.add(mask);
+    }
+    NDArray out = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(b, t, (long) nh * hd);
+    return Linear.linear(out, p.get(prefix + "o_proj.weight")).singletonOrThrow();
+  }
+
+  /**
+   * Additive attention mask {@code [B, 1, T, T]}: 0 where a query may look, a large negative number
+   * elsewhere. Position i sees j when j <= i (causal) or when both lie in the sample's prefix
+   * (prefix LM: bidirectional over the prefix, causal after it).
+   *
+   * @param prefixLengths per sample, or null for a causal mask
+   */
+  public static NDArray mask(NDManager m, int batch, int t, int[] prefixLengths, DataType dtype) {
+    int rows = prefixLengths == null ? 1 : batch;
+    float[] values = new float[rows * t * t];
+    for (int r = 0; r < rows; r++) {
+      int prefix = prefixLengths == null ? 0 : prefixLengths[r];
+      for (int i = 0; i < t; i++) {
+        for (int j = 0; j < t; j++) {
+          boolean visible = j <= i || (i < prefix && j < prefix);
+          values[(r * t + i) * t + j] = visible ? 0f : -1e9f;
+        }
+      }
+    }
+    return m.create(values, new Shape(rows, 1, t, t)).toType(dtype, false);
+  }
+
+  /**
+   * Mean cross-entropy of next-token predictions: logits {@code [B, T, V]}, targets {@code [B, T]}
+   * (int64), weights {@code [B, T]} (1 where the target counts, 0 for prefix or padding).
+   */
+  public static NDArray crossEntropy(NDArray logits, NDArray targets, NDArray weights) {
+    NDArray logProbs = logits.logSoftmax(-1);
+    NDArray picked = logProbs.gather(targets.expandDims(-1), -1).squeeze(-1);
+    return picked.mul(weights).sum().neg().div(weights.sum().maximum(1));
+  }
+
+  /** Rotary position embeddings, HF LLaMA convention: rotate_half over the two halves. */
+  public record Rope(NDArray cos, NDArray sin) {
+
+    static Rope of(NDManager m, int headDim, long t, double theta, DataType dtype) {
+      int half = headDim / 2;
+      float[] cos = new float[(int) t * headDim];
+      float[] sin = new float[(int) t * headDim];
+      for (int pos = 0; pos < t; pos++) {
+        for (int i = 0; i < half; i++) {
+          double freq = 1.0 / Math.pow(theta, (2.0 * i) / headDim);
+          double angle = pos * freq;
+          cos[pos * headDim + i] = (float) Math.cos(angle);
+          cos[pos * headDim + i + half] = (float) Math.cos(angle);
+          sin[pos * headDim + i] = (float) Math.sin(angle);
+          sin[pos * headDim + i + half] = (float) Math.sin(angle);
+        }
+      }
+      Shape s = new Shape(t, headDim);
+      return new Rope(m.create(cos, s).toType(dtype, false), m.create(sin, s).toType(dtype, false));
+    }
+
+    /** x {@code [B, H, T, hd]} → x * cos + rotate_half(x) * sin. */
+    NDArray apply(NDArray x) {
+      long hd = x.getShape().get(3);
+      long half = hd / 2;
+      NDArray x1 = x.get(new NDIndex(":, :, :, :{}", half));
+      NDArray x2 = x.get(new NDIndex(":, :, :, {}:", half));
+      NDArray rotated = NDArrays.concat(new NDList(x2.neg(), x1), -1);
+      return x.mul(cos).add(rotated.mul(sin));
+    }
+  }
+}

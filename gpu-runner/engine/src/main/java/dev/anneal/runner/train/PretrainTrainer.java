@@ -1,0 +1,566 @@
+package dev.anneal.runner.train;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.anneal.protocol.CheckpointManifest;
+import dev.anneal.protocol.FaultInjection;
+import dev.anneal.protocol.RunSpec;
+import dev.anneal.protocol.RunnerEvent;
+import dev.anneal.protocol.TrainingConfig;
+import dev.anneal.runner.ckpt.BlobStore;
+import dev.anneal.runner.ckpt.CheckpointException;
+import dev.anneal.runner.ckpt.CheckpointReader;
+import dev.anneal.runner.ckpt.CheckpointSnapshot;
+import dev.anneal.runner.ckpt.CheckpointWriter;
+import dev.anneal.runner.ckpt.SafeTensors;
+import dev.anneal.runner.ckpt.TrainerState;
+import dev.anneal.runner.data.Sampler;
+import dev.anneal.runner.events.EventLog;
+import dev.anneal.runner.model.ModelShape;
+import dev.anneal.runner.model.Params;
+import dev.anneal.runner.model.Transformer;
+import dev.anneal.runner.stability.InstabilityDetector;
+import dev.anneal.runner.tokenizer.BpeTokenizer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Pre-training with the survey's recipe: AdamW (or Adafactor), global-norm clipping, warm-up and
+ * cosine decay, an optional batch-size ramp, gradient accumulation, fp32 or fp16 mixed precision
+ * with dynamic loss scaling, checkpoints every N steps, and the instability detector judging every
+ * step. One sub-manager per step holds every intermediate array, so memory stays flat.
+ */
+public final class PretrainTrainer implements AutoCloseable {
+
+  public enum Outcome {
+    FINISHED,
+    UNSTABLE,
+    PREEMPTED
+  }
+
+  /** How the run ended, with every step's loss (from the first step this run made). */
+  public record Result(
+      Outcome outcome,
+      long step,
+      List<Double> losses,
+      InstabilityDetector.Trigger trigger,
+      CheckpointWriter.Committed lastCheckpoint,
+      double tokensPerSecond) {}
+
+  /** Raised by {@code inject.crashAtStep}: the process dies without a final checkpoint. */
+  public static final class InjectedCrash extends RuntimeException {
+    InjectedCrash(long step) {
+      super("FAULT INJECTION: crash at step " + step);
+    }
+  }
+
+  private static final double INITIAL_LOSS_SCALE = 65536;
+  private static final long LOSS_SCALE_GROWTH_INTERVAL = 200;
+
+  private final RunSpec spec;
+  private final TrainingConfig cfg;
+  private final ModelShape shape;
+  private final Transformer model;
+  private final Sampler sampler;
+  private final BpeTokenizer tokenizer;
+  private final EventLog events;
+  private final CheckpointWriter writer;
+  private final NDManager root;
+  private final Params master;
+  private final Optimizer optimizer;
+  private final InstabilityDetector detector;
+  private final LrSchedule schedule;
+  private final BatchRamp ramp;
+  private final boolean lowPrecision;
+  private final DataType computeType;
+  private final AtomicBoolean stopRequested = new AtomicBoolean();
+  private final String shapeText;
+
+  private long step;
+  private long tokensSeen;
+  private double lossScale;
+  private long goodSteps;
+  private double lastLoss = Double.NaN;
+  private double lastGradNorm = Double.NaN;
+
+  public PretrainTrainer(
+      RunSpec spec,
+      ModelShape shape,
+      Sampler sampler,
+      BpeTokenizer tokenizer,
+      BlobStore store,
+      EventLog events,
+      boolean asyncCheckpoints,
+      CheckpointReader.Loaded resume,
+      CheckpointReader.Loaded init) {
+    this.spec = spec;
+    this.cfg = spec.training();
+    this.shape = shape;
+    this.model = new Transformer(shape);
+    this.sampler = sampler;
+    this.tokenizer = tokenizer;
+    this.events = events;
+    this.shapeText = shape.toString();
+    Device device = device(spec.device());
+    switch (cfg.precision()) {
+      case "fp32" -> {
+        lowPrecision = false;
+        computeType = DataType.FLOAT32;
+      }
+      case "fp16-mixed" -> {
+        lowPrecision = true;
+        computeType = DataType.FLOAT16;
+      }
+      case "bf16-mixed" -> {
+        if (!device.isGpu()) {
+          throw new IllegalArgumentException(
+              "training.precision: bf16-mixed needs a CUDA device; the CPU"
+                  + " build of PyTorch that DJL bundles aborts the process on any bfloat16 array."
+                  + " Use fp32 (the CPU default) or fp16-mixed on CPU.");
+        }
+        lowPrecision = true;
+        computeType = DataType.BFLOAT16;
+      }
+      default -> throw new IllegalArgumentException("training.precision: " + cfg.precision());
+    }
+    this.root = Engine.getEngine("PyTorch").newBaseManager(device);
+    this.master = Params.init(shape, root, spec.seed(), DataType.FLOAT32);
+    this.optimizer =
+        "adafactor".equals(cfg.optimizer())
+            ? new Adafactor(root, cfg.weightDecay())
+            : new AdamW(root, cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay());
+    this.detector = new InstabilityDetector(spec.stability());
+    this.schedule = LrSchedule.of(cfg.lr(), cfg.warmupFraction(), cfg.steps(), cfg.minLrRatio());
+    this.ramp = BatchRamp.of(cfg);
+    this.lossScale = computeType == DataType.FLOAT16 ? INITIAL_LOSS_SCALE : 1.0;
+    this.writer =
+        new CheckpointWriter(
+            store,
+            spec.team(),
+            spec.pipeline(),
+            spec.stage(),
+            spec.attempt(),
+            spec.checkpoint(),
+            asyncCheckpoints,
+            c ->
+                events.emit(
+                    s ->
+                        new RunnerEvent.CheckpointCommitted(
+                            s, Instant.now(), c.step(), c.manifestKey(), c.manifestSha256())));
+    if (resume != null) {
+      restore(resume, true);
+    } else if (init != null) {
+      restore(init, false);
+    }
+    if (!lowPrecision) {
+      master.requireGradients();
+    }
+  }
+
+  static Device device(String spec) {
+    if (spec.equals("cpu")) return Device.cpu();
+    int id = spec.contains(":") ? Integer.parseInt(spec.substring(spec.indexOf(':') + 1)) : 0;
+    if (Engine.getEngine("PyTorch").getGpuCount() <= id) {
+      throw new IllegalArgumentException(
+          "device: "
+              + spec
+              + " was asked for but PyTorch sees "
+              + Engine.getEngine("PyTorch").getGpuCount()
+              + " GPU(s)");
+    }
+    return Device.gpu(id);
+  }
+
+  public void requestStop() {
+    stopRequested.set(true);
+  }
+
+  public long step() {
+    return step;
+  }
+
+  public Params params() {
+    return master;
+  }
+
+  public Result run() {
+    long target = cfg.steps();
+    List<Double> losses = new ArrayList<>();
+    FaultInjection inject = spec.inject();
+    boolean injecting = inject.activeOn(spec.attempt());
+    if (injecting
+        && (inject.spikeAtStep() != null
+            || inject.nanAtStep() != null
+            || inject.crashAtStep() != null)) {
+      events.log("WARN", "FAULT INJECTION armed for this attempt: " + inject);
+    }
+    events.log(
+        "INFO",
+        String.format(
+            "training %s (%,d parameters) from step %d to %d, %s, %s",
+            spec.model().preset(),
+            shape.parameterCount(),
+            step,
+            target,
+            cfg.optimizer(),
+            cfg.precision()));
+    long t0 = System.nanoTime();
+    long tokensAtStart = tokensSeen;
+    while (step < target) {
+      if (stopRequested.get()) {
+        events.log("WARN", "stop requested at step " + step + ": committing a checkpoint first");
+        CheckpointWriter.Committed c = checkpointNow();
+        return new Result(Outcome.PREEMPTED, step, losses, null, c, rate(t0, tokensAtStart));
+      }
+      if (injecting && inject.crashAtStep() != null && step == inject.crashAtStep()) {
+        events.log("ERROR", "FAULT INJECTION: crashing at step " + step);
+        throw new InjectedCrash(step);
+      }
+      Optional<InstabilityDetector.Trigger> trigger = trainStep(losses, injecting ? inject : null);
+      if (trigger.isPresent()) {
+        InstabilityDetector.Trigger t = trigger.get();
+        writer.flush();
+        CheckpointWriter.Committed last = writer.flush();
+        String healthy = last == null ? "none written by this attempt" : last.manifestKey();
+        events.emit(
+            s ->
+                new RunnerEvent.Instability(
+                    s,
+                    Instant.now(),
+                    t.step(),
+                    t.kind(),
+                    t.value(),
+                    t.threshold(),
+                    t.firstBatch(),
+                    t.lastBatch(),
+                    t.message() + "; newest checkpoint: " + healthy));
+        return new Result(Outcome.UNSTABLE, step, losses, t, last, rate(t0, tokensAtStart));
+      }
+      if (step % spec.checkpoint().everySteps() == 0 && step < target) {
+        writer.submit(snapshot());
+      }
+    }
+    CheckpointWriter.Committed last = checkpointNow();
+    return new Result(Outcome.FINISHED, step, losses, null, last, rate(t0, tokensAtStart));
+  }
+
+  private double rate(long t0, long tokensAtStart) {
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    return seconds > 0 ? (tokensSeen - tokensAtStart) / seconds : 0;
+  }
+
+  private CheckpointWriter.Committed checkpointNow() {
+    writer.flush();
+    CheckpointWriter.Committed newest = writer.flush();
+    if (newest == null || newest.step() != step) {
+      writer.submit(snapshot());
+      newest = writer.flush();
+    }
+    return newest;
+  }
+
+  /** One optimizer step; returns a trigger if the detector stopped training (no update made). */
+  private Optional<InstabilityDetector.Trigger> trainStep(
+      List<Double> losses, FaultInjection inject) {
+    long s = step;
+    int rows = ramp.rowsAt(tokensSeen);
+    int seqLen = cfg.seqLen();
+    long dataIndex = Sampler.dataBatchIndex(s, spec.stability().skipWindows());
+    Sampler.Batch batch = sampler.batch(s, dataIndex, rows, seqLen);
+    double lr = schedule.at(s) * spec.stability().lrFactor();
+    if (inject != null
+        && inject.spikeAtStep() != null
+        && s >= inject.spikeAtStep()
+        && s < inject.spikeAtStep() + inject.spikeSteps()) {
+      lr *= inject.spikeLrMultiplier();
+      if (s == inject.spikeAtStep()) {
+        events.log(
+            "WARN",
+            String.format(
+                "FAULT INJECTION: learning rate x%.0f for steps %d-%d",
+                inject.spikeLrMultiplier(), s, s + inject.spikeSteps() - 1));
+      }
+    }
+    boolean poison = inject != null && inject.nanAtStep() != null && s == inject.nanAtStep();
+    if (poison) {
+      events.log("WARN", "FAULT INJECTION: NaN loss at step " + s);
+    }
+    long t0 = System.nanoTime();
+    double loss = 0;
+    double gradNorm;
+    try (NDManager sm = root.newSubManager()) {
+      Params work = lowPrecision ? lowPrecisionCopy(sm) : master;
+      int micro = cfg.gradAccum();
+      int microRows = rows / micro;
+      try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+        for (int k = 0; k < micro; k++) {
+          NDArray[] in = tensors(sm, batch, k * microRows, microRows, seqLen);
+          NDArray l = Transformer.crossEntropy(model.logits(work, in[0], in[3]), in[1], in[2]);
+          if (poison) l = l.mul(Double.NaN);
+          loss += l.toType(DataType.FLOAT32, false).getFloat() / micro;
+          gc.backward(l.mul(lossScale / micro));
+        }
+      }
+      Map<String, NDArray> grads = new LinkedHashMap<>();
+      NDArray sumSquares = null;
+      for (var e : work.all().entrySet()) {
+        NDArray g = e.getValue().getGradient();
+        g.attach(sm);
+        if (lowPrecision) {
+          g = g.toType(DataType.FLOAT32, false);
+          g.attach(sm);
+        }
+        grads.put(e.getKey(), g);
+        NDArray sq = g.square().sum();
+        sumSquares = sumSquares == null ? sq : sumSquares.add(sq);
+      }
+      gradNorm = Math.sqrt(sumSquares.getFloat()) / lossScale;
+      if (lowPrecision
+          && computeType == DataType.FLOAT16
+          && Double.isFinite(loss)
+          && !Double.isFinite(gradNorm)) {
+        // an fp16 overflow, not an instability: skip the update and halve the scale
+        lossScale /= 2;
+        goodSteps = 0;
+        events.log(
+            "INFO",
+            String.format(
+                "fp16 gradient overflow at step %d: update skipped, loss scale now %.0f",
+                s, lossScale));
+        if (lossScale < 1) {
+          return Optional.of(
+              new InstabilityDetector.Trigger(
+                  RunnerEvent.InstabilityKind.LOSS_SCALE_COLLAPSE,
+                  s,
+                  lossScale,
+                  1.0,
+                  dataIndex,
+                  dataIndex,
+                  "fp16 loss scale fell below 1 at step " + s));
+        }
+        advance(batch, losses, loss, gradNorm, lr, t0, rows, dataIndex);
+        return Optional.empty();
+      }
+      Optional<InstabilityDetector.Trigger> trigger =
+          detector.observe(s, dataIndex, loss, gradNorm);
+      if (trigger.isPresent()) {
+        lastLoss = loss;
+        lastGradNorm = gradNorm;
+        return trigger;
+      }
+      double clip = Math.min(1.0, cfg.gradClip() / (gradNorm + 1e-6));
+      optimizer.step(master.all(), grads, lr, clip / lossScale);
+      if (!lowPrecision) {
+        for (NDArray p : master.all().values()) {
+          NDArray g = p.getGradient();
+          g.attach(sm);
+          g.set(new NDIndex(":"), 0);
+        }
+      } else if (computeType == DataType.FLOAT16 && ++goodSteps % LOSS_SCALE_GROWTH_INTERVAL == 0) {
+        lossScale *= 2;
+      }
+    }
+    advance(batch, losses, loss, gradNorm, lr, t0, rows, dataIndex);
+    return Optional.empty();
+  }
+
+  private void advance(
+      Sampler.Batch batch,
+      List<Double> losses,
+      double loss,
+      double gradNorm,
+      double lr,
+      long t0,
+      int rows,
+      long dataIndex) {
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    long tokens = (long) rows * cfg.seqLen();
+    tokensSeen += tokens;
+    losses.add(loss);
+    lastLoss = loss;
+    lastGradNorm = gradNorm;
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("loss", loss);
+    m.put("lr", lr);
+    m.put("grad_norm", gradNorm);
+    m.put("tokens_per_s", tokens / seconds);
+    m.put("step_ms", seconds * 1000);
+    m.put("batch_size", (double) rows);
+    m.put("tokens_seen", (double) tokensSeen);
+    m.put("data_batch", (double) dataIndex);
+    if (computeType == DataType.FLOAT16) m.put("loss_scale", lossScale);
+    events.metrics(step, m);
+    step++;
+  }
+
+  /** Inputs, targets, loss weights and mask for rows [from, from + n) of a batch. */
+  private NDArray[] tensors(NDManager m, Sampler.Batch batch, int from, int n, int seqLen) {
+    long[] x = new long[n * seqLen];
+    long[] y = new long[n * seqLen];
+    float[] w = new float[n * seqLen];
+    int[] prefix = shape.prefixLm() ? new int[n] : null;
+    int span = seqLen + 1;
+    for (int r = 0; r < n; r++) {
+      int row = from + r;
+      if (prefix != null) {
+        prefix[r] =
+            1
+                + new SplittableRandom(spec.seed() ^ (batch.dataIndex() * 31 + row))
+                    .nextInt(Math.max(1, seqLen / 2));
+      }
+      for (int i = 0; i < seqLen; i++) {
+        x[r * seqLen + i] = batch.tokens()[row * span + i];
+        y[r * seqLen + i] = batch.tokens()[row * span + i + 1];
+        w[r * seqLen + i] = prefix == null || i >= prefix[r] - 1 ? 1f : 0f;
+      }
+    }
+    Shape s = new Shape(n, seqLen);
+    NDArray mask = Transformer.mask(m, n, seqLen, prefix, computeType);
+    NDArray weights = m.create(w, s);
+    if (computeType != DataType.FLOAT32) weights = weights.toType(computeType, false);
+    return new NDArray[] {m.create(x, s), m.create(y, s), weights, mask};
+  }
+
+  /** Low-precision leaf copies of the fp32 masters (a cast inside the graph would cut it). */
+  private Params lowPrecisionCopy(NDManager sm) {
+    Params half = Params.empty(sm);
+    for (var e : master.all().entrySet()) {
+      NDArray c = e.getValue().toType(computeType, true);
+      c.setRequiresGradient(true);
+      half.put(e.getKey(), c);
+    }
+    return half;
+  }
+
+  /** Host copies of the whole training state; cheap, so the loop stalls only for this. */
+  public CheckpointSnapshot snapshot() {
+    Map<String, SafeTensors.HostTensor> weights = new LinkedHashMap<>();
+    master.all().forEach((k, v) -> weights.put(k, host(v)));
+    Map<String, SafeTensors.HostTensor> opt = new LinkedHashMap<>();
+    optimizer.state().forEach((k, v) -> opt.put(k, host(v)));
+    TrainerState state =
+        new TrainerState(
+            1,
+            step,
+            tokensSeen,
+            Sampler.dataBatchIndex(step, spec.stability().skipWindows()),
+            optimizer.steps(),
+            cfg.optimizer(),
+            lossScale,
+            goodSteps,
+            spec.seed(),
+            detector.state(),
+            shapeText);
+    Map<String, Double> extra = new LinkedHashMap<>();
+    extra.put("loss_var", detector.variance());
+    extra.put("tokens_seen", (double) tokensSeen);
+    CheckpointManifest.Health health =
+        new CheckpointManifest.Health(
+            finiteOrNull(lastLoss),
+            finiteOrNull(detector.ema()),
+            finiteOrNull(lastGradNorm),
+            computeType == DataType.FLOAT16 ? lossScale : null,
+            detector.inAnomaly(),
+            extra);
+    return new CheckpointSnapshot(step, weights, opt, state, tokenizer.toHuggingFaceJson(), health);
+  }
+
+  private static Double finiteOrNull(double v) {
+    return Double.isFinite(v) ? v : null;
+  }
+
+  private static SafeTensors.HostTensor host(NDArray a) {
+    NDArray f = a.getDataType() == DataType.FLOAT32 ? a : a.toType(DataType.FLOAT32, false);
+    float[] data = f.toFloatArray();
+    if (f != a) f.close();
+    return new SafeTensors.HostTensor(a.getShape().getShape(), data);
+  }
+
+  private void restore(CheckpointReader.Loaded ckpt, boolean full) {
+    Map<String, SafeTensors.HostTensor> weights =
+        SafeTensors.read(ckpt.file("model.safetensors"), ckpt.manifestKey() + " model.safetensors");
+    if (!weights.keySet().equals(master.all().keySet())) {
+      throw new CheckpointException(
+          "checkpoint "
+              + ckpt.manifestKey()
+              + " holds weights for another model"
+              + " shape ("
+              + weights.size()
+              + " tensors, the spec's model has "
+              + master.all().size()
+              + ")");
+    }
+    for (var e : weights.entrySet()) {
+      NDArray current = master.get(e.getKey());
+      if (!current.getShape().equals(new Shape(e.getValue().shape()))) {
+        throw new CheckpointException(
+            "checkpoint "
+                + ckpt.manifestKey()
+                + ": "
+                + e.getKey()
+                + " has shape "
+                + new Shape(e.getValue().shape())
+                + " but the spec's model needs "
+                + current.getShape());
+      }
+      master.put(e.getKey(), root.create(e.getValue().data(), new Shape(e.getValue().shape())));
+    }
+    if (!full) {
+      return;
+    }
+    TrainerState state = ckpt.state();
+    if (!state.optimizer().equals(cfg.optimizer())) {
+      throw new CheckpointException(
+          "checkpoint "
+              + ckpt.manifestKey()
+              + " was trained with "
+              + state.optimizer()
+              + "; the spec asks for "
+              + cfg.optimizer());
+    }
+    Map<String, SafeTensors.HostTensor> opt =
+        SafeTensors.read(
+            ckpt.file("optimizer.safetensors"), ckpt.manifestKey() + " optimizer.safetensors");
+    Map<String, NDArray> loaded = new LinkedHashMap<>();
+    try (NDManager tmp = root.newSubManager()) {
+      opt.forEach(
+          (k, v) -> {
+            NDArray a = tmp.create(v.data(), new Shape(v.shape()));
+            loaded.put(k, a);
+          });
+      optimizer.load(loaded, state.optimizerSteps());
+    }
+    step = state.step();
+    tokensSeen = state.tokensSeen();
+    lossScale = state.lossScale();
+    goodSteps = state.goodStepsSinceScaleChange();
+    detector.restore(state.detector());
+    events.log("INFO", "resumed from " + ckpt.manifestKey() + " at step " + step);
+  }
+
+  public double lossScale() {
+    return lossScale;
+  }
+
+  @Override
+  public void close() {
+    try {
+      writer.close();
+    } finally {
+      optimizer.close();
+      root.close();
+    }
+  }
+}

@@ -1,0 +1,175 @@
+package dev.anneal.runner.train;
+
+import dev.anneal.protocol.DatasetRef;
+import dev.anneal.protocol.RunSpec;
+import dev.anneal.protocol.TokenizerSpec;
+import dev.anneal.runner.ckpt.BlobStore;
+import dev.anneal.runner.ckpt.CheckpointReader;
+import dev.anneal.runner.data.Curriculum;
+import dev.anneal.runner.data.JsonlTexts;
+import dev.anneal.runner.data.Sampler;
+import dev.anneal.runner.data.SyntheticCorpus;
+import dev.anneal.runner.model.ModelShape;
+import dev.anneal.runner.tokenizer.BpeTokenizer;
+import dev.anneal.runner.tokenizer.BpeTrainer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Resolves a spec's data: reads each dataset (an object key in the bucket, a {@code file:} path, or
+ * {@code synthetic:<source>[?docs=N]}), checks its sha256, gets the tokenizer (from the resume
+ * checkpoint, the spec, or trained on the data), and builds the sampler.
+ */
+public final class TrainingInputs {
+
+  /** A dataset or tokenizer named by the spec does not exist or does not match its checksum. */
+  public static final class MissingInputException extends RuntimeException {
+    public MissingInputException(String message) {
+      super(message);
+    }
+  }
+
+  public record Inputs(
+      BpeTokenizer tokenizer, Sampler sampler, Map<String, Integer> tokensPerSource) {}
+
+  private TrainingInputs() {}
+
+  public static Inputs prepare(
+      RunSpec spec, ModelShape shape, BlobStore store, CheckpointReader.Loaded checkpoint) {
+    Map<String, List<String>> texts = new LinkedHashMap<>();
+    for (DatasetRef d : spec.datasets()) {
+      texts.put(d.name(), read(d, store, spec.seed()));
+    }
+    BpeTokenizer tokenizer = tokenizer(spec, shape, store, checkpoint, texts);
+    if (tokenizer.vocabSize() > shape.vocabSize()) {
+      throw new IllegalArgumentException(
+          "model.vocabSize: the tokenizer has "
+              + tokenizer.vocabSize()
+              + " tokens but the model only "
+              + shape.vocabSize());
+    }
+    int eos = tokenizer.id(tokenizer.specialTokens().get(0));
+    List<Sampler.Source> sources = new ArrayList<>();
+    Map<String, Double> weights = new LinkedHashMap<>();
+    Map<String, Integer> sizes = new LinkedHashMap<>();
+    for (DatasetRef d : spec.datasets()) {
+      List<Integer> stream = new ArrayList<>();
+      for (String text : texts.get(d.name())) {
+        for (int id : tokenizer.encode(text)) stream.add(id);
+        stream.add(eos);
+      }
+      sources.add(
+          new Sampler.Source(d.name(), stream.stream().mapToInt(Integer::intValue).toArray()));
+      weights.put(d.name(), d.weight());
+      sizes.put(d.name(), stream.size());
+    }
+    Sampler sampler = new Sampler(sources, new Curriculum(weights, spec.curriculum()), spec.seed());
+    return new Inputs(tokenizer, sampler, sizes);
+  }
+
+  private static List<String> read(DatasetRef d, BlobStore store, long seed) {
+    String key = d.key();
+    byte[] bytes;
+    if (key.startsWith("synthetic:")) {
+      String rest = key.substring("synthetic:".length());
+      int q = rest.indexOf("?docs=");
+      String source = q < 0 ? rest : rest.substring(0, q);
+      int docs = q < 0 ? 2000 : Integer.parseInt(rest.substring(q + 6));
+      return SyntheticCorpus.generate(source, seed, docs).stream()
+          .map(SyntheticCorpus.Doc::text)
+          .toList();
+    } else if (key.startsWith("file:")) {
+      Path p = Path.of(key.substring("file:".length()));
+      try {
+        bytes = Files.readAllBytes(p);
+      } catch (NoSuchFileException e) {
+        throw new MissingInputException(
+            "dataset '" + d.name() + "': file " + p + " does not exist");
+      } catch (IOException e) {
+        throw new MissingInputException(
+            "dataset '" + d.name() + "': cannot read " + p + ": " + e.getMessage());
+      }
+    } else {
+      bytes =
+          store
+              .get(key)
+              .orElseThrow(
+                  () ->
+                      new MissingInputException(
+                          "dataset '"
+                              + d.name()
+                              + "': "
+                              + store.describe(key)
+                              + " does not exist"));
+    }
+    if (d.sha256() != null) {
+      String actual = sha256(bytes);
+      if (!actual.equals(d.sha256())) {
+        throw new MissingInputException(
+            "dataset '"
+                + d.name()
+                + "': sha256 is "
+                + actual
+                + " but the spec expects "
+                + d.sha256()
+                + " (the data changed since it was registered)");
+      }
+    }
+    return JsonlTexts.parse(
+        "dataset '" + d.name() + "'", new String(bytes, StandardCharsets.UTF_8));
+  }
+
+  private static BpeTokenizer tokenizer(
+      RunSpec spec,
+      ModelShape shape,
+      BlobStore store,
+      CheckpointReader.Loaded checkpoint,
+      Map<String, List<String>> texts) {
+    if (checkpoint != null && checkpoint.files().containsKey("tokenizer.json")) {
+      return BpeTokenizer.fromHuggingFaceJson(
+          new String(checkpoint.file("tokenizer.json"), StandardCharsets.UTF_8));
+    }
+    TokenizerSpec t = spec.tokenizer();
+    if (t.key() != null) {
+      byte[] json;
+      if (t.key().startsWith("file:")) {
+        try {
+          json = Files.readAllBytes(Path.of(t.key().substring(5)));
+        } catch (IOException e) {
+          throw new MissingInputException(
+              "tokenizer: cannot read " + t.key() + ": " + e.getMessage());
+        }
+      } else {
+        json =
+            store
+                .get(t.key())
+                .orElseThrow(
+                    () ->
+                        new MissingInputException(
+                            "tokenizer: " + store.describe(t.key()) + " does not exist"));
+      }
+      return BpeTokenizer.fromHuggingFaceJson(new String(json, StandardCharsets.UTF_8));
+    }
+    int vocab = t.vocabSize() != null ? t.vocabSize() : shape.vocabSize();
+    List<String> all = new ArrayList<>();
+    texts.values().forEach(all::addAll);
+    return BpeTrainer.train(all, vocab, t.nfkc(), t.specialTokens());
+  }
+
+  private static String sha256(byte[] data) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

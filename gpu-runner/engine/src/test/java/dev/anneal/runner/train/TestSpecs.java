@@ -1,0 +1,93 @@
+package dev.anneal.runner.train;
+
+import dev.anneal.protocol.CheckpointPolicy;
+import dev.anneal.protocol.CheckpointRef;
+import dev.anneal.protocol.DatasetRef;
+import dev.anneal.protocol.FaultInjection;
+import dev.anneal.protocol.ModelConfig;
+import dev.anneal.protocol.ObjectStoreTarget;
+import dev.anneal.protocol.RunSpec;
+import dev.anneal.protocol.StabilityConfig;
+import dev.anneal.protocol.StageKind;
+import dev.anneal.protocol.TokenizerSpec;
+import dev.anneal.protocol.TrainingConfig;
+import dev.anneal.runner.ckpt.BlobStore;
+import dev.anneal.runner.ckpt.CheckpointReader;
+import dev.anneal.runner.events.EventLog;
+import dev.anneal.runner.model.ModelShape;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Small specs for trainer tests: the micro model on the synthetic corpus. */
+final class TestSpecs {
+  private TestSpecs() {}
+
+  static final List<DatasetRef> MIX =
+      List.of(
+          new DatasetRef("arithmetic", "synthetic:arithmetic?docs=300", null, 1.0, null),
+          new DatasetRef("prose", "synthetic:prose?docs=300", null, 1.0, null),
+          new DatasetRef("code", "synthetic:code?docs=300", null, 1.0, null),
+          new DatasetRef("dialogue", "synthetic:dialogue?docs=300", null, 1.0, null));
+
+  static TrainingConfig training(long steps, double lr) {
+    return new TrainingConfig(
+        steps, 8, 32, 1, lr, 0.05, 0.1, null, null, null, null, null, null, null, null);
+  }
+
+  static RunSpec spec(
+      ModelConfig model,
+      TrainingConfig training,
+      int attempt,
+      StabilityConfig stability,
+      CheckpointPolicy checkpoint,
+      CheckpointRef resume,
+      FaultInjection inject) {
+    return new RunSpec(
+        null,
+        "t",
+        "p",
+        StageKind.PRETRAIN,
+        attempt,
+        "cpu",
+        5L,
+        model,
+        training,
+        MIX,
+        null,
+        new TokenizerSpec(null, 300, false, null),
+        null,
+        resume,
+        checkpoint,
+        stability,
+        new ObjectStoreTarget("file:", "local", null),
+        null,
+        inject);
+  }
+
+  static RunSpec micro(TrainingConfig training) {
+    return spec(
+        ModelConfig.preset("micro"),
+        training,
+        1,
+        null,
+        new CheckpointPolicy(1000, 3, 0),
+        null,
+        null);
+  }
+
+  /** Runs a spec to its end (or instability) and returns the result and events. */
+  record Run(PretrainTrainer.Result result, EventLog events) {}
+
+  static Run run(RunSpec spec, BlobStore store, CheckpointReader.Loaded resume, boolean async) {
+    ModelShape shape = ModelShape.of(spec.model());
+    TrainingInputs.Inputs in = TrainingInputs.prepare(spec, shape, store, resume);
+    List<String> lines = new ArrayList<>();
+    EventLog events =
+        new EventLog(spec.team(), spec.pipeline(), spec.stage(), spec.attempt(), lines::add);
+    try (PretrainTrainer t =
+        new PretrainTrainer(
+            spec, shape, in.sampler(), in.tokenizer(), store, events, async, resume, null)) {
+      return new Run(t.run(), events);
+    }
+  }
+}
