@@ -62,7 +62,13 @@ public final class Params implements AutoCloseable {
     for (int i = 0; i < n; i++) {
       values[i] = gaussian(rng) * std;
     }
-    return manager.create(values, new Shape(rows, cols)).toType(dtype, false);
+    NDArray doubles = manager.create(values, new Shape(rows, cols));
+    if (dtype == DataType.FLOAT64) {
+      return doubles;
+    }
+    NDArray cast = doubles.toType(dtype, false);
+    doubles.close();
+    return cast;
   }
 
   private NDArray ones(DataType dtype, long n) {

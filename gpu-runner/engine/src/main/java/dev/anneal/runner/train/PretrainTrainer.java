@@ -550,6 +550,11 @@ public final class PretrainTrainer implements AutoCloseable {
     events.log("INFO", "resumed from " + ckpt.manifestKey() + " at step " + step);
   }
 
+  /** Arrays alive in the trainer's manager tree (a leak check). */
+  public int liveArrays() {
+    return root.getManagedArrays().size();
+  }
+
   public double lossScale() {
     return lossScale;
   }
