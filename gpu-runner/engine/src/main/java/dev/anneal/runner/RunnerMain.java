@@ -1,14 +1,38 @@
 package dev.anneal.runner;
 
+import dev.anneal.protocol.CheckpointPolicy;
+import dev.anneal.protocol.CheckpointRef;
+import dev.anneal.protocol.DatasetRef;
 import dev.anneal.protocol.ExitCode;
+import dev.anneal.protocol.FaultInjection;
+import dev.anneal.protocol.ModelConfig;
+import dev.anneal.protocol.ObjectStoreTarget;
 import dev.anneal.protocol.ProtocolException;
 import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.protocol.RunSpec;
+import dev.anneal.protocol.StageKind;
+import dev.anneal.protocol.TokenizerSpec;
+import dev.anneal.protocol.TrainingConfig;
+import dev.anneal.runner.bench.EngineBench;
+import dev.anneal.runner.ckpt.S3Store;
+import dev.anneal.runner.data.SyntheticCorpus;
+import dev.anneal.runner.events.EventLog;
+import dev.anneal.runner.train.PretrainTrainer;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Entry point of the runner process inside a GPU pod or a local child JVM. It only parses
@@ -19,27 +43,102 @@ public final class RunnerMain {
   private RunnerMain() {}
 
   public static void main(String[] args) {
-    System.exit(run(args, System.out, System.err));
+    AtomicReference<PretrainTrainer> trainer = new AtomicReference<>();
+    AtomicBoolean stopping = new AtomicBoolean();
+    AtomicInteger exit = new AtomicInteger(ExitCode.PREEMPTED.code());
+    CountDownLatch done = new CountDownLatch(1);
+    // SIGTERM (pod preemption, Ctrl-C): commit a checkpoint, then exit with PREEMPTED
+    Thread hook =
+        new Thread(
+            () -> {
+              if (done.getCount() == 0) return;
+              stopping.set(true);
+              PretrainTrainer t = trainer.get();
+              if (t != null) {
+                t.requestStop();
+                try {
+                  done.await(120, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+                Runtime.getRuntime().halt(exit.get());
+              }
+            },
+            "sigterm-checkpoint");
+    Runtime.getRuntime().addShutdownHook(hook);
+    int code = run(args, System.out, System.err, trainer);
+    exit.set(code);
+    done.countDown();
+    if (!stopping.get()) {
+      System.exit(code);
+    }
+  }
+
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    return run(args, out, err, new AtomicReference<>());
   }
 
   /** Runs one command and returns the process exit status (see {@link ExitCode}). */
-  public static int run(String[] args, PrintStream out, PrintStream err) {
+  static int run(
+      String[] args, PrintStream out, PrintStream err, AtomicReference<PretrainTrainer> trainer) {
     if (args.length == 0 || args[0].equals("help") || args[0].equals("--help")) {
       out.println(usage());
       return args.length == 0 ? ExitCode.INVALID_SPEC.code() : ExitCode.SUCCESS.code();
     }
-    switch (args[0]) {
-      case "check-spec":
-        if (args.length != 2) {
-          err.println("anneal-runner: check-spec takes one argument, the path of a spec.json");
+    try {
+      switch (args[0]) {
+        case "--spec":
+          return runSpec(args, 0, out, err, trainer);
+        case "run":
+          return runSpec(args, 1, out, err, trainer);
+        case "train":
+          return train(
+              new Args(
+                  args,
+                  1,
+                  Set.of(
+                      "preset",
+                      "steps",
+                      "data",
+                      "out",
+                      "precision",
+                      "lr",
+                      "batch",
+                      "seq",
+                      "optimizer",
+                      "resume",
+                      "spike-at",
+                      "nan-at",
+                      "crash-at",
+                      "every",
+                      "seed",
+                      "grad-accum",
+                      "attention"),
+                  Set.of("synthetic")),
+              out,
+              trainer);
+        case "synth":
+          return synth(new Args(args, 1, Set.of("out", "docs", "seed"), Set.of()), out);
+        case "check-spec":
+          if (args.length != 2) {
+            err.println("anneal-runner: check-spec takes one argument, the path of a spec.json");
+            return ExitCode.INVALID_SPEC.code();
+          }
+          return checkSpec(Path.of(args[1]), out, err);
+        case "doctor":
+          return doctor(out, err);
+        case "bench":
+          return EngineBench.run(
+              new Args(args, 1, Set.of("steps", "presets", "json", "seq", "batch"), Set.of("quick"))
+                  .asBenchOptions(),
+              out);
+        default:
+          err.println("anneal-runner: unknown command '" + args[0] + "'\n" + usage());
           return ExitCode.INVALID_SPEC.code();
-        }
-        return checkSpec(Path.of(args[1]), out, err);
-      case "doctor":
-        return doctor(out, err);
-      default:
-        err.println("anneal-runner: unknown command '" + args[0] + "'\n" + usage());
-        return ExitCode.INVALID_SPEC.code();
+      }
+    } catch (IllegalArgumentException e) {
+      err.println("anneal-runner: " + e.getMessage());
+      return ExitCode.INVALID_SPEC.code();
     }
   }
 
@@ -47,9 +146,173 @@ public final class RunnerMain {
     return String.join(
         "\n",
         "usage: anneal-runner <command>",
+        "  --spec FILE|s3://BUCKET/KEY   run the stage attempt a RunSpec describes (same as: run --spec …)",
+        "  train [--preset tiny] [--steps 300] [--synthetic | --data a.jsonl,b.jsonl] [--out DIR]",
+        "        [--precision fp32|fp16-mixed] [--optimizer adamw|adafactor] [--lr X] [--batch N] [--seq N]",
+        "        [--grad-accum N] [--attention causal|prefix] [--every N] [--resume MANIFEST]",
+        "        [--spike-at STEP] [--nan-at STEP] [--crash-at STEP]",
+        "                    pre-train locally; events as JSON lines on stdout, checkpoints under --out",
+        "  synth --out DIR [--docs N] [--seed S]   write the synthetic corpus as JSONL, a file a source",
+        "  bench [--quick] [--presets tiny,small] [--steps N] [--json FILE]",
+        "                    training throughput, MFU against the measured matmul peak, checkpoint stall",
         "  check-spec FILE   validate a RunSpec and print what it asks for",
         "  doctor            load PyTorch through DJL, run a matrix product, report the device",
         "  help              this text");
+  }
+
+  private static int runSpec(
+      String[] args,
+      int from,
+      PrintStream out,
+      PrintStream err,
+      AtomicReference<PretrainTrainer> trainer) {
+    Args a = new Args(args, from, Set.of("spec"), Set.of());
+    String where = a.get("spec", null);
+    if (where == null) {
+      throw new IllegalArgumentException("--spec FILE|s3://BUCKET/KEY is required");
+    }
+    String json;
+    try {
+      if (where.startsWith("s3://")) {
+        String rest = where.substring(5);
+        int slash = rest.indexOf('/');
+        String endpoint = System.getenv("ANNEAL_S3_ENDPOINT");
+        if (endpoint == null || slash < 0) {
+          err.println(
+              "anneal-runner: reading "
+                  + where
+                  + " needs ANNEAL_S3_ENDPOINT and a key after the bucket");
+          return ExitCode.INPUT_MISSING.code();
+        }
+        S3Store s3 =
+            new S3Store(
+                endpoint,
+                System.getenv(ObjectStoreTarget.ACCESS_KEY_ENV),
+                System.getenv(ObjectStoreTarget.SECRET_KEY_ENV),
+                rest.substring(0, slash),
+                "us-east-1");
+        byte[] bytes = s3.get(rest.substring(slash + 1)).orElse(null);
+        if (bytes == null) {
+          err.println("anneal-runner: spec " + where + " does not exist");
+          return ExitCode.INPUT_MISSING.code();
+        }
+        json = new String(bytes, StandardCharsets.UTF_8);
+      } else {
+        json = Files.readString(Path.of(where));
+      }
+    } catch (NoSuchFileException e) {
+      err.println("anneal-runner: spec file " + where + " does not exist");
+      return ExitCode.INPUT_MISSING.code();
+    } catch (IOException e) {
+      err.println("anneal-runner: cannot read spec " + where + ": " + e.getMessage());
+      return ExitCode.INPUT_MISSING.code();
+    }
+    RunSpec spec;
+    try {
+      spec = ProtocolJson.readSpec(json);
+    } catch (ProtocolException e) {
+      err.println("anneal-runner: invalid spec " + where + ": " + e.getMessage());
+      return ExitCode.INVALID_SPEC.code();
+    }
+    EventLog events =
+        EventLog.toStream(spec.team(), spec.pipeline(), spec.stage(), spec.attempt(), out);
+    return StageRunner.run(spec, StageRunner.store(spec.store()), events, trainer);
+  }
+
+  private static int train(Args a, PrintStream out, AtomicReference<PretrainTrainer> trainer) {
+    Path outDir = Path.of(a.get("out", "runs/local"));
+    List<DatasetRef> data = new ArrayList<>();
+    if (a.has("data")) {
+      for (String f : a.list("data")) {
+        Path p = Path.of(f).toAbsolutePath();
+        String name =
+            p.getFileName()
+                .toString()
+                .replaceAll("\\.jsonl$", "")
+                .toLowerCase()
+                .replaceAll("[^a-z0-9._-]", "-");
+        data.add(new DatasetRef(name, "file:" + p, null, 1.0, null));
+      }
+    } else {
+      for (String s : SyntheticCorpus.SOURCES) {
+        data.add(new DatasetRef(s, "synthetic:" + s + "?docs=2000", null, 1.0, null));
+      }
+    }
+    long steps = a.getLong("steps", 300);
+    TrainingConfig training =
+        new TrainingConfig(
+            steps,
+            a.getInt("batch", 16),
+            a.getInt("seq", 64),
+            a.getInt("grad-accum", 1),
+            a.getDouble("lr", 3e-3),
+            0.02,
+            0.1,
+            a.get("optimizer", null),
+            null,
+            null,
+            null,
+            null,
+            null,
+            a.get("precision", null),
+            null);
+    ModelConfig model =
+        new ModelConfig(
+            a.get("preset", "tiny"),
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            a.get("attention", null));
+    FaultInjection inject =
+        new FaultInjection(
+            a.has("spike-at") ? a.getLong("spike-at", 0) : null,
+            null,
+            null,
+            a.has("nan-at") ? a.getLong("nan-at", 0) : null,
+            a.has("crash-at") ? a.getLong("crash-at", 0) : null,
+            null);
+    CheckpointRef resume = a.has("resume") ? new CheckpointRef(a.get("resume", null), null) : null;
+    RunSpec spec =
+        new RunSpec(
+            null,
+            "local",
+            "train",
+            StageKind.PRETRAIN,
+            resume == null ? 1 : 2,
+            "cpu",
+            a.getLong("seed", 1234),
+            model,
+            training,
+            data,
+            null,
+            TokenizerSpec.defaults(),
+            null,
+            resume,
+            new CheckpointPolicy(a.getInt("every", 100), 3, 0),
+            null,
+            new ObjectStoreTarget("file:" + outDir.toAbsolutePath(), "local", null),
+            null,
+            inject);
+    EventLog events =
+        EventLog.toStream(spec.team(), spec.pipeline(), spec.stage(), spec.attempt(), out);
+    return StageRunner.run(spec, StageRunner.store(spec.store()), events, trainer);
+  }
+
+  private static int synth(Args a, PrintStream out) {
+    Path dir = Path.of(a.get("out", "data/synthetic"));
+    try {
+      Map<String, Path> files =
+          SyntheticCorpus.writeJsonl(dir, a.getLong("seed", 1234), a.getInt("docs", 2000));
+      files.forEach((k, v) -> out.println(k + " -> " + v));
+      return ExitCode.SUCCESS.code();
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot write " + dir + ": " + e.getMessage());
+    }
   }
 
   private static int checkSpec(Path file, PrintStream out, PrintStream err) {
