@@ -146,7 +146,7 @@ def report(anneal_json, peer_jsons):
               f"{row['stepMs']:>10.1f}{peer:>12.1f}{ratio:>8.2f}{row['tokensPerSecond']:>14.0f}"
               f"{100 * row['mfu']:>11.1f}%")
     stall = anneal["checkpointSnapshotMs"] / anneal["checkpointSyncSaveMs"]
-    print(f"async checkpoint: the loop stalls {anneal['checkpointSnapshotMs']:.1f} ms for the host copy, "
+    print(f"async checkpoint: the loop stalls {anneal['checkpointSnapshotMs']:.1f} ms for the device clone, "
           f"a synchronous save takes {anneal['checkpointSyncSaveMs']:.1f} ms: {100 * stall:.1f}% (goal <= 10%)")
     print("(ratio = Anneal step time / PyTorch eager step time, same model and batch, lower is faster;"
           " MFU against Anneal's own measured matmul peak; fp16-mixed has no CPU peer: Debian's PyTorch"

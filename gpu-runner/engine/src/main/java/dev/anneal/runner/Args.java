@@ -68,6 +68,7 @@ final class Args {
     return new dev.anneal.runner.bench.EngineBench.Options(
         quick,
         has("presets") ? list("presets") : List.of("tiny", "small"),
+        has("precisions") ? list("precisions") : List.of("fp32", "fp16-mixed"),
         getInt("steps", quick ? 4 : 20),
         get("json", null),
         getInt("seq", 128),

@@ -129,7 +129,11 @@ public final class RunnerMain {
           return doctor(out, err);
         case "bench":
           return EngineBench.run(
-              new Args(args, 1, Set.of("steps", "presets", "json", "seq", "batch"), Set.of("quick"))
+              new Args(
+                      args,
+                      1,
+                      Set.of("steps", "presets", "precisions", "json", "seq", "batch"),
+                      Set.of("quick"))
                   .asBenchOptions(),
               out);
         default:
@@ -153,7 +157,7 @@ public final class RunnerMain {
         "        [--spike-at STEP] [--nan-at STEP] [--crash-at STEP]",
         "                    pre-train locally; events as JSON lines on stdout, checkpoints under --out",
         "  synth --out DIR [--docs N] [--seed S]   write the synthetic corpus as JSONL, a file a source",
-        "  bench [--quick] [--presets tiny,small] [--steps N] [--json FILE]",
+        "  bench [--quick] [--presets tiny,small] [--precisions fp32,fp16-mixed] [--steps N] [--json FILE]",
         "                    training throughput, MFU against the measured matmul peak, checkpoint stall",
         "  check-spec FILE   validate a RunSpec and print what it asks for",
         "  doctor            load PyTorch through DJL, run a matrix product, report the device",

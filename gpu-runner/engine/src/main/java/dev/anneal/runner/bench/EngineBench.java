@@ -17,8 +17,8 @@ import dev.anneal.protocol.RunnerEvent;
 import dev.anneal.protocol.StageKind;
 import dev.anneal.protocol.TokenizerSpec;
 import dev.anneal.protocol.TrainingConfig;
-import dev.anneal.runner.ckpt.CheckpointSnapshot;
 import dev.anneal.runner.ckpt.CheckpointWriter;
+import dev.anneal.runner.ckpt.DeviceSnapshot;
 import dev.anneal.runner.ckpt.DirectoryStore;
 import dev.anneal.runner.data.SyntheticCorpus;
 import dev.anneal.runner.events.EventLog;
@@ -42,7 +42,13 @@ import java.util.List;
 public final class EngineBench {
 
   public record Options(
-      boolean quick, List<String> presets, int steps, String json, int seq, int batch) {}
+      boolean quick,
+      List<String> presets,
+      List<String> precisions,
+      int steps,
+      String json,
+      int seq,
+      int batch) {}
 
   public record Row(
       String preset,
@@ -69,7 +75,7 @@ public final class EngineBench {
     double snapshotMs = Double.NaN;
     double syncMs = Double.NaN;
     for (String preset : o.presets()) {
-      for (String precision : List.of("fp32", "fp16-mixed")) {
+      for (String precision : o.precisions()) {
         Path dir;
         try {
           dir = Files.createTempDirectory("anneal-bench");
@@ -128,7 +134,7 @@ public final class EngineBench {
       }
     }
     out.printf(
-        "async checkpoint stall (%s): %.1f ms host copy vs %.1f ms synchronous save = %.1f%%%n",
+        "async checkpoint stall (%s): %.1f ms device clone vs %.1f ms synchronous save = %.1f%%%n",
         o.presets().get(o.presets().size() - 1), snapshotMs, syncMs, 100 * stall);
     if (o.json() != null) {
       writeJson(Path.of(o.json()), peak, rows, snapshotMs, syncMs);
@@ -191,13 +197,16 @@ public final class EngineBench {
         null);
   }
 
-  /** Median ms of a host snapshot and of a synchronous save (snapshot + serialise + write). */
+  /**
+   * Median ms of the loop's stall (device clone) and of a synchronous save (clone + host copy +
+   * serialise + write).
+   */
   private static double[] checkpointStall(PretrainTrainer t, Path dir, int reps) {
     double[] snap = new double[reps];
     double[] sync = new double[reps];
     for (int i = 0; i < reps; i++) {
       long t0 = System.nanoTime();
-      CheckpointSnapshot s = t.snapshot();
+      DeviceSnapshot s = t.capture();
       long t1 = System.nanoTime();
       try (CheckpointWriter w =
           new CheckpointWriter(
@@ -209,7 +218,7 @@ public final class EngineBench {
               new CheckpointPolicy(1, 10, 0),
               false,
               c -> {})) {
-        w.commit(s);
+        w.commit(s.toHost());
       }
       long t2 = System.nanoTime();
       snap[i] = (t1 - t0) / 1e6;

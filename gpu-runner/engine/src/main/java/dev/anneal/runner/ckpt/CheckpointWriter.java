@@ -70,13 +70,16 @@ public final class CheckpointWriter implements AutoCloseable {
             : null;
   }
 
-  /** Queues (async) or writes (sync) a snapshot; rethrows a failure of an earlier write. */
-  public void submit(CheckpointSnapshot snapshot) {
+  /**
+   * Queues (async) or writes (sync) a snapshot; rethrows a failure of an earlier write. The copy to
+   * host memory happens on the writer's thread too, so the caller only paid for the clone.
+   */
+  public void submit(DeviceSnapshot snapshot) {
     reap(false);
     if (executor == null) {
-      commit(snapshot);
+      commit(snapshot.toHost());
     } else {
-      pending.add(executor.submit(() -> commit(snapshot)));
+      pending.add(executor.submit(() -> commit(snapshot.toHost())));
     }
   }
 

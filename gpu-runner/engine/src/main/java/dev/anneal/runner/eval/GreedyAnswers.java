@@ -48,7 +48,7 @@ public final class GreedyAnswers {
       int[] seq = ids;
       for (int k = 0; k < maxTokens; k++) {
         long[] x = Arrays.stream(seq).asLongStream().toArray();
-        NDArray tokens = m.create(x, new Shape(1, x.length));
+        NDArray tokens = dev.anneal.runner.model.Host.longs(m, x, new Shape(1, x.length));
         NDArray mask = Transformer.mask(m, 1, x.length, null, DataType.FLOAT32);
         NDArray logits = model.logits(params, tokens, mask);
         int next = (int) logits.get(new NDIndex("0, -1, :")).argMax().getLong();

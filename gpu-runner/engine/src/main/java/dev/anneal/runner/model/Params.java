@@ -62,7 +62,7 @@ public final class Params implements AutoCloseable {
     for (int i = 0; i < n; i++) {
       values[i] = gaussian(rng) * std;
     }
-    NDArray doubles = manager.create(values, new Shape(rows, cols));
+    NDArray doubles = Host.owned(manager.create(values, new Shape(rows, cols)));
     if (dtype == DataType.FLOAT64) {
       return doubles;
     }

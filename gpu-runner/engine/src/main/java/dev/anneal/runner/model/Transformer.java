@@ -126,7 +126,8 @@ public final class Transformer {
         }
       }
     }
-    return m.create(values, new Shape(rows, 1, t, t)).toType(dtype, false);
+    NDArray mask = Host.floats(m, values, new Shape(rows, 1, t, t));
+    return dtype == DataType.FLOAT32 ? mask : mask.toType(dtype, false);
   }
 
   /**
@@ -157,7 +158,11 @@ public final class Transformer {
         }
       }
       Shape s = new Shape(t, headDim);
-      return new Rope(m.create(cos, s).toType(dtype, false), m.create(sin, s).toType(dtype, false));
+      NDArray c = Host.floats(m, cos, s);
+      NDArray sn = Host.floats(m, sin, s);
+      return dtype == DataType.FLOAT32
+          ? new Rope(c, sn)
+          : new Rope(c.toType(dtype, false), sn.toType(dtype, false));
     }
 
     /** x {@code [B, H, T, hd]} → x * cos + rotate_half(x) * sin. */

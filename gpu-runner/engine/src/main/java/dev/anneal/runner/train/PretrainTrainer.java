@@ -16,12 +16,13 @@ import dev.anneal.protocol.TrainingConfig;
 import dev.anneal.runner.ckpt.BlobStore;
 import dev.anneal.runner.ckpt.CheckpointException;
 import dev.anneal.runner.ckpt.CheckpointReader;
-import dev.anneal.runner.ckpt.CheckpointSnapshot;
 import dev.anneal.runner.ckpt.CheckpointWriter;
+import dev.anneal.runner.ckpt.DeviceSnapshot;
 import dev.anneal.runner.ckpt.SafeTensors;
 import dev.anneal.runner.ckpt.TrainerState;
 import dev.anneal.runner.data.Sampler;
 import dev.anneal.runner.events.EventLog;
+import dev.anneal.runner.model.Host;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.model.Params;
 import dev.anneal.runner.model.Transformer;
@@ -87,6 +88,7 @@ public final class PretrainTrainer implements AutoCloseable {
   private final DataType computeType;
   private final AtomicBoolean stopRequested = new AtomicBoolean();
   private final String shapeText;
+  private final String tokenizerJson;
 
   private long step;
   private long tokensSeen;
@@ -94,6 +96,9 @@ public final class PretrainTrainer implements AutoCloseable {
   private long goodSteps;
   private double lastLoss = Double.NaN;
   private double lastGradNorm = Double.NaN;
+  private double lastForwardBackwardMs = Double.NaN;
+  private int skippedInARow;
+  private long skippedTotal;
 
   public PretrainTrainer(
       RunSpec spec,
@@ -113,6 +118,7 @@ public final class PretrainTrainer implements AutoCloseable {
     this.tokenizer = tokenizer;
     this.events = events;
     this.shapeText = shape.toString();
+    this.tokenizerJson = tokenizer.toHuggingFaceJson();
     Device device = device(spec.device());
     switch (cfg.precision()) {
       case "fp32" -> {
@@ -249,7 +255,7 @@ public final class PretrainTrainer implements AutoCloseable {
         return new Result(Outcome.UNSTABLE, step, losses, t, last, rate(t0, tokensAtStart));
       }
       if (step % spec.checkpoint().everySteps() == 0 && step < target) {
-        writer.submit(snapshot());
+        writer.submit(capture());
       }
     }
     CheckpointWriter.Committed last = checkpointNow();
@@ -265,7 +271,7 @@ public final class PretrainTrainer implements AutoCloseable {
     writer.flush();
     CheckpointWriter.Committed newest = writer.flush();
     if (newest == null || newest.step() != step) {
-      writer.submit(snapshot());
+      writer.submit(capture());
       newest = writer.flush();
     }
     return newest;
@@ -313,6 +319,7 @@ public final class PretrainTrainer implements AutoCloseable {
           gc.backward(l.mul(lossScale / micro));
         }
       }
+      lastForwardBackwardMs = (System.nanoTime() - t0) / 1e6;
       Map<String, NDArray> grads = new LinkedHashMap<>();
       NDArray sumSquares = null;
       for (var e : work.all().entrySet()) {
@@ -327,32 +334,66 @@ public final class PretrainTrainer implements AutoCloseable {
         sumSquares = sumSquares == null ? sq : sumSquares.add(sq);
       }
       gradNorm = Math.sqrt(sumSquares.getFloat()) / lossScale;
-      if (lowPrecision
-          && computeType == DataType.FLOAT16
-          && Double.isFinite(loss)
-          && !Double.isFinite(gradNorm)) {
-        // an fp16 overflow, not an instability: skip the update and halve the scale
-        lossScale /= 2;
-        goodSteps = 0;
-        events.log(
-            "INFO",
-            String.format(
-                "fp16 gradient overflow at step %d: update skipped, loss scale now %.0f",
-                s, lossScale));
-        if (lossScale < 1) {
-          return Optional.of(
-              new InstabilityDetector.Trigger(
-                  RunnerEvent.InstabilityKind.LOSS_SCALE_COLLAPSE,
-                  s,
-                  lossScale,
-                  1.0,
-                  dataIndex,
-                  dataIndex,
-                  "fp16 loss scale fell below 1 at step " + s));
+      if (Double.isFinite(loss) && !Double.isFinite(gradNorm)) {
+        if (computeType == DataType.FLOAT16) {
+          // an fp16 overflow, not an instability: skip the update and halve the scale
+          lossScale /= 2;
+          goodSteps = 0;
+          events.log(
+              "INFO",
+              String.format(
+                  "fp16 gradient overflow at step %d: update skipped, loss scale now %.0f",
+                  s, lossScale));
+          if (lossScale < 1) {
+            return Optional.of(
+                new InstabilityDetector.Trigger(
+                    RunnerEvent.InstabilityKind.LOSS_SCALE_COLLAPSE,
+                    s,
+                    lossScale,
+                    1.0,
+                    dataIndex,
+                    dataIndex,
+                    "fp16 loss scale fell below 1 at step " + s));
+          }
+        } else {
+          // A finite loss with a non-finite gradient: skip this update, as a loss scaler would;
+          // a run of them is a gradient explosion. With two intra-op threads PyTorch 2.7.1's CPU
+          // kernels produced such steps now and then here, never with one (docs/engine.md).
+          skippedInARow++;
+          skippedTotal++;
+          List<String> bad = new ArrayList<>();
+          grads.forEach(
+              (name, g) -> {
+                if (!Double.isFinite(g.square().sum().getFloat())) bad.add(name);
+              });
+          events.log(
+              "WARN",
+              String.format(
+                  "non-finite gradient at step %d with finite loss %.4g:"
+                      + " update skipped (%d in a row, %d in this attempt); non-finite in %s",
+                  s, loss, skippedInARow, skippedTotal, bad));
+          if (!lowPrecision) {
+            zeroGradients(sm);
+          }
+          if (skippedInARow >= spec.stability().spikeConsecutive()) {
+            return Optional.of(
+                new InstabilityDetector.Trigger(
+                    RunnerEvent.InstabilityKind.GRADIENT_EXPLOSION,
+                    s,
+                    gradNorm,
+                    spec.stability().gradNormLimit(),
+                    dataIndex - skippedInARow + 1,
+                    dataIndex,
+                    "non-finite gradients for "
+                        + skippedInARow
+                        + " steps in a row ending at step "
+                        + s));
+          }
         }
         advance(batch, losses, loss, gradNorm, lr, t0, rows, dataIndex);
         return Optional.empty();
       }
+      skippedInARow = 0;
       Optional<InstabilityDetector.Trigger> trigger =
           detector.observe(s, dataIndex, loss, gradNorm);
       if (trigger.isPresent()) {
@@ -363,11 +404,7 @@ public final class PretrainTrainer implements AutoCloseable {
       double clip = Math.min(1.0, cfg.gradClip() / (gradNorm + 1e-6));
       optimizer.step(master.all(), grads, lr, clip / lossScale);
       if (!lowPrecision) {
-        for (NDArray p : master.all().values()) {
-          NDArray g = p.getGradient();
-          g.attach(sm);
-          g.set(new NDIndex(":"), 0);
-        }
+        zeroGradients(sm);
       } else if (computeType == DataType.FLOAT16 && ++goodSteps % LOSS_SCALE_GROWTH_INTERVAL == 0) {
         lossScale *= 2;
       }
@@ -397,12 +434,21 @@ public final class PretrainTrainer implements AutoCloseable {
     m.put("grad_norm", gradNorm);
     m.put("tokens_per_s", tokens / seconds);
     m.put("step_ms", seconds * 1000);
+    m.put("forward_backward_ms", lastForwardBackwardMs);
     m.put("batch_size", (double) rows);
     m.put("tokens_seen", (double) tokensSeen);
     m.put("data_batch", (double) dataIndex);
     if (computeType == DataType.FLOAT16) m.put("loss_scale", lossScale);
     events.metrics(step, m);
     step++;
+  }
+
+  private void zeroGradients(NDManager sm) {
+    for (NDArray p : master.all().values()) {
+      NDArray g = p.getGradient();
+      g.attach(sm);
+      g.set(new NDIndex(":"), 0);
+    }
   }
 
   /** Inputs, targets, loss weights and mask for rows [from, from + n) of a batch. */
@@ -428,9 +474,9 @@ public final class PretrainTrainer implements AutoCloseable {
     }
     Shape s = new Shape(n, seqLen);
     NDArray mask = Transformer.mask(m, n, seqLen, prefix, computeType);
-    NDArray weights = m.create(w, s);
+    NDArray weights = Host.floats(m, w, s);
     if (computeType != DataType.FLOAT32) weights = weights.toType(computeType, false);
-    return new NDArray[] {m.create(x, s), m.create(y, s), weights, mask};
+    return new NDArray[] {Host.longs(m, x, s), Host.longs(m, y, s), weights, mask};
   }
 
   /** Low-precision leaf copies of the fp32 masters (a cast inside the graph would cut it). */
@@ -444,12 +490,16 @@ public final class PretrainTrainer implements AutoCloseable {
     return half;
   }
 
-  /** Host copies of the whole training state; cheap, so the loop stalls only for this. */
-  public CheckpointSnapshot snapshot() {
-    Map<String, SafeTensors.HostTensor> weights = new LinkedHashMap<>();
-    master.all().forEach((k, v) -> weights.put(k, host(v)));
-    Map<String, SafeTensors.HostTensor> opt = new LinkedHashMap<>();
-    optimizer.state().forEach((k, v) -> opt.put(k, host(v)));
+  /**
+   * Native clones of the whole training state — all the training loop waits for; the copy to the
+   * host, serialisation and upload happen on the checkpoint thread.
+   */
+  public DeviceSnapshot capture() {
+    NDManager m = root.newSubManager();
+    Map<String, NDArray> weights = new LinkedHashMap<>();
+    master.all().forEach((k, v) -> weights.put(k, cloneInto(v, m)));
+    Map<String, NDArray> opt = new LinkedHashMap<>();
+    optimizer.state().forEach((k, v) -> opt.put(k, cloneInto(v, m)));
     TrainerState state =
         new TrainerState(
             1,
@@ -474,18 +524,15 @@ public final class PretrainTrainer implements AutoCloseable {
             computeType == DataType.FLOAT16 ? lossScale : null,
             detector.inAnomaly(),
             extra);
-    return new CheckpointSnapshot(step, weights, opt, state, tokenizer.toHuggingFaceJson(), health);
+    return new DeviceSnapshot(step, m, weights, opt, state, tokenizerJson, health);
+  }
+
+  private static NDArray cloneInto(NDArray a, NDManager m) {
+    return DeviceSnapshot.cloneOf(a, m);
   }
 
   private static Double finiteOrNull(double v) {
     return Double.isFinite(v) ? v : null;
-  }
-
-  private static SafeTensors.HostTensor host(NDArray a) {
-    NDArray f = a.getDataType() == DataType.FLOAT32 ? a : a.toType(DataType.FLOAT32, false);
-    float[] data = f.toFloatArray();
-    if (f != a) f.close();
-    return new SafeTensors.HostTensor(a.getShape().getShape(), data);
   }
 
   private void restore(CheckpointReader.Loaded ckpt, boolean full) {
@@ -515,7 +562,8 @@ public final class PretrainTrainer implements AutoCloseable {
                 + " but the spec's model needs "
                 + current.getShape());
       }
-      master.put(e.getKey(), root.create(e.getValue().data(), new Shape(e.getValue().shape())));
+      master.put(
+          e.getKey(), Host.floats(root, e.getValue().data(), new Shape(e.getValue().shape())));
     }
     if (!full) {
       return;
@@ -537,7 +585,7 @@ public final class PretrainTrainer implements AutoCloseable {
     try (NDManager tmp = root.newSubManager()) {
       opt.forEach(
           (k, v) -> {
-            NDArray a = tmp.create(v.data(), new Shape(v.shape()));
+            NDArray a = Host.floats(tmp, v.data(), new Shape(v.shape()));
             loaded.put(k, a);
           });
       optimizer.load(loaded, state.optimizerSteps());

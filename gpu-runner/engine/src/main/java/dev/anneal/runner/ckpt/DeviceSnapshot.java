@@ -1,0 +1,70 @@
+package dev.anneal.runner.ckpt;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.anneal.protocol.CheckpointManifest;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A checkpoint's tensors cloned on the device (a native copy, no trip through the JVM heap), so the
+ * training loop can go on at once; {@link #toHost} — run by the checkpoint thread — copies them to
+ * host memory and frees the clones.
+ */
+public final class DeviceSnapshot {
+  private final long step;
+  private final NDManager manager;
+  private final Map<String, NDArray> model;
+  private final Map<String, NDArray> optimizer;
+  private final TrainerState state;
+  private final String tokenizerJson;
+  private final CheckpointManifest.Health health;
+
+  public DeviceSnapshot(
+      long step,
+      NDManager manager,
+      Map<String, NDArray> model,
+      Map<String, NDArray> optimizer,
+      TrainerState state,
+      String tokenizerJson,
+      CheckpointManifest.Health health) {
+    this.step = step;
+    this.manager = manager;
+    this.model = model;
+    this.optimizer = optimizer;
+    this.state = state;
+    this.tokenizerJson = tokenizerJson;
+    this.health = health;
+  }
+
+  /**
+   * A native copy of {@code a} owned by {@code m}. (DJL's {@code toType(sameType, true)} returns
+   * the array itself, not a copy.)
+   */
+  public static NDArray cloneOf(NDArray a, NDManager m) {
+    NDArray c = a.duplicate();
+    c.attach(m);
+    return c;
+  }
+
+  public long step() {
+    return step;
+  }
+
+  public CheckpointSnapshot toHost() {
+    try {
+      return new CheckpointSnapshot(
+          step, host(model), host(optimizer), state, tokenizerJson, health);
+    } finally {
+      manager.close();
+    }
+  }
+
+  private static Map<String, SafeTensors.HostTensor> host(Map<String, NDArray> arrays) {
+    Map<String, SafeTensors.HostTensor> out = new LinkedHashMap<>();
+    arrays.forEach(
+        (k, a) ->
+            out.put(k, new SafeTensors.HostTensor(a.getShape().getShape(), a.toFloatArray())));
+    return out;
+  }
+}
