@@ -132,6 +132,22 @@ class RecipeTest {
   }
 
   @Test
+  void prefixLmTrains() {
+    var spec =
+        TestSpecs.spec(
+            new ModelConfig("micro", null, null, null, null, null, null, null, null, "prefix"),
+            cfg(120, 8, 1, null, null, null),
+            1,
+            null,
+            new CheckpointPolicy(1000, 1, 0),
+            null,
+            null);
+    var run = TestSpecs.run(spec, new DirectoryStore(dir), null, false);
+    List<Double> l = run.result().losses();
+    assertThat(mean(l, 110, 120)).isLessThan(mean(l, 0, 5) - 1.5);
+  }
+
+  @Test
   void bf16IsRefusedOnCpuWithAReason() {
     assertThatThrownBy(
             () ->

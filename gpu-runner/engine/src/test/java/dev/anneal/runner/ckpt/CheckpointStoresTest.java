@@ -1,0 +1,126 @@
+package dev.anneal.runner.ckpt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.anneal.protocol.CheckpointManifest;
+import dev.anneal.protocol.CheckpointPolicy;
+import dev.anneal.protocol.ObjectKeys;
+import dev.anneal.protocol.StageKind;
+import io.minio.MakeBucketArgs;
+import io.minio.MinioClient;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.gaul.s3proxy.S3Proxy;
+import org.gaul.s3proxy.auth.AuthenticationType;
+import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Checkpoint commit, retention and verified load, on a directory and on a real S3 server. */
+class CheckpointStoresTest {
+
+  @TempDir Path dir;
+
+  private static CheckpointSnapshot snapshot(long step) {
+    Map<String, SafeTensors.HostTensor> model = new LinkedHashMap<>();
+    model.put("w", new SafeTensors.HostTensor(new long[] {2, 2}, new float[] {step, 1, 2, 3}));
+    TrainerState state =
+        new TrainerState(1, step, step * 64, step, step, "adamw", 1, 0, 7, null, "shape");
+    return new CheckpointSnapshot(
+        step,
+        model,
+        Map.of(),
+        state,
+        "{}",
+        new CheckpointManifest.Health(2.0, 2.1, 0.5, null, false, Map.of()));
+  }
+
+  private void commitsRetainsAndLoads(BlobStore store) {
+    List<CheckpointWriter.Committed> seen = new ArrayList<>();
+    try (CheckpointWriter w =
+        new CheckpointWriter(
+            store,
+            "t",
+            "p",
+            StageKind.PRETRAIN,
+            2,
+            new CheckpointPolicy(10, 2, 30),
+            false,
+            seen::add)) {
+      for (long step = 10; step <= 60; step += 10) {
+        w.commit(snapshot(step));
+      }
+      assertThatThrownBy(() -> w.commit(snapshot(60))).hasMessageContaining("never overwritten");
+    }
+    assertThat(seen)
+        .extracting(CheckpointWriter.Committed::step)
+        .containsExactly(10L, 20L, 30L, 40L, 50L, 60L);
+    List<String> manifests =
+        store.list(ObjectKeys.checkpointsPrefix("t", "p", StageKind.PRETRAIN)).stream()
+            .filter(k -> k.endsWith("/manifest.json"))
+            .toList();
+    // the newest two, plus step 30 kept for good (keepEvery 30; 60 is among the newest anyway)
+    assertThat(manifests)
+        .containsExactly(
+            ObjectKeys.checkpointManifest("t", "p", StageKind.PRETRAIN, 30, 2),
+            ObjectKeys.checkpointManifest("t", "p", StageKind.PRETRAIN, 50, 2),
+            ObjectKeys.checkpointManifest("t", "p", StageKind.PRETRAIN, 60, 2));
+    CheckpointReader.Loaded loaded = CheckpointReader.load(store, manifests.get(2));
+    assertThat(loaded.manifest().step()).isEqualTo(60);
+    assertThat(loaded.state().tokensSeen()).isEqualTo(60 * 64);
+    assertThat(SafeTensors.read(loaded.file("model.safetensors"), "m").get("w").data())
+        .containsExactly(60, 1, 2, 3);
+    assertThat(new String(loaded.file("tokenizer.json"), StandardCharsets.UTF_8)).isEqualTo("{}");
+    // a deleted checkpoint's files are gone too
+    assertThat(store.list(ObjectKeys.checkpointPrefix("t", "p", StageKind.PRETRAIN, 10, 2)))
+        .isEmpty();
+  }
+
+  @Test
+  void onADirectory() {
+    commitsRetainsAndLoads(new DirectoryStore(dir));
+  }
+
+  @Test
+  void onS3() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    S3Proxy proxy =
+        S3Proxy.builder()
+            .blobStore(new FilesystemNio2BlobStore(dir.toString()))
+            .endpoint(URI.create("http://127.0.0.1:" + port))
+            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, "ak", "sk")
+            .build();
+    proxy.start();
+    try {
+      while (!"STARTED".equals(proxy.getState())) Thread.sleep(10);
+      MinioClient.builder()
+          .endpoint("http://127.0.0.1:" + port)
+          .credentials("ak", "sk")
+          .build()
+          .makeBucket(MakeBucketArgs.builder().bucket("ckpt").build());
+      commitsRetainsAndLoads(
+          new S3Store("http://127.0.0.1:" + port, "ak", "sk", "ckpt", "us-east-1"));
+    } finally {
+      proxy.stop();
+    }
+  }
+
+  @Test
+  void safetensorsRejectsATruncatedFile() {
+    byte[] bytes = SafeTensors.write(snapshot(1).model(), Map.of());
+    byte[] cut = java.util.Arrays.copyOf(bytes, bytes.length - 4);
+    assertThatThrownBy(() -> SafeTensors.read(cut, "model.safetensors"))
+        .isInstanceOf(CheckpointException.class)
+        .hasMessageContaining("model.safetensors: tensor w has inconsistent offsets");
+  }
+}
