@@ -164,17 +164,11 @@ public final class RunnerMain {
         "  help              this text");
   }
 
-  private static int runSpec(
-      String[] args,
-      int from,
-      PrintStream out,
-      PrintStream err,
-      AtomicReference<PretrainTrainer> trainer) {
-    Args a = new Args(args, from, Set.of("spec"), Set.of());
-    String where = a.get("spec", null);
-    if (where == null) {
-      throw new IllegalArgumentException("--spec FILE|s3://BUCKET/KEY is required");
-    }
+  /** A spec, or the exit code of the reason there is none (already reported on stderr). */
+  private record SpecOrExit(RunSpec spec, int exit) {}
+
+  /** Reads and validates a spec from a file or {@code s3://bucket/key}. */
+  private static SpecOrExit loadSpec(String where, PrintStream err) {
     String json;
     try {
       if (where.startsWith("s3://")) {
@@ -186,7 +180,7 @@ public final class RunnerMain {
               "anneal-runner: reading "
                   + where
                   + " needs ANNEAL_S3_ENDPOINT and a key after the bucket");
-          return ExitCode.INPUT_MISSING.code();
+          return new SpecOrExit(null, ExitCode.INPUT_MISSING.code());
         }
         S3Store s3 =
             new S3Store(
@@ -198,7 +192,7 @@ public final class RunnerMain {
         byte[] bytes = s3.get(rest.substring(slash + 1)).orElse(null);
         if (bytes == null) {
           err.println("anneal-runner: spec " + where + " does not exist");
-          return ExitCode.INPUT_MISSING.code();
+          return new SpecOrExit(null, ExitCode.INPUT_MISSING.code());
         }
         json = new String(bytes, StandardCharsets.UTF_8);
       } else {
@@ -206,18 +200,37 @@ public final class RunnerMain {
       }
     } catch (NoSuchFileException e) {
       err.println("anneal-runner: spec file " + where + " does not exist");
-      return ExitCode.INPUT_MISSING.code();
+      return new SpecOrExit(null, ExitCode.INPUT_MISSING.code());
     } catch (IOException e) {
       err.println("anneal-runner: cannot read spec " + where + ": " + e.getMessage());
-      return ExitCode.INPUT_MISSING.code();
+      return new SpecOrExit(null, ExitCode.INPUT_MISSING.code());
     }
     RunSpec spec;
     try {
       spec = ProtocolJson.readSpec(json);
     } catch (ProtocolException e) {
       err.println("anneal-runner: invalid spec " + where + ": " + e.getMessage());
-      return ExitCode.INVALID_SPEC.code();
+      return new SpecOrExit(null, ExitCode.INVALID_SPEC.code());
     }
+    return new SpecOrExit(spec, ExitCode.SUCCESS.code());
+  }
+
+  private static int runSpec(
+      String[] args,
+      int from,
+      PrintStream out,
+      PrintStream err,
+      AtomicReference<PretrainTrainer> trainer) {
+    Args a = new Args(args, from, Set.of("spec"), Set.of());
+    String where = a.get("spec", null);
+    if (where == null) {
+      throw new IllegalArgumentException("--spec FILE|s3://BUCKET/KEY is required");
+    }
+    SpecOrExit loaded = loadSpec(where, err);
+    if (loaded.spec() == null) {
+      return loaded.exit();
+    }
+    RunSpec spec = loaded.spec();
     EventLog events =
         EventLog.toStream(spec.team(), spec.pipeline(), spec.stage(), spec.attempt(), out);
     return StageRunner.run(spec, StageRunner.store(spec.store()), events, trainer);
@@ -320,24 +333,12 @@ public final class RunnerMain {
   }
 
   private static int checkSpec(Path file, PrintStream out, PrintStream err) {
-    String json;
-    try {
-      json = Files.readString(file);
-    } catch (NoSuchFileException e) {
-      err.println("anneal-runner: spec file " + file + " does not exist");
-      return ExitCode.INPUT_MISSING.code();
-    } catch (IOException e) {
-      err.println("anneal-runner: cannot read spec file " + file + ": " + e.getMessage());
-      return ExitCode.INPUT_MISSING.code();
+    SpecOrExit loaded = loadSpec(file.toString(), err);
+    if (loaded.spec() == null) {
+      return loaded.exit();
     }
-    try {
-      RunSpec spec = ProtocolJson.readSpec(json);
-      out.println(SpecSummary.describe(spec));
-      return ExitCode.SUCCESS.code();
-    } catch (ProtocolException e) {
-      err.println("anneal-runner: invalid spec " + file + ": " + e.getMessage());
-      return ExitCode.INVALID_SPEC.code();
-    }
+    out.println(SpecSummary.describe(loaded.spec()));
+    return ExitCode.SUCCESS.code();
   }
 
   private static int doctor(PrintStream out, PrintStream err) {

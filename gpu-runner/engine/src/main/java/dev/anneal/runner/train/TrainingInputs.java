@@ -5,6 +5,7 @@ import dev.anneal.protocol.RunSpec;
 import dev.anneal.protocol.TokenizerSpec;
 import dev.anneal.runner.ckpt.BlobStore;
 import dev.anneal.runner.ckpt.CheckpointReader;
+import dev.anneal.runner.ckpt.Checksums;
 import dev.anneal.runner.data.Curriculum;
 import dev.anneal.runner.data.JsonlTexts;
 import dev.anneal.runner.data.Sampler;
@@ -17,9 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -112,7 +111,7 @@ public final class TrainingInputs {
                               + " does not exist"));
     }
     if (d.sha256() != null) {
-      String actual = sha256(bytes);
+      String actual = Checksums.sha256(bytes);
       if (!actual.equals(d.sha256())) {
         throw new MissingInputException(
             "dataset '"
@@ -163,13 +162,5 @@ public final class TrainingInputs {
     List<String> all = new ArrayList<>();
     texts.values().forEach(all::addAll);
     return BpeTrainer.train(all, vocab, t.nfkc(), t.specialTokens());
-  }
-
-  private static String sha256(byte[] data) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }
