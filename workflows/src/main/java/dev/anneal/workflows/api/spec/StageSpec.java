@@ -1,0 +1,67 @@
+package dev.anneal.workflows.api.spec;
+
+import dev.anneal.protocol.CheckpointPolicy;
+import dev.anneal.protocol.CurriculumPhase;
+import dev.anneal.protocol.FaultInjection;
+import dev.anneal.protocol.ObjectKeys;
+import dev.anneal.protocol.StageKind;
+import dev.anneal.protocol.TrainingConfig;
+import java.util.List;
+
+/**
+ * One stage of a pipeline. {@code from} names the earlier stage whose final checkpoint it starts
+ * from, or a registered model ({@code model:<name>[@v<version>]}); a pre-training stage may start
+ * from scratch. An RLHF stage also names its reward stage ({@code reward}).
+ */
+public record StageSpec(
+    String name,
+    StageKind kind,
+    String from,
+    String reward,
+    List<MixtureEntry> data,
+    List<CurriculumPhase> curriculum,
+    TrainingConfig hyperparameters,
+    Resources resources,
+    CheckpointPolicy checkpoint,
+    StabilitySpec stability,
+    GateSpec gate,
+    FaultInjection inject) {
+
+  public StageSpec {
+    SpecChecks.present("kind", kind);
+    name = SpecChecks.orDefault(name, kind.id());
+    ObjectKeys.segment("name", name);
+    data = data == null ? List.of() : List.copyOf(data);
+    curriculum = curriculum == null ? List.of() : List.copyOf(curriculum);
+    SpecChecks.present("hyperparameters", hyperparameters);
+    resources = SpecChecks.orDefault(resources, Resources.defaults());
+    checkpoint = SpecChecks.orDefault(checkpoint, CheckpointPolicy.defaults());
+    stability = SpecChecks.orDefault(stability, StabilitySpec.defaults());
+    inject = SpecChecks.orDefault(inject, FaultInjection.none());
+    if (kind == StageKind.PRETRAIN && data.isEmpty()) {
+      throw new IllegalArgumentException("data: a pretrain stage needs at least one dataset");
+    }
+    if (kind != StageKind.PRETRAIN && from == null) {
+      throw new IllegalArgumentException(
+          "from: a " + kind.id() + " stage starts from an earlier stage or a model");
+    }
+    if (kind == StageKind.RLHF && reward == null) {
+      throw new IllegalArgumentException("reward: an rlhf stage names its reward-model stage");
+    }
+    if (kind != StageKind.RLHF && reward != null) {
+      throw new IllegalArgumentException("reward: only an rlhf stage takes a reward model");
+    }
+    for (int i = 0; i < curriculum.size(); i++) {
+      for (String ds : curriculum.get(i).weights().keySet()) {
+        if (data.stream().noneMatch(m -> m.dataset().equals(ds))) {
+          throw new IllegalArgumentException(
+              "curriculum["
+                  + i
+                  + "].weights: names dataset '"
+                  + ds
+                  + "', which is not in this stage's data");
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,123 @@
+package dev.anneal.workflows.api.spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.anneal.protocol.ProtocolException;
+import dev.anneal.protocol.StageKind;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+class PipelineSpecsTest {
+
+  private static final Path EXAMPLES = Path.of("../examples");
+
+  private static String tinyChat() throws Exception {
+    return Files.readString(EXAMPLES.resolve("tiny-chat.yaml"));
+  }
+
+  @Test
+  void everyExampleParses() throws Exception {
+    List<Path> files;
+    try (Stream<Path> s = Files.list(EXAMPLES)) {
+      files = s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+    }
+    assertThat(files).isNotEmpty();
+    for (Path f : files) {
+      PipelineSpec spec = PipelineSpecs.parse(Files.readString(f));
+      assertThat(spec.stages()).as(f.toString()).isNotEmpty();
+    }
+  }
+
+  @Test
+  void theDemoPipelineHasAllFourStagesWithDefaultsFilledIn() throws Exception {
+    PipelineSpec spec = PipelineSpecs.parse(tinyChat());
+    assertThat(spec.stages())
+        .extracting(StageSpec::kind)
+        .containsExactly(StageKind.PRETRAIN, StageKind.SFT, StageKind.REWARD, StageKind.RLHF);
+    StageSpec pretrain = spec.stages().get(0);
+    assertThat(pretrain.hyperparameters().beta2()).isEqualTo(0.95);
+    assertThat(pretrain.stability().policy().rollbackSteps()).isEqualTo(100);
+    assertThat(pretrain.stability().policy().lrFactor()).isEqualTo(0.5);
+    assertThat(pretrain.inject().spikeAtStep()).isEqualTo(412);
+    assertThat(spec.stages().get(1).gate().onFail()).isEqualTo("approve");
+    assertThat(spec.stages().get(3).reward()).isEqualTo("reward");
+  }
+
+  @Test
+  void yamlAndJsonAreTheSameDocument() throws Exception {
+    PipelineSpec yaml = PipelineSpecs.parse(tinyChat());
+    String json = dev.anneal.protocol.ProtocolJson.write(yaml);
+    assertThat(PipelineSpecs.parse(json)).isEqualTo(yaml);
+    assertThat(PipelineSpecs.parse(PipelineSpecs.toYaml(yaml))).isEqualTo(yaml);
+  }
+
+  @Test
+  void aBadHyperparameterNamesItsPath() throws Exception {
+    String bad =
+        tinyChat()
+            .replace(
+                "hyperparameters: {steps: 150, batchSize: 16, seqLen: 64, lr: 0.0005}",
+                "hyperparameters: {steps: 150, batchSize: 16, seqLen: 64, lr: -1}");
+    assertThatThrownBy(() -> PipelineSpecs.parse(bad))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessage("stages[2].hyperparameters.lr: must be > 0, got -1.0");
+  }
+
+  @Test
+  void anUnknownFieldIsAnError() throws Exception {
+    String bad =
+        tinyChat().replace("    checkpoint: {everySteps: 50", "    checkpointz: {everySteps: 50");
+    assertThatThrownBy(() -> PipelineSpecs.parse(bad))
+        .hasMessageStartingWith("stages[0].checkpointz: unknown field");
+  }
+
+  @Test
+  void referencesAreChecked() throws Exception {
+    assertThatThrownBy(
+            () ->
+                PipelineSpecs.parse(tinyChat().replace("{dataset: dialogue}", "{dataset: chats}")))
+        .hasMessageStartingWith(
+            "stages[1].data[0].dataset: 'chats' is not among the pipeline's datasets");
+    assertThatThrownBy(
+            () ->
+                PipelineSpecs.parse(
+                    tinyChat()
+                        .replace(
+                            "    from: sft\n    reward: reward",
+                            "    from: sfx\n    reward: reward")))
+        .hasMessageStartingWith("stages[3].from: 'sfx' is not an earlier stage");
+    assertThatThrownBy(
+            () ->
+                PipelineSpecs.parse(
+                    tinyChat().replace("    reward: reward\n", "    reward: sft\n")))
+        .hasMessage("stages[3].reward: 'sft' is not an earlier reward stage");
+    assertThatThrownBy(() -> PipelineSpecs.parse(tinyChat().replace("    reward: reward\n", "")))
+        .hasMessage("stages[3].reward: an rlhf stage names its reward-model stage");
+  }
+
+  @Test
+  void budgetsAndGatesAreValidated() throws Exception {
+    assertThatThrownBy(
+            () -> PipelineSpecs.parse(tinyChat().replace("lrFactor: 0.5", "lrFactor: 1.5")))
+        .hasMessageContaining("stages[0].stability.lrFactor");
+    assertThatThrownBy(
+            () -> PipelineSpecs.parse(tinyChat().replace("onFail: approve", "onFail: shrug")))
+        .hasMessage("stages[1].gate.onFail: must be 'stop' or 'approve', got 'shrug'");
+    assertThatThrownBy(() -> PipelineSpecs.parse(tinyChat().replace("memory: 4Gi", "memory: lots")))
+        .hasMessageContaining("stages[3].resources.memory: must be a Kubernetes quantity");
+  }
+
+  @Test
+  void syntaxErrorsGiveTheLine() {
+    assertThatThrownBy(
+            () -> PipelineSpecs.parse("apiVersion: anneal.dev/v1\nkind: Pipeline\nstages: [\n"))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageStartingWith("malformed YAML at line");
+    assertThatThrownBy(() -> PipelineSpecs.parse("apiVersion: anneal.dev/v2\nkind: Pipeline\n"))
+        .hasMessage("apiVersion: must be 'anneal.dev/v1', got 'anneal.dev/v2'");
+  }
+}
