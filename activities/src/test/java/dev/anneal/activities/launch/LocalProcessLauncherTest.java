@@ -1,0 +1,131 @@
+package dev.anneal.activities.launch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.anneal.protocol.ExitCode;
+import dev.anneal.protocol.StageKind;
+import dev.anneal.workflows.api.jobs.JobNames;
+import dev.anneal.workflows.api.jobs.JobState;
+import dev.anneal.workflows.api.jobs.LaunchRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real child JVMs running the real runner jar (built by the engine module earlier in the build).
+ */
+class LocalProcessLauncherTest {
+
+  private static final Path RUNNER = Path.of("../gpu-runner/engine/target/anneal-runner.jar");
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void needsTheRunnerJar() {
+    assumeTrue(
+        Files.isRegularFile(RUNNER), "run the whole build: the engine module makes " + RUNNER);
+  }
+
+  private Path spec(long steps, String inject) throws Exception {
+    String json =
+        """
+        {"team":"t","pipeline":"p","stage":"pretrain","attempt":1,
+         "model":{"preset":"micro"},
+         "training":{"steps":%d,"batchSize":8,"seqLen":32,"lr":0.002},
+         "datasets":[{"name":"prose","key":"synthetic:prose?docs=200"}],
+         "checkpoint":{"everySteps":1000},
+         "store":{"endpoint":"file:%s","bucket":"local"}%s}
+        """
+            .formatted(steps, dir.resolve("store"), inject);
+    return Files.writeString(dir.resolve("spec-" + steps + inject.hashCode() + ".json"), json);
+  }
+
+  private static JobState await(JobLauncher launcher, String job) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    JobState s = launcher.status(job);
+    while (!s.terminal() && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+      s = launcher.status(job);
+    }
+    return s;
+  }
+
+  private LaunchRequest request(String job, Path spec) {
+    return new LaunchRequest(
+        job,
+        "t",
+        "p",
+        StageKind.PRETRAIN,
+        1,
+        spec.toString(),
+        Map.of("ANNEAL_RUNNER_TOKEN", "secret"));
+  }
+
+  @Test
+  void runsAJobToTheEndAndNeverStartsATwin() throws Exception {
+    LocalProcessLauncher launcher =
+        new LocalProcessLauncher(RUNNER, dir.resolve("jobs"), List.of());
+    String job = JobNames.of("pipeline-p/pretrain", 1);
+    Path spec = spec(30, "");
+    JobState first = launcher.launch(request(job, spec));
+    assertThat(first.phase()).isIn(JobState.Phase.RUNNING, JobState.Phase.SUCCEEDED);
+    String pid = Files.readString(launcher.jobDir(job).resolve("pid"));
+    launcher.launch(request(job, spec)); // a retried activity
+    assertThat(Files.readString(launcher.jobDir(job).resolve("pid"))).isEqualTo(pid);
+
+    JobState done = await(launcher, job);
+    assertThat(done.phase()).isEqualTo(JobState.Phase.SUCCEEDED);
+    assertThat(done.exitCode()).isZero();
+    assertThat(Files.readString(launcher.jobDir(job).resolve("events.jsonl")))
+        .contains("\"type\":\"finished\"");
+
+    // a platform that restarted reads the same state from the job folder
+    LocalProcessLauncher afterRestart =
+        new LocalProcessLauncher(RUNNER, dir.resolve("jobs"), List.of());
+    assertThat(afterRestart.status(job).phase()).isEqualTo(JobState.Phase.SUCCEEDED);
+    assertThat(afterRestart.status("anneal-never-launched").phase())
+        .isEqualTo(JobState.Phase.UNKNOWN);
+  }
+
+  @Test
+  void cancelStopsTheRunnerAfterACheckpointAndACrashIsAFailure() throws Exception {
+    LocalProcessLauncher launcher =
+        new LocalProcessLauncher(RUNNER, dir.resolve("jobs"), List.of());
+    String job = JobNames.of("pipeline-q/pretrain", 1);
+    launcher.launch(request(job, spec(100_000, "")));
+    Path events = launcher.jobDir(job).resolve("events.jsonl");
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!(Files.exists(events) && Files.readString(events).contains("\"step\":20,"))
+        && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    launcher.cancel(job);
+    JobState stopped = await(launcher, job);
+    assertThat(stopped.phase()).isEqualTo(JobState.Phase.FAILED);
+    assertThat(stopped.exitCode()).isEqualTo(ExitCode.PREEMPTED.code());
+    assertThat(Files.readString(events)).contains("\"type\":\"checkpoint_committed\"");
+
+    String crashJob = JobNames.of("pipeline-r/pretrain", 1);
+    launcher.launch(request(crashJob, spec(200, ",\"inject\":{\"crashAtStep\":5}")));
+    JobState crashed = await(launcher, crashJob);
+    assertThat(crashed.exitCode()).isEqualTo(ExitCode.CRASH.code());
+    assertThat(crashed.reason()).isEqualTo("crash: the runner failed unexpectedly");
+  }
+
+  @Test
+  void jobNamesAreDeterministicKubernetesNames() {
+    String a = JobNames.of("tiny-chat-7f3a/Pretrain", 2);
+    assertThat(a)
+        .isEqualTo(JobNames.of("tiny-chat-7f3a/Pretrain", 2))
+        .matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+        .hasSizeLessThanOrEqualTo(63);
+    assertThat(a).isNotEqualTo(JobNames.of("tiny-chat-7f3a/Pretrain", 3));
+    assertThat(JobNames.of("x".repeat(200), 1)).hasSizeLessThanOrEqualTo(63);
+  }
+}
