@@ -3,6 +3,7 @@ package dev.anneal.runner;
 import dev.anneal.protocol.CheckpointPolicy;
 import dev.anneal.protocol.CheckpointRef;
 import dev.anneal.protocol.DatasetRef;
+import dev.anneal.protocol.EventSink;
 import dev.anneal.protocol.ExitCode;
 import dev.anneal.protocol.FaultInjection;
 import dev.anneal.protocol.ModelConfig;
@@ -17,6 +18,7 @@ import dev.anneal.runner.bench.EngineBench;
 import dev.anneal.runner.ckpt.S3Store;
 import dev.anneal.runner.data.SyntheticCorpus;
 import dev.anneal.runner.events.EventLog;
+import dev.anneal.runner.events.HttpEventShipper;
 import dev.anneal.runner.train.PretrainTrainer;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -231,9 +233,39 @@ public final class RunnerMain {
       return loaded.exit();
     }
     RunSpec spec = loaded.spec();
-    EventLog events =
-        EventLog.toStream(spec.team(), spec.pipeline(), spec.stage(), spec.attempt(), out);
-    return StageRunner.run(spec, StageRunner.store(spec.store()), events, trainer);
+    if (spec.events() == null) {
+      EventLog events =
+          EventLog.toStream(spec.team(), spec.pipeline(), spec.stage(), spec.attempt(), out);
+      return StageRunner.run(spec, StageRunner.store(spec.store()), events, trainer);
+    }
+    // events also go to the platform: spooled to disk first, then posted in batches with retries
+    try (HttpEventShipper shipper =
+        new HttpEventShipper(
+            spec.events(), System.getenv(EventSink.TOKEN_ENV), Path.of("events.spool.jsonl"))) {
+      EventLog events =
+          new EventLog(
+              spec.team(),
+              spec.pipeline(),
+              spec.stage(),
+              spec.attempt(),
+              line -> {
+                synchronized (out) {
+                  out.println(line);
+                  out.flush();
+                }
+                shipper.accept(line);
+              });
+      int code = StageRunner.run(spec, StageRunner.store(spec.store()), events, trainer);
+      if (!shipper.close(java.time.Duration.ofSeconds(30))) {
+        err.println(
+            "anneal-runner: not every event reached "
+                + spec.events().url()
+                + " ("
+                + shipper.lastError()
+                + "); they are kept in events.spool.jsonl");
+      }
+      return code;
+    }
   }
 
   private static int train(Args a, PrintStream out, AtomicReference<PretrainTrainer> trainer) {

@@ -171,4 +171,63 @@ class RunnerProcessIT {
     assertThat(spike.exitValue()).isEqualTo(ExitCode.INSTABILITY.code());
     assertThat(spikeOut).contains("\"type\":\"instability\"").contains("NON_FINITE_LOSS");
   }
+
+  @Test
+  void eventsAreDeliveredToThePlatformOverHttp() throws Exception {
+    java.util.List<Long> seqs = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.List<String> auth = new java.util.concurrent.CopyOnWriteArrayList<>();
+    com.sun.net.httpserver.HttpServer server =
+        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext(
+        "/internal/v1/events",
+        ex -> {
+          EventBatch b =
+              ProtocolJson.readEventBatch(
+                  new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+          b.events().forEach(e -> seqs.add(e.seq()));
+          auth.add(ex.getRequestHeaders().getFirst("Authorization"));
+          ex.sendResponseHeaders(204, -1);
+          ex.close();
+        });
+    server.start();
+    try {
+      String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/internal/v1/events";
+      Path spec =
+          Files.writeString(
+              dir.resolve("spec.json"),
+              "{\"team\":\"t\",\"pipeline\":\"p\",\"stage\":\"pretrain\","
+                  + "\"attempt\":1,\"model\":{\"preset\":\"micro\"},\"training\":{\"steps\":20,\"batchSize\":4,\"seqLen\":16},"
+                  + "\"datasets\":[{\"name\":\"d\",\"key\":\"synthetic:prose?docs=100\"}],"
+                  + "\"store\":{\"endpoint\":\"file:"
+                  + dir.resolve("store")
+                  + "\",\"bucket\":\"b\"},"
+                  + "\"events\":{\"url\":\""
+                  + url
+                  + "\",\"batchSize\":8,\"flushMillis\":50}}");
+      List<String> cmd =
+          new ArrayList<>(
+              List.of(
+                  Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  RunnerMain.class.getName(),
+                  "--spec",
+                  spec.toString()));
+      ProcessBuilder pb =
+          new ProcessBuilder(cmd)
+              .directory(dir.toFile())
+              .redirectError(dir.resolve("stderr.log").toFile());
+      pb.environment().put("ANNEAL_RUNNER_TOKEN", "attempt-token");
+      Process p = pb.start();
+      long lines =
+          new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().count();
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).isZero();
+      assertThat(seqs).hasSize((int) lines).isSorted().doesNotHaveDuplicates();
+      assertThat(auth).containsOnly("Bearer attempt-token");
+      assertThat(dir.resolve("events.spool.jsonl")).exists();
+    } finally {
+      server.stop(0);
+    }
+  }
 }
