@@ -1,0 +1,353 @@
+package dev.anneal.activities.metadata;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.anneal.protocol.EventBatch;
+import dev.anneal.protocol.ProtocolJson;
+import dev.anneal.protocol.RunnerEvent;
+import dev.anneal.protocol.StageKind;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import javax.sql.DataSource;
+
+/**
+ * The platform's bookkeeping in PostgreSQL (the schema of {@code V1__platform_schema.sql}): teams,
+ * pipelines, stages, attempts, and the runner events, metrics and checkpoints of each attempt.
+ * Ingestion is idempotent: an event is stored once per (attempt, sequence number), so a runner that
+ * re-sends a batch changes nothing.
+ */
+public final class MetadataStore {
+
+  /** Where an attempt belongs, for checking that a batch is addressed to it. */
+  public record AttemptRef(
+      UUID attemptId,
+      UUID stageId,
+      UUID pipelineId,
+      String team,
+      String pipelineName,
+      StageKind stage,
+      int number) {}
+
+  /** What one ingestion did. */
+  public record Ingested(int accepted, int duplicates, long lastSeq, boolean terminal) {}
+
+  /** One row of a pipeline's event log. */
+  public record EventRow(
+      long id, UUID attemptId, Long runnerSeq, String type, String severity, String message) {}
+
+  private final DataSource ds;
+
+  public MetadataStore(DataSource ds) {
+    this.ds = ds;
+  }
+
+  public UUID ensureTeam(String name) {
+    return tx(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO teams (id, name) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")) {
+            ps.setObject(1, UUID.randomUUID());
+            ps.setString(2, name);
+            ps.executeUpdate();
+          }
+          try (PreparedStatement ps = c.prepareStatement("SELECT id FROM teams WHERE name = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              return rs.getObject(1, UUID.class);
+            }
+          }
+        });
+  }
+
+  public UUID createPipeline(UUID team, String name, String specJson, String workflowId) {
+    UUID id = UUID.randomUUID();
+    tx(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO pipelines (id, team_id, name, spec, status, workflow_id) VALUES (?, ?, ?, ?::jsonb, 'PENDING', ?)")) {
+            ps.setObject(1, id);
+            ps.setObject(2, team);
+            ps.setString(3, name);
+            ps.setString(4, specJson);
+            ps.setString(5, workflowId);
+            ps.executeUpdate();
+          }
+          return null;
+        });
+    return id;
+  }
+
+  public UUID createStage(UUID pipeline, int position, StageKind kind, long totalSteps) {
+    UUID id = UUID.randomUUID();
+    tx(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO stages (id, pipeline_id, position, kind, status, total_steps) VALUES (?, ?, ?, ?, 'PENDING', ?)")) {
+            ps.setObject(1, id);
+            ps.setObject(2, pipeline);
+            ps.setInt(3, position);
+            ps.setString(4, kind.id());
+            ps.setLong(5, totalSteps);
+            ps.executeUpdate();
+          }
+          return null;
+        });
+    return id;
+  }
+
+  /**
+   * @param cause {@code first}, {@code rollback} or {@code restart}
+   */
+  public UUID createAttempt(UUID stage, int number, String cause) {
+    UUID id = UUID.randomUUID();
+    tx(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO attempts (id, stage_id, number, cause, status, started_at) VALUES (?, ?, ?, ?, 'PREPARING', now())")) {
+            ps.setObject(1, id);
+            ps.setObject(2, stage);
+            ps.setInt(3, number);
+            ps.setString(4, cause);
+            ps.executeUpdate();
+          }
+          return null;
+        });
+    return id;
+  }
+
+  public Optional<AttemptRef> attempt(UUID attemptId) {
+    return tx(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  """
+          SELECT a.id, s.id, p.id, t.name, p.name, s.kind, a.number
+          FROM attempts a JOIN stages s ON s.id = a.stage_id JOIN pipelines p ON p.id = s.pipeline_id
+          JOIN teams t ON t.id = p.team_id WHERE a.id = ?""")) {
+            ps.setObject(1, attemptId);
+            try (ResultSet rs = ps.executeQuery()) {
+              if (!rs.next()) return Optional.empty();
+              return Optional.of(
+                  new AttemptRef(
+                      rs.getObject(1, UUID.class),
+                      rs.getObject(2, UUID.class),
+                      rs.getObject(3, UUID.class),
+                      rs.getString(4),
+                      rs.getString(5),
+                      StageKind.fromId(rs.getString(6)),
+                      rs.getInt(7)));
+            }
+          }
+        });
+  }
+
+  /** Stores a batch of runner events for an attempt, once each; metrics and checkpoints too. */
+  public Ingested ingest(AttemptRef a, EventBatch batch) {
+    return tx(
+        c -> {
+          int accepted = 0;
+          int duplicates = 0;
+          long lastSeq = 0;
+          boolean terminal = false;
+          long maxStep = -1;
+          try (PreparedStatement ev =
+                  c.prepareStatement(
+                      """
+              INSERT INTO events (pipeline_id, stage_id, attempt_id, runner_seq, type, severity, message, payload, created_at)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?) ON CONFLICT (attempt_id, runner_seq) DO NOTHING""");
+              PreparedStatement metric =
+                  c.prepareStatement(
+                      "INSERT INTO metrics (stage_id, attempt, step, name, value, recorded_at) VALUES (?, ?, ?, ?, ?, ?)");
+              PreparedStatement ckpt =
+                  c.prepareStatement(
+                      """
+              INSERT INTO checkpoints (id, stage_id, attempt_id, step, uri, sha256, bytes, state)
+              VALUES (?, ?, ?, ?, ?, ?, 0, 'COMMITTED') ON CONFLICT (stage_id, step) DO NOTHING""")) {
+            for (RunnerEvent e : batch.events()) {
+              lastSeq = Math.max(lastSeq, e.seq());
+              ev.setObject(1, a.pipelineId());
+              ev.setObject(2, a.stageId());
+              ev.setObject(3, a.attemptId());
+              ev.setLong(4, e.seq());
+              ev.setString(5, type(e));
+              ev.setString(6, severity(e));
+              ev.setString(7, message(e));
+              ev.setString(8, json(e));
+              ev.setTimestamp(9, Timestamp.from(e.time()));
+              if (ev.executeUpdate() == 0) {
+                duplicates++;
+                continue;
+              }
+              accepted++;
+              if (e instanceof RunnerEvent.Metrics m) {
+                for (RunnerEvent.MetricPoint p : m.points()) {
+                  metric.setObject(1, a.stageId());
+                  metric.setInt(2, a.number());
+                  metric.setLong(3, p.step());
+                  metric.setString(4, p.name());
+                  metric.setDouble(5, p.value());
+                  metric.setTimestamp(6, Timestamp.from(m.time()));
+                  metric.addBatch();
+                  maxStep = Math.max(maxStep, p.step() + 1);
+                }
+              } else if (e instanceof RunnerEvent.CheckpointCommitted cc) {
+                ckpt.setObject(1, UUID.randomUUID());
+                ckpt.setObject(2, a.stageId());
+                ckpt.setObject(3, a.attemptId());
+                ckpt.setLong(4, cc.step());
+                ckpt.setString(5, cc.manifestKey());
+                ckpt.setString(6, cc.manifestSha256());
+                ckpt.executeUpdate();
+              } else if (e instanceof RunnerEvent.Finished
+                  || e instanceof RunnerEvent.Failed
+                  || e instanceof RunnerEvent.Instability) {
+                terminal = true;
+              }
+            }
+            metric.executeBatch();
+          }
+          if (maxStep >= 0) {
+            try (PreparedStatement ps =
+                c.prepareStatement(
+                    "UPDATE stages SET current_step = GREATEST(current_step, ?) WHERE id = ?")) {
+              ps.setLong(1, maxStep);
+              ps.setObject(2, a.stageId());
+              ps.executeUpdate();
+            }
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE attempts SET status = 'RUNNING' WHERE id = ? AND status IN ('PREPARING', 'LAUNCHED')")) {
+            ps.setObject(1, a.attemptId());
+            ps.executeUpdate();
+          }
+          return new Ingested(accepted, duplicates, lastSeq, terminal);
+        });
+  }
+
+  public List<EventRow> events(UUID pipeline, long afterId, int limit) {
+    return tx(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT id, attempt_id, runner_seq, type, severity, message FROM events WHERE pipeline_id = ? AND id > ? ORDER BY id LIMIT ?")) {
+            ps.setObject(1, pipeline);
+            ps.setLong(2, afterId);
+            ps.setInt(3, limit);
+            List<EventRow> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                long seq = rs.getLong(3);
+                out.add(
+                    new EventRow(
+                        rs.getLong(1),
+                        rs.getObject(2, UUID.class),
+                        rs.wasNull() ? null : seq,
+                        rs.getString(4),
+                        rs.getString(5),
+                        rs.getString(6)));
+              }
+            }
+            return out;
+          }
+        });
+  }
+
+  public long count(String table, UUID stage) {
+    if (!table.matches("metrics|checkpoints")) throw new IllegalArgumentException(table);
+    return tx(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("SELECT count(*) FROM " + table + " WHERE stage_id = ?")) {
+            ps.setObject(1, stage);
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              return rs.getLong(1);
+            }
+          }
+        });
+  }
+
+  private static String type(RunnerEvent e) {
+    if (e instanceof RunnerEvent.Metrics) return "metrics";
+    if (e instanceof RunnerEvent.CheckpointCommitted) return "checkpoint_committed";
+    if (e instanceof RunnerEvent.Instability) return "instability";
+    if (e instanceof RunnerEvent.Log) return "log";
+    if (e instanceof RunnerEvent.Finished) return "finished";
+    return "failed";
+  }
+
+  private static String severity(RunnerEvent e) {
+    if (e instanceof RunnerEvent.Log l) {
+      return switch (l.level()) {
+        case "DEBUG", "INFO", "WARN", "ERROR" -> l.level();
+        default -> "INFO";
+      };
+    }
+    if (e instanceof RunnerEvent.Instability) return "WARN";
+    if (e instanceof RunnerEvent.Failed) return "ERROR";
+    return e instanceof RunnerEvent.Metrics ? "DEBUG" : "INFO";
+  }
+
+  /** A line a person can read in the event log. */
+  static String message(RunnerEvent e) {
+    if (e instanceof RunnerEvent.Metrics m) {
+      return m.points().isEmpty() ? "metrics" : "step " + m.points().get(0).step() + " metrics";
+    }
+    if (e instanceof RunnerEvent.CheckpointCommitted c)
+      return "checkpoint committed at step " + c.step();
+    if (e instanceof RunnerEvent.Instability i)
+      return i.kind() + " at step " + i.step() + ": " + i.message();
+    if (e instanceof RunnerEvent.Log l) return l.message();
+    if (e instanceof RunnerEvent.Finished f) return "finished at step " + f.finalStep();
+    RunnerEvent.Failed f = (RunnerEvent.Failed) e;
+    return "failed (exit " + f.exitCode() + "): " + f.reason();
+  }
+
+  private static String json(RunnerEvent e) {
+    try {
+      return ProtocolJson.mapper().writeValueAsString(e);
+    } catch (JsonProcessingException ex) {
+      throw new IllegalStateException(ex);
+    }
+  }
+
+  @FunctionalInterface
+  private interface Work<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  private <T> T tx(Work<T> work) {
+    try (Connection c = ds.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        T result = work.run(c);
+        c.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new MetadataException("PostgreSQL: " + e.getMessage(), e);
+    }
+  }
+
+  /** A metadata operation failed in the database. */
+  public static final class MetadataException extends RuntimeException {
+    MetadataException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}
