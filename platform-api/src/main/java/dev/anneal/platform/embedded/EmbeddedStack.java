@@ -59,6 +59,7 @@ public final class EmbeddedStack implements AutoCloseable {
   private TestServer.PortBoundTestServer temporal;
   private S3Proxy s3;
   private Endpoints endpoints;
+  private String ingestSecret;
   private boolean closed;
 
   private EmbeddedStack(EmbeddedProperties props) {
@@ -99,6 +100,7 @@ public final class EmbeddedStack implements AutoCloseable {
     p.put("anneal.s3.access-key", endpoints.s3AccessKey());
     p.put("anneal.s3.secret-key", endpoints.s3SecretKey());
     p.put("anneal.s3.bucket", endpoints.bucket());
+    p.put("anneal.ingest.secret", ingestSecret);
     return p;
   }
 
@@ -121,6 +123,7 @@ public final class EmbeddedStack implements AutoCloseable {
     migrate(jdbcUrl);
     String temporalTarget = startTemporal(host, temporalPort);
     String[] keys = s3Credentials(dataDir);
+    ingestSecret = secretFile(dataDir.resolve("ingest-secret"));
     String s3Endpoint = startS3(dataDir, host, s3Port, keys);
     endpoints =
         new Endpoints(
@@ -335,6 +338,26 @@ public final class EmbeddedStack implements AutoCloseable {
           e);
     }
     return new String[] {p.getProperty("accessKey"), p.getProperty("secretKey")};
+  }
+
+  /** A random secret made once per data dir (the runners' attempt tokens are signed with it). */
+  private static String secretFile(Path file) {
+    try {
+      if (Files.exists(file)) {
+        return Files.readString(file).trim();
+      }
+      byte[] b = new byte[32];
+      new SecureRandom().nextBytes(b);
+      String s = HexFormat.of().formatHex(b);
+      Files.writeString(file, s);
+      return s;
+    } catch (IOException e) {
+      throw new StartupException(
+          "data dir",
+          "cannot read or write " + file + ": " + e.getMessage(),
+          "check the data dir's permissions",
+          e);
+    }
   }
 
   private static String rootMessage(Throwable e) {

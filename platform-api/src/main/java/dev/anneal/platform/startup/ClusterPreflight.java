@@ -26,6 +26,15 @@ final class ClusterPreflight {
     checkDatabase(env);
     checkTemporal(env.getProperty("anneal.temporal.target", "127.0.0.1:7233"));
     checkObjectStore(env);
+    String secret = env.getProperty("anneal.ingest.secret");
+    if (secret == null || secret.length() < 16) {
+      throw new StartupException(
+          "ingest",
+          "anneal.ingest.secret is not set (or shorter than 16 characters)",
+          "set it to a long random string shared by every platform replica; it signs the runners'"
+              + " attempt tokens",
+          null);
+    }
   }
 
   private static void checkDatabase(Environment env) {
