@@ -2,6 +2,7 @@ package dev.anneal.workflows.impl;
 
 import dev.anneal.protocol.StabilityConfig.BatchWindow;
 import dev.anneal.workflows.api.StabilityPolicy;
+import dev.anneal.workflows.api.stage.CheckpointCandidate;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -19,9 +20,6 @@ import java.util.Optional;
  */
 public final class RollbackPlanner {
 
-  /** A committed checkpoint as the planner sees it. */
-  public record Candidate(long step, long batchesConsumed, String manifestKey, boolean healthy) {}
-
   /** What the runner reported. */
   public record Anomaly(long step, long firstBatch, long lastBatch, String description) {}
 
@@ -33,7 +31,7 @@ public final class RollbackPlanner {
    * skipping {@code skipWindows} (earlier windows are kept), at {@code lrFactor} times the LR.
    */
   public record Plan(
-      Optional<Candidate> resumeFrom,
+      Optional<CheckpointCandidate> resumeFrom,
       List<BatchWindow> skipWindows,
       BatchWindow newWindow,
       double lrFactor,
@@ -55,7 +53,7 @@ public final class RollbackPlanner {
 
   public static Decision plan(
       Anomaly anomaly,
-      List<Candidate> checkpoints,
+      List<CheckpointCandidate> checkpoints,
       List<PastRollback> history,
       StabilityPolicy policy) {
     if (history.size() >= policy.maxRollbacks()) {
@@ -73,12 +71,12 @@ public final class RollbackPlanner {
     }
 
     long latestAllowed = anomaly.step() - policy.rollbackSteps();
-    Optional<Candidate> resume =
+    Optional<CheckpointCandidate> resume =
         checkpoints.stream()
-            .filter(Candidate::healthy)
+            .filter(CheckpointCandidate::healthy)
             .filter(c -> c.step() <= latestAllowed)
-            .max(Comparator.comparingLong(Candidate::step));
-    long resumeBatch = resume.map(Candidate::batchesConsumed).orElse(0L);
+            .max(Comparator.comparingLong(CheckpointCandidate::step));
+    long resumeBatch = resume.map(CheckpointCandidate::batchesConsumed).orElse(0L);
 
     int repeat = 0;
     double lr = policy.lrFactor();

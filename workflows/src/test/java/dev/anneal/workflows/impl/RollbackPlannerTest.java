@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.anneal.protocol.StabilityConfig.BatchWindow;
 import dev.anneal.workflows.api.StabilityPolicy;
+import dev.anneal.workflows.api.stage.CheckpointCandidate;
 import dev.anneal.workflows.impl.RollbackPlanner.Anomaly;
-import dev.anneal.workflows.impl.RollbackPlanner.Candidate;
 import dev.anneal.workflows.impl.RollbackPlanner.Decision;
 import dev.anneal.workflows.impl.RollbackPlanner.PastRollback;
 import java.util.List;
@@ -15,11 +15,11 @@ class RollbackPlannerTest {
 
   private static final StabilityPolicy POLICY = new StabilityPolicy(100, 200, 0.5, 3, 3);
 
-  private static Candidate ckpt(long step, boolean healthy) {
-    return new Candidate(step, step, "k/step-" + step + "/manifest.json", healthy);
+  private static CheckpointCandidate ckpt(long step, boolean healthy) {
+    return new CheckpointCandidate(step, step, "k/step-" + step + "/manifest.json", healthy);
   }
 
-  private static final List<Candidate> CHECKPOINTS =
+  private static final List<CheckpointCandidate> CHECKPOINTS =
       List.of(ckpt(100, true), ckpt(200, true), ckpt(300, false), ckpt(400, true), ckpt(500, true));
 
   @Test
@@ -30,7 +30,7 @@ class RollbackPlannerTest {
     assertThat(d.plan()).isPresent();
     RollbackPlanner.Plan p = d.plan().get();
     // 420 - 100 = 320: step 300 is unhealthy, so 200 is the newest eligible
-    assertThat(p.resumeFrom()).map(Candidate::step).contains(200L);
+    assertThat(p.resumeFrom()).map(CheckpointCandidate::step).contains(200L);
     assertThat(p.newWindow()).isEqualTo(new BatchWindow(200L, 421L));
     assertThat(p.lrFactor()).isEqualTo(0.5);
     assertThat(p.repeat()).isZero();
@@ -46,7 +46,7 @@ class RollbackPlannerTest {
         RollbackPlanner.plan(
             new Anomaly(520, 519, 519, "NaN loss"), CHECKPOINTS, List.of(), POLICY);
     RollbackPlanner.Plan p = d.plan().orElseThrow();
-    assertThat(p.resumeFrom()).map(Candidate::step).contains(400L);
+    assertThat(p.resumeFrom()).map(CheckpointCandidate::step).contains(400L);
     assertThat(p.newWindow()).isEqualTo(new BatchWindow(400L, 600L));
   }
 

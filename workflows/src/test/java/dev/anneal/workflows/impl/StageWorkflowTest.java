@@ -1,0 +1,203 @@
+package dev.anneal.workflows.impl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.anneal.protocol.RunnerEvent;
+import dev.anneal.protocol.StabilityConfig.BatchWindow;
+import dev.anneal.protocol.StageKind;
+import dev.anneal.workflows.api.StabilityPolicy;
+import dev.anneal.workflows.api.TaskQueues;
+import dev.anneal.workflows.api.jobs.LaunchRequest;
+import dev.anneal.workflows.api.stage.AttemptOutcome;
+import dev.anneal.workflows.api.stage.AttemptPlan;
+import dev.anneal.workflows.api.stage.CheckpointCandidate;
+import dev.anneal.workflows.api.stage.PreparedAttempt;
+import dev.anneal.workflows.api.stage.StageActivities;
+import dev.anneal.workflows.api.stage.StageEvent;
+import dev.anneal.workflows.api.stage.StageInput;
+import dev.anneal.workflows.api.stage.StageResult;
+import dev.anneal.workflows.api.stage.StageWorkflow;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.worker.Worker;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The stage workflow's decisions, in Temporal's in-memory test server with time skipping. The
+ * activities are scripted: each attempt's outcome is given, and every plan the workflow makes is
+ * recorded, so the test sees exactly what the next attempt was told.
+ */
+class StageWorkflowTest {
+
+  private TestWorkflowEnvironment env;
+  private final Scripted activities = new Scripted();
+
+  static final class Scripted implements StageActivities {
+    final Deque<AttemptOutcome> outcomes = new ArrayDeque<>();
+    final List<AttemptPlan> plans = new CopyOnWriteArrayList<>();
+    final List<StageEvent> events = new CopyOnWriteArrayList<>();
+    final List<String> launched = new CopyOnWriteArrayList<>();
+
+    @Override
+    public PreparedAttempt prepare(AttemptPlan plan) {
+      plans.add(plan);
+      String job = "anneal-test-a" + plan.attempt();
+      return new PreparedAttempt(
+          "att-" + plan.attempt(),
+          new LaunchRequest(
+              job, "t", "p", StageKind.PRETRAIN, plan.attempt(), "s3://b/spec.json", null));
+    }
+
+    @Override
+    public void launch(PreparedAttempt attempt) {
+      launched.add(attempt.launch().jobName());
+    }
+
+    @Override
+    public synchronized AttemptOutcome await(PreparedAttempt attempt) {
+      return outcomes.removeFirst();
+    }
+
+    @Override
+    public void record(StageEvent event) {
+      events.add(event);
+    }
+  }
+
+  private static final List<CheckpointCandidate> CKPTS =
+      List.of(
+          new CheckpointCandidate(100, 100, "c/step-100/manifest.json", true),
+          new CheckpointCandidate(200, 200, "c/step-200/manifest.json", true),
+          new CheckpointCandidate(300, 300, "c/step-300/manifest.json", true));
+
+  private static AttemptOutcome success(long step) {
+    return new AttemptOutcome(0, "success", null, CKPTS, step, "c/final/manifest.json");
+  }
+
+  private static AttemptOutcome spike(long step) {
+    return new AttemptOutcome(
+        5,
+        "instability",
+        new RunnerEvent.Instability(
+            9,
+            Instant.EPOCH,
+            step,
+            RunnerEvent.InstabilityKind.LOSS_SPIKE,
+            9,
+            3,
+            step - 2,
+            step,
+            "spike"),
+        CKPTS,
+        step,
+        null);
+  }
+
+  private static AttemptOutcome crash(int code) {
+    return new AttemptOutcome(
+        code, "killed (SIGKILL, often the out-of-memory killer)", null, CKPTS, 250, null);
+  }
+
+  @BeforeEach
+  void setUp() {
+    env = TestWorkflowEnvironment.newInstance();
+    Worker control = env.newWorker(TaskQueues.CONTROL);
+    control.registerWorkflowImplementationTypes(StageWorkflowImpl.class);
+    control.registerActivitiesImplementations(activities);
+    env.newWorker(TaskQueues.JOBS).registerActivitiesImplementations(activities);
+    env.start();
+  }
+
+  @AfterEach
+  void tearDown() {
+    env.close();
+  }
+
+  private StageResult run(StabilityPolicy policy) {
+    StageWorkflow wf =
+        env.getWorkflowClient()
+            .newWorkflowStub(
+                StageWorkflow.class,
+                WorkflowOptions.newBuilder()
+                    .setTaskQueue(TaskQueues.CONTROL)
+                    .setWorkflowId("stage-" + System.nanoTime())
+                    .build());
+    return wf.run(new StageInput("p1", "t", "p", 0, StageKind.PRETRAIN, 600, null, policy, 30));
+  }
+
+  @Test
+  void aCleanRunSucceedsWithOneAttempt() {
+    activities.outcomes.add(success(600));
+    StageResult r = run(StabilityPolicy.DEFAULT);
+    assertThat(r.status()).isEqualTo("SUCCEEDED");
+    assertThat(r.attempts()).isEqualTo(1);
+    assertThat(r.finalManifestKey()).isEqualTo("c/final/manifest.json");
+    assertThat(activities.launched).hasSize(1);
+  }
+
+  @Test
+  void aSpikeRollsBackToAHealthyCheckpointAndSkipsTheData() {
+    activities.outcomes.add(spike(412));
+    activities.outcomes.add(success(600));
+    StageResult r = run(new StabilityPolicy(100, 200, 0.5, 3, 3));
+    assertThat(r.status()).isEqualTo("SUCCEEDED");
+    assertThat(r.rollbacks()).isEqualTo(1);
+    AttemptPlan second = activities.plans.get(1);
+    assertThat(second.cause()).isEqualTo("rollback");
+    assertThat(second.resumeFrom().step()).isEqualTo(300L);
+    assertThat(second.skipWindows()).containsExactly(new BatchWindow(300L, 500L));
+    assertThat(second.lrFactor()).isEqualTo(0.5);
+    assertThat(activities.events)
+        .anyMatch(
+            e ->
+                e.status().equals("ROLLING_BACK")
+                    && e.message()
+                        .contains(
+                            "loss spike at step 412: resume from the healthy checkpoint at step 300"));
+  }
+
+  @Test
+  void aCrashRestartsFromTheNewestCheckpointAfterABackoff() {
+    activities.outcomes.add(crash(137));
+    activities.outcomes.add(success(600));
+    long before = env.currentTimeMillis();
+    StageResult r = run(StabilityPolicy.DEFAULT);
+    assertThat(r.status()).isEqualTo("SUCCEEDED");
+    assertThat(r.restarts()).isEqualTo(1);
+    assertThat(activities.plans.get(1).cause()).isEqualTo("restart");
+    assertThat(activities.plans.get(1).resumeFrom().step()).isEqualTo(300L);
+    assertThat(env.currentTimeMillis() - before).isGreaterThanOrEqualTo(30_000);
+  }
+
+  @Test
+  void spentBudgetsFailTheStageWithAReason() {
+    for (int i = 0; i < 3; i++) activities.outcomes.add(crash(1));
+    StageResult r = run(new StabilityPolicy(100, 200, 1.0, 3, 2));
+    assertThat(r.status()).isEqualTo("FAILED");
+    assertThat(r.failureReason()).contains("restart budget (maxRestarts=2) is spent");
+
+    activities.outcomes.clear();
+    activities.outcomes.add(spike(412));
+    activities.outcomes.add(spike(430));
+    StageResult r2 = run(new StabilityPolicy(100, 200, 1.0, 1, 2));
+    assertThat(r2.status()).isEqualTo("FAILED");
+    assertThat(r2.failureReason()).contains("rollback budget (maxRollbacks=1) is spent");
+  }
+
+  @Test
+  void badInputFailsAtOnce() {
+    activities.outcomes.add(
+        new AttemptOutcome(2, "invalid_spec: the RunSpec was malformed", null, List.of(), 0, null));
+    StageResult r = run(StabilityPolicy.DEFAULT);
+    assertThat(r.status()).isEqualTo("FAILED");
+    assertThat(r.attempts()).isEqualTo(1);
+    assertThat(r.failureReason()).contains("fix the spec or data");
+  }
+}
