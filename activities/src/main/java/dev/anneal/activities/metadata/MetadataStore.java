@@ -106,24 +106,116 @@ public final class MetadataStore {
   }
 
   /**
+   * The attempt's row, made once: a retried prepare gets the same id back.
+   *
    * @param cause {@code first}, {@code rollback} or {@code restart}
    */
   public UUID createAttempt(UUID stage, int number, String cause) {
-    UUID id = UUID.randomUUID();
+    return tx(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  """
+          INSERT INTO attempts (id, stage_id, number, cause, status, started_at) VALUES (?, ?, ?, ?, 'PREPARING', now())
+          ON CONFLICT (stage_id, number) DO UPDATE SET cause = EXCLUDED.cause RETURNING id""")) {
+            ps.setObject(1, UUID.randomUUID());
+            ps.setObject(2, stage);
+            ps.setInt(3, number);
+            ps.setString(4, cause);
+            try (ResultSet rs = ps.executeQuery()) {
+              rs.next();
+              return rs.getObject(1, UUID.class);
+            }
+          }
+        });
+  }
+
+  /** A decision of the platform (not the runner) in the pipeline's log, and the stage's status. */
+  public void recordStageEvent(
+      UUID pipeline, UUID stage, String status, String severity, String message) {
     tx(
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "INSERT INTO attempts (id, stage_id, number, cause, status, started_at) VALUES (?, ?, ?, ?, 'PREPARING', now())")) {
-            ps.setObject(1, id);
+                  "INSERT INTO events (pipeline_id, stage_id, type, severity, message) VALUES (?, ?, 'stage', ?, ?)")) {
+            ps.setObject(1, pipeline);
             ps.setObject(2, stage);
-            ps.setInt(3, number);
-            ps.setString(4, cause);
+            ps.setString(3, severity);
+            ps.setString(4, message);
+            ps.executeUpdate();
+          }
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  """
+          UPDATE stages SET status = ?,
+            rollbacks = rollbacks + CASE WHEN ? = 'ROLLING_BACK' THEN 1 ELSE 0 END,
+            restarts = restarts + CASE WHEN ? = 'RESTARTING' THEN 1 ELSE 0 END,
+            failure_reason = CASE WHEN ? = 'FAILED' THEN ? ELSE failure_reason END
+          WHERE id = ?""")) {
+            ps.setString(1, status);
+            ps.setString(2, status);
+            ps.setString(3, status);
+            ps.setString(4, status);
+            ps.setString(5, message);
+            ps.setObject(6, stage);
             ps.executeUpdate();
           }
           return null;
         });
-    return id;
+  }
+
+  /** The runner event of this type with the highest sequence number in the attempt, as JSON. */
+  public Optional<String> lastEventPayload(UUID attemptId, String type) {
+    return tx(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT payload::text FROM events WHERE attempt_id = ? AND type = ? ORDER BY runner_seq DESC LIMIT 1")) {
+            ps.setObject(1, attemptId);
+            ps.setString(2, type);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
+            }
+          }
+        });
+  }
+
+  public long currentStep(UUID stage) {
+    return tx(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("SELECT current_step FROM stages WHERE id = ?")) {
+            ps.setObject(1, stage);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next() ? rs.getLong(1) : 0L;
+            }
+          }
+        });
+  }
+
+  /** Records where an attempt is; the exit code, reason and job name are kept once set. */
+  public void markAttempt(
+      UUID attemptId, String status, Integer exitCode, String reason, String jobName) {
+    tx(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  """
+          UPDATE attempts SET status = ?, exit_code = COALESCE(?, exit_code), reason = COALESCE(?, reason),
+            job_name = COALESCE(?, job_name),
+            finished_at = CASE WHEN ? IN ('SUCCEEDED', 'UNSTABLE', 'CRASHED', 'FAILED', 'CANCELLED')
+              THEN now() ELSE finished_at END
+          WHERE id = ?""")) {
+            ps.setString(1, status);
+            ps.setObject(2, exitCode, java.sql.Types.INTEGER);
+            ps.setString(3, reason);
+            ps.setString(4, jobName);
+            ps.setString(5, status);
+            ps.setObject(6, attemptId);
+            ps.executeUpdate();
+          }
+          return null;
+        });
   }
 
   public Optional<AttemptRef> attempt(UUID attemptId) {

@@ -174,7 +174,8 @@ public class StageWorkflowImpl implements StageWorkflow {
 
   private void record(StageInput in, int attempt, String status, String severity, String message) {
     control.record(
-        new StageEvent(in.pipelineId(), in.position(), attempt, status, severity, message));
+        new StageEvent(
+            in.pipelineId(), in.stageId(), in.position(), attempt, status, severity, message));
   }
 
   @Override

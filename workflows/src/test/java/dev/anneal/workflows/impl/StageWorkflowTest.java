@@ -129,7 +129,28 @@ class StageWorkflowTest {
                     .setTaskQueue(TaskQueues.CONTROL)
                     .setWorkflowId("stage-" + System.nanoTime())
                     .build());
-    return wf.run(new StageInput("p1", "t", "p", 0, StageKind.PRETRAIN, 600, null, policy, 30));
+    return wf.run(new StageInput("p1", "s1", "t", spec(policy), 0, null, 30));
+  }
+
+  private static dev.anneal.workflows.api.spec.PipelineSpec spec(StabilityPolicy policy) {
+    return dev.anneal.workflows.api.spec.PipelineSpecs.parse(
+        """
+        apiVersion: anneal.dev/v1
+        kind: Pipeline
+        metadata: {name: p}
+        datasets: [{name: d, source: "synthetic:prose"}]
+        stages:
+          - kind: pretrain
+            data: [{dataset: d}]
+            hyperparameters: {steps: 600}
+            stability: {rollback: {steps: %d}, skipBatches: %d, lrFactor: %s, maxRollbacks: %d, maxRestarts: %d}
+        """
+            .formatted(
+                policy.rollbackSteps(),
+                policy.skipBatches(),
+                policy.lrFactor(),
+                policy.maxRollbacks(),
+                policy.maxRestarts()));
   }
 
   @Test

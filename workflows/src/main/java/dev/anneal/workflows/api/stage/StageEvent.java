@@ -2,4 +2,10 @@ package dev.anneal.workflows.api.stage;
 
 /** A decision of the stage workflow, for the event log and the stage row. */
 public record StageEvent(
-    String pipelineId, int position, int attempt, String status, String severity, String message) {}
+    String pipelineId,
+    String stageId,
+    int position,
+    int attempt,
+    String status,
+    String severity,
+    String message) {}

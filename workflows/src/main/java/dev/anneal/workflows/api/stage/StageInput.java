@@ -3,18 +3,36 @@ package dev.anneal.workflows.api.stage;
 import dev.anneal.protocol.CheckpointRef;
 import dev.anneal.protocol.StageKind;
 import dev.anneal.workflows.api.StabilityPolicy;
+import dev.anneal.workflows.api.spec.PipelineSpec;
+import dev.anneal.workflows.api.spec.StageSpec;
 
 /**
- * What a stage workflow runs: which stage of which pipeline, where it starts from (the parent
- * stage's final checkpoint, or nothing for pre-training from scratch), and its stability policy.
+ * What a stage workflow runs: the pipeline's spec and the position of the stage in it, the rows the
+ * platform made for it, and where it starts from (the parent stage's final checkpoint, or nothing
+ * for pre-training from scratch).
  */
 public record StageInput(
     String pipelineId,
+    String stageId,
     String team,
-    String pipelineName,
+    PipelineSpec spec,
     int position,
-    StageKind kind,
-    long totalSteps,
     CheckpointRef initFrom,
-    StabilityPolicy policy,
-    long restartBackoffSeconds) {}
+    long restartBackoffSeconds) {
+
+  public StageSpec stage() {
+    return spec.stages().get(position);
+  }
+
+  public StageKind kind() {
+    return stage().kind();
+  }
+
+  public StabilityPolicy policy() {
+    return stage().stability().policy();
+  }
+
+  public String pipelineName() {
+    return spec.metadata().name();
+  }
+}
