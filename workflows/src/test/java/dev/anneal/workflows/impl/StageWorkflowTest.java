@@ -60,9 +60,22 @@ class StageWorkflowTest {
       launched.add(attempt.launch().jobName());
     }
 
+    /** Waits (up to 20 s) until the test has scripted the next outcome: a running job. */
     @Override
-    public synchronized AttemptOutcome await(PreparedAttempt attempt) {
-      return outcomes.removeFirst();
+    public AttemptOutcome await(PreparedAttempt attempt) {
+      long deadline = System.nanoTime() + 20_000_000_000L;
+      while (System.nanoTime() < deadline) {
+        synchronized (outcomes) {
+          if (!outcomes.isEmpty()) return outcomes.removeFirst();
+        }
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      throw new IllegalStateException("no outcome scripted for " + attempt.launch().jobName());
     }
 
     @Override

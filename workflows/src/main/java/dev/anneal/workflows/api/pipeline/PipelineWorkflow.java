@@ -1,0 +1,28 @@
+package dev.anneal.workflows.api.pipeline;
+
+import io.temporal.workflow.QueryMethod;
+import io.temporal.workflow.SignalMethod;
+import io.temporal.workflow.WorkflowInterface;
+import io.temporal.workflow.WorkflowMethod;
+
+/** Runs a pipeline's stages in order as child stage workflows. */
+@WorkflowInterface
+public interface PipelineWorkflow {
+
+  @WorkflowMethod
+  PipelineResult run(PipelineInput input);
+
+  /** Hold before the next stage starts (a running stage goes on). */
+  @SignalMethod
+  void pause();
+
+  @SignalMethod
+  void resume();
+
+  /** Stop: no further stage starts. */
+  @SignalMethod
+  void cancel();
+
+  @QueryMethod
+  String status();
+}
