@@ -33,7 +33,7 @@ public final class LocalProcessLauncher implements JobLauncher {
   public LocalProcessLauncher(Path runnerJar, Path workDir, List<String> jvmOptions) {
     this.runnerJar = runnerJar.toAbsolutePath();
     this.workDir = workDir.toAbsolutePath();
-    this.jvmOptions = List.copyOf(jvmOptions);
+    this.jvmOptions = jvmOptions.stream().filter(o -> !o.isBlank()).toList();
   }
 
   public Path jobDir(String jobName) {

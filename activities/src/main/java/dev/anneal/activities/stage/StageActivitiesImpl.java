@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The stage workflow's I/O: the RunSpec to S3 and the attempt row to PostgreSQL (prepare), the job
@@ -40,7 +41,7 @@ public final class StageActivitiesImpl implements StageActivities {
   private final JobLauncher launcher;
   private final CheckpointCatalog catalog;
   private final Function<UUID, String> tokens;
-  private final String eventsUrl;
+  private final Supplier<String> eventsUrl;
   private final Duration pollInterval;
 
   public StageActivitiesImpl(
@@ -48,7 +49,7 @@ public final class StageActivitiesImpl implements StageActivities {
       MetadataStore meta,
       JobLauncher launcher,
       Function<UUID, String> tokens,
-      String eventsUrl,
+      Supplier<String> eventsUrl,
       Duration pollInterval) {
     this.store = store;
     this.meta = meta;
@@ -66,7 +67,7 @@ public final class StageActivitiesImpl implements StageActivities {
     ObjectStoreTarget target =
         new ObjectStoreTarget(
             store.settings().endpoint(), store.bucket(), store.settings().region());
-    RunSpec spec = RunSpecFactory.build(plan, target, eventsUrl);
+    RunSpec spec = RunSpecFactory.build(plan, target, eventsUrl.get());
     String key = ObjectKeys.spec(spec.team(), spec.pipeline(), spec.stage(), plan.attempt());
     store.put(key, ProtocolJson.write(spec).getBytes(StandardCharsets.UTF_8), "application/json");
     Map<String, String> env = new HashMap<>();

@@ -102,7 +102,7 @@ class RollbackDrillIT {
                 meta,
                 new LocalProcessLauncher(RUNNER, dir.resolve("jobs"), List.of()),
                 UUID::toString,
-                "http://127.0.0.1:" + ingest.getAddress().getPort() + "/internal/v1/events",
+                () -> "http://127.0.0.1:" + ingest.getAddress().getPort() + "/internal/v1/events",
                 Duration.ofMillis(200));
         Worker control = env.newWorker(TaskQueues.CONTROL);
         control.registerWorkflowImplementationTypes(StageWorkflowImpl.class);

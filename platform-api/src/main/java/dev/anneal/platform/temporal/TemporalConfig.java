@@ -1,5 +1,6 @@
 package dev.anneal.platform.temporal;
 
+import dev.anneal.workflows.api.stage.StageActivities;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
@@ -34,8 +35,11 @@ class TemporalConfig {
 
   @Bean
   TemporalWorkers temporalWorkers(
-      WorkerFactory factory, WorkflowServiceStubs stubs, TemporalProperties props) {
-    return new TemporalWorkers(factory, stubs, props.workerEnabled());
+      WorkerFactory factory,
+      WorkflowServiceStubs stubs,
+      TemporalProperties props,
+      StageActivities activities) {
+    return new TemporalWorkers(factory, stubs, props.workerEnabled(), activities);
   }
 
   @Bean

@@ -1,7 +1,11 @@
 package dev.anneal.platform.temporal;
 
 import dev.anneal.workflows.api.TaskQueues;
+import dev.anneal.workflows.api.stage.StageActivities;
+import dev.anneal.workflows.impl.PipelineWorkflowImpl;
+import dev.anneal.workflows.impl.StageWorkflowImpl;
 import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -19,10 +23,16 @@ public class TemporalWorkers implements SmartLifecycle {
   private final WorkerFactory factory;
   private final WorkflowServiceStubs stubs;
   private final boolean enabled;
+  private final StageActivities activities;
   private volatile boolean running;
 
-  TemporalWorkers(WorkerFactory factory, WorkflowServiceStubs stubs, boolean enabled) {
+  TemporalWorkers(
+      WorkerFactory factory,
+      WorkflowServiceStubs stubs,
+      boolean enabled,
+      StageActivities activities) {
     this.factory = factory;
+    this.activities = activities;
     this.stubs = stubs;
     this.enabled = enabled;
   }
@@ -30,9 +40,15 @@ public class TemporalWorkers implements SmartLifecycle {
   @Override
   public void start() {
     if (enabled) {
-      factory.newWorker(TaskQueues.CONTROL);
+      Worker control = factory.newWorker(TaskQueues.CONTROL);
+      control.registerWorkflowImplementationTypes(
+          PipelineWorkflowImpl.class, StageWorkflowImpl.class);
+      control.registerActivitiesImplementations(activities);
+      // awaiting jobs has its own queue, so long waits cannot starve the control plane
+      factory.newWorker(TaskQueues.JOBS).registerActivitiesImplementations(activities);
       factory.start();
-      log.info("Temporal worker polling task queue {}", TaskQueues.CONTROL);
+      log.info(
+          "Temporal workers polling task queues {} and {}", TaskQueues.CONTROL, TaskQueues.JOBS);
     }
     running = true;
   }
