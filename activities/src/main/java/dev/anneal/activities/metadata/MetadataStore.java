@@ -164,6 +164,20 @@ public final class MetadataStore {
         });
   }
 
+  public void setStageStatus(UUID stage, String status) {
+    tx(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE stages SET status = ?, started_at = coalesce(started_at, now()) WHERE id = ?")) {
+            ps.setString(1, status);
+            ps.setObject(2, stage);
+            ps.executeUpdate();
+          }
+          return null;
+        });
+  }
+
   /** The runner event of this type with the highest sequence number in the attempt, as JSON. */
   public Optional<String> lastEventPayload(UUID attemptId, String type) {
     return tx(
@@ -349,6 +363,53 @@ public final class MetadataStore {
                         rs.getString(4),
                         rs.getString(5),
                         rs.getString(6)));
+              }
+            }
+            return out;
+          }
+        });
+  }
+
+  /** One stage's progress, for progress displays. */
+  public record StageSummary(
+      int position,
+      String kind,
+      String status,
+      long currentStep,
+      long totalSteps,
+      int rollbacks,
+      int restarts,
+      Double lastLoss,
+      String failureReason) {}
+
+  public List<StageSummary> stageSummaries(UUID pipeline) {
+    return tx(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  """
+          SELECT s.position, s.kind, s.status, s.current_step, coalesce(s.total_steps, 0), s.rollbacks, s.restarts,
+                 (SELECT m.value FROM metrics m WHERE m.stage_id = s.id AND m.name = 'loss'
+                  ORDER BY m.recorded_at DESC, m.step DESC LIMIT 1),
+                 s.failure_reason
+          FROM stages s WHERE s.pipeline_id = ? ORDER BY s.position""")) {
+            ps.setObject(1, pipeline);
+            List<StageSummary> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                double loss = rs.getDouble(8);
+                Double lastLoss = rs.wasNull() ? null : loss;
+                out.add(
+                    new StageSummary(
+                        rs.getInt(1),
+                        rs.getString(2),
+                        rs.getString(3),
+                        rs.getLong(4),
+                        rs.getLong(5),
+                        rs.getInt(6),
+                        rs.getInt(7),
+                        lastLoss,
+                        rs.getString(9)));
               }
             }
             return out;

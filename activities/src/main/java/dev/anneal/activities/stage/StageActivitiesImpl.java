@@ -93,7 +93,9 @@ public final class StageActivitiesImpl implements StageActivities {
   @Override
   public void launch(PreparedAttempt attempt) {
     launcher.launch(attempt.launch());
-    meta.markAttempt(UUID.fromString(attempt.attemptId()), "LAUNCHED", null, null, null);
+    UUID attemptId = UUID.fromString(attempt.attemptId());
+    meta.markAttempt(attemptId, "LAUNCHED", null, null, null);
+    meta.attempt(attemptId).ifPresent(a -> meta.setStageStatus(a.stageId(), "RUNNING"));
   }
 
   @Override

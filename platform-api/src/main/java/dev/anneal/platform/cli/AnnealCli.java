@@ -13,7 +13,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = BuildInfo.class,
     description = "Workflow-orchestrated training of language models: pretrain, SFT, RM, RLHF.",
-    subcommands = {ServeCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      ServeCommand.class,
+      DemoCommand.class,
+      VersionCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public class AnnealCli implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -1,0 +1,171 @@
+package dev.anneal.platform.cli;
+
+import dev.anneal.activities.metadata.MetadataStore;
+import dev.anneal.platform.pipeline.PipelineLauncher;
+import dev.anneal.protocol.ProtocolException;
+import dev.anneal.workflows.api.pipeline.PipelineResult;
+import dev.anneal.workflows.api.spec.PipelineSpec;
+import dev.anneal.workflows.api.spec.PipelineSpecs;
+import io.temporal.client.WorkflowStub;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.springframework.context.ConfigurableApplicationContext;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "demo",
+    description = {
+      "Run the demo pipeline (examples/tiny-chat.yaml) on the embedded stack and follow it:",
+      "progress per stage, rollbacks and restarts as they happen, a summary at the end.",
+      "The console at http://localhost:8080 stays up while it runs."
+    })
+class DemoCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Mixin StartOptions options = new StartOptions();
+
+  @Option(names = "--spec", description = "the pipeline to run (default examples/tiny-chat.yaml)")
+  Path pipeline;
+
+  @Option(names = "--keep-running", description = "keep the platform up after the pipeline ends")
+  boolean keepRunning;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    Path file =
+        pipeline != null
+            ? pipeline
+            : Path.of(System.getProperty("anneal.home", ".")).resolve("examples/tiny-chat.yaml");
+    PipelineSpec ps;
+    try {
+      ps = PipelineSpecs.parse(Files.readString(file));
+    } catch (IOException e) {
+      err.println("anneal: cannot read " + file + ": " + e.getMessage());
+      return 1;
+    } catch (ProtocolException e) {
+      err.println("anneal: " + file + ": " + e.getMessage());
+      return 2;
+    }
+    ConfigurableApplicationContext ctx = options.start(err);
+    if (ctx == null) return 1;
+    try {
+      long t0 = System.nanoTime();
+      PipelineLauncher.Started started = ctx.getBean(PipelineLauncher.class).start("demo", ps);
+      MetadataStore meta = ctx.getBean(MetadataStore.class);
+      out.printf(
+          "%nsubmitted %s (%s); console: http://localhost:%s/%n%n",
+          ps.metadata().name(),
+          started.workflowId(),
+          ctx.getEnvironment().getProperty("local.server.port"));
+      out.flush();
+      CompletableFuture<PipelineResult> result =
+          WorkflowStub.fromTyped(started.workflow()).getResultAsync(PipelineResult.class);
+      long seen = 0;
+      while (!result.isDone()) {
+        for (MetadataStore.EventRow e : meta.events(started.pipelineId(), seen, 1000)) {
+          seen = e.id();
+          if (e.type().equals("stage")
+              || e.type().equals("instability")
+              || e.type().equals("failed")
+              || (e.type().equals("log") && !"INFO".equals(e.severity()))) {
+            out.println("  " + e.message());
+          }
+        }
+        out.println(progress(meta.stageSummaries(started.pipelineId()), ps));
+        out.flush();
+        try {
+          result.get(3, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          // still running
+        }
+      }
+      PipelineResult r = result.get();
+      out.println();
+      out.println(summary(meta.stageSummaries(started.pipelineId()), ps));
+      out.printf(
+          "pipeline %s in %s%s%n",
+          r.status(),
+          Duration.ofNanos(System.nanoTime() - t0)
+              .withNanos(0)
+              .toString()
+              .substring(2)
+              .toLowerCase(),
+          r.reason() == null ? "" : ": " + r.reason());
+      r.stages().stream()
+          .filter(s -> s.finalManifestKey() != null)
+          .reduce((a, b) -> b)
+          .ifPresent(
+              s ->
+                  out.println(
+                      "final model: s3://"
+                          + ctx.getEnvironment().getProperty("anneal.s3.bucket")
+                          + "/"
+                          + s.finalManifestKey().replace("/manifest.json", "/")));
+      out.flush();
+      if (keepRunning) {
+        out.println("the platform keeps running; Ctrl-C stops it");
+        out.flush();
+        return 0;
+      }
+      return "SUCCEEDED".equals(r.status()) ? 0 : 3;
+    } finally {
+      if (!keepRunning) ctx.close();
+    }
+  }
+
+  private static String progress(List<MetadataStore.StageSummary> stages, PipelineSpec ps) {
+    StringBuilder sb = new StringBuilder();
+    for (MetadataStore.StageSummary s : stages) {
+      if (s.status().equals("PENDING")) continue;
+      int width = 24;
+      int filled =
+          s.totalSteps() == 0 ? 0 : (int) Math.min(width, width * s.currentStep() / s.totalSteps());
+      sb.append(
+          String.format(
+              "  %-9s [%s%s] step %4d/%-4d loss %-7s %s%n",
+              ps.stages().get(s.position()).name(),
+              "#".repeat(filled),
+              ".".repeat(width - filled),
+              s.currentStep(),
+              s.totalSteps(),
+              s.lastLoss() == null ? "-" : String.format("%.3f", s.lastLoss()),
+              s.status().toLowerCase()));
+    }
+    return sb.toString().stripTrailing();
+  }
+
+  private static String summary(List<MetadataStore.StageSummary> stages, PipelineSpec ps) {
+    StringBuilder sb =
+        new StringBuilder(
+            String.format(
+                "%-9s %-10s %7s %10s %9s %8s%n",
+                "stage", "status", "steps", "final loss", "rollbacks", "restarts"));
+    for (MetadataStore.StageSummary s : stages) {
+      sb.append(
+          String.format(
+              "%-9s %-10s %7d %10s %9d %8d%n",
+              ps.stages().get(s.position()).name(),
+              s.status().toLowerCase(),
+              s.currentStep(),
+              s.lastLoss() == null ? "-" : String.format("%.3f", s.lastLoss()),
+              s.rollbacks(),
+              s.restarts()));
+      if (s.failureReason() != null) sb.append("          ").append(s.failureReason()).append('\n');
+    }
+    return sb.toString().stripTrailing();
+  }
+}
