@@ -4,22 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.anneal.activities.store.ObjectStore;
 import dev.anneal.activities.store.S3Settings;
+import dev.anneal.activities.testing.LocalS3;
 import dev.anneal.protocol.CheckpointManifest;
 import dev.anneal.protocol.ObjectKeys;
 import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.protocol.StageKind;
 import dev.anneal.workflows.api.stage.CheckpointCandidate;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.gaul.s3proxy.S3Proxy;
-import org.gaul.s3proxy.auth.AuthenticationType;
-import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,30 +24,21 @@ import org.junit.jupiter.api.io.TempDir;
 class CheckpointCatalogTest {
 
   @TempDir static Path dir;
-  private static S3Proxy proxy;
+  private static LocalS3 s3;
   private static ObjectStore store;
 
   @BeforeAll
   static void start() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    proxy =
-        S3Proxy.builder()
-            .blobStore(new FilesystemNio2BlobStore(dir.toString()))
-            .endpoint(URI.create("http://127.0.0.1:" + port))
-            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, "a", "b")
-            .build();
-    proxy.start();
-    while (!"STARTED".equals(proxy.getState())) Thread.sleep(10);
-    store = new ObjectStore(new S3Settings("http://127.0.0.1:" + port, "a", "b", "ckpt", null));
+    s3 = LocalS3.start(dir);
+    store =
+        new ObjectStore(
+            new S3Settings(s3.endpoint(), LocalS3.ACCESS_KEY, LocalS3.SECRET_KEY, "ckpt", null));
     store.ensureBucket();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    proxy.stop();
+    s3.close();
   }
 
   private static void commit(long step, int attempt, boolean anomalous, boolean dropFile) {

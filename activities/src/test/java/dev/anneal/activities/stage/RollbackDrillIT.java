@@ -8,6 +8,7 @@ import dev.anneal.activities.launch.LocalProcessLauncher;
 import dev.anneal.activities.metadata.MetadataStore;
 import dev.anneal.activities.store.ObjectStore;
 import dev.anneal.activities.store.S3Settings;
+import dev.anneal.activities.testing.LocalS3;
 import dev.anneal.protocol.EventBatch;
 import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.workflows.api.TaskQueues;
@@ -22,8 +23,6 @@ import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,9 +30,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import org.flywaydb.core.Flyway;
-import org.gaul.s3proxy.S3Proxy;
-import org.gaul.s3proxy.auth.AuthenticationType;
-import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,18 +57,7 @@ class RollbackDrillIT {
           .migrate();
       MetadataStore meta = new MetadataStore(pg.getPostgresDatabase());
 
-      int s3Port;
-      try (ServerSocket s = new ServerSocket(0)) {
-        s3Port = s.getLocalPort();
-      }
-      Files.createDirectories(dir.resolve("s3"));
-      S3Proxy proxy =
-          S3Proxy.builder()
-              .blobStore(new FilesystemNio2BlobStore(dir.resolve("s3").toString()))
-              .endpoint(URI.create("http://127.0.0.1:" + s3Port))
-              .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, "drill-access", "drill-secret")
-              .build();
-      proxy.start();
+      LocalS3 s3 = LocalS3.start(dir.resolve("s3"));
       HttpServer ingest = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
       ingest.createContext(
           "/internal/v1/events",
@@ -90,11 +75,10 @@ class RollbackDrillIT {
       ingest.start();
       TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance();
       try {
-        while (!"STARTED".equals(proxy.getState())) Thread.sleep(10);
         ObjectStore store =
             new ObjectStore(
                 new S3Settings(
-                    "http://127.0.0.1:" + s3Port, "drill-access", "drill-secret", "anneal", null));
+                    s3.endpoint(), LocalS3.ACCESS_KEY, LocalS3.SECRET_KEY, "anneal", null));
         store.ensureBucket();
         StageActivitiesImpl activities =
             new StageActivitiesImpl(
@@ -162,7 +146,7 @@ class RollbackDrillIT {
       } finally {
         env.close();
         ingest.stop(0);
-        proxy.stop();
+        s3.close();
       }
     }
   }

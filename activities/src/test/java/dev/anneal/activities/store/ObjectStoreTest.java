@@ -3,15 +3,11 @@ package dev.anneal.activities.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.net.ServerSocket;
-import java.net.URI;
+import dev.anneal.activities.testing.LocalS3;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
-import org.gaul.s3proxy.S3Proxy;
-import org.gaul.s3proxy.auth.AuthenticationType;
-import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,35 +17,22 @@ import org.junit.jupiter.api.io.TempDir;
 class ObjectStoreTest {
 
   @TempDir static Path dir;
-  private static S3Proxy proxy;
+  private static LocalS3 s3;
   private static ObjectStore store;
 
   @BeforeAll
   static void start() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    proxy =
-        S3Proxy.builder()
-            .blobStore(new FilesystemNio2BlobStore(dir.toString()))
-            .endpoint(URI.create("http://127.0.0.1:" + port))
-            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, "test-access", "test-secret")
-            .build();
-    proxy.start();
-    while (!"STARTED".equals(proxy.getState())) {
-      Thread.sleep(10);
-    }
+    s3 = LocalS3.start(dir);
     store =
         new ObjectStore(
             new S3Settings(
-                "http://127.0.0.1:" + port, "test-access", "test-secret", "anneal-test", null));
+                s3.endpoint(), LocalS3.ACCESS_KEY, LocalS3.SECRET_KEY, "anneal-test", null));
     assertThat(store.ensureBucket()).isTrue();
   }
 
   @AfterAll
   static void stop() throws Exception {
-    proxy.stop();
+    s3.close();
   }
 
   @Test
