@@ -41,6 +41,8 @@ public final class HttpEventShipper implements Consumer<String>, AutoCloseable {
   private final Thread sender;
   private volatile boolean closing;
   private volatile long delivered;
+  private final java.util.concurrent.atomic.AtomicLong accepted =
+      new java.util.concurrent.atomic.AtomicLong();
   private volatile String lastError;
 
   public HttpEventShipper(EventSink sink, String token, Path spool) {
@@ -73,6 +75,7 @@ public final class HttpEventShipper implements Consumer<String>, AutoCloseable {
         throw new UncheckedIOException("cannot append to the event spool " + spool, e);
       }
     }
+    accepted.incrementAndGet();
     queue.add(ProtocolJson.readEventBatch(line));
   }
 
@@ -162,7 +165,8 @@ public final class HttpEventShipper implements Consumer<String>, AutoCloseable {
         // the spool is append-only; a failed close loses nothing already flushed
       }
     }
-    return queue.isEmpty() && !sender.isAlive();
+    // what the sender had taken off the queue but not delivered counts as undelivered too
+    return delivered >= accepted.get();
   }
 
   @Override
