@@ -79,7 +79,7 @@ class ArithmeticLearningTest {
             null)) {
       double before =
           GreedyAnswers.evaluate(model, t.params(), in.tokenizer(), prompts, answers, 3).accuracy();
-      t.run();
+      assertThat(t.run().outcome()).isEqualTo(PretrainTrainer.Outcome.FINISHED);
       double after =
           GreedyAnswers.evaluate(model, t.params(), in.tokenizer(), prompts, answers, 3).accuracy();
       assertThat(before).isLessThan(0.1);
