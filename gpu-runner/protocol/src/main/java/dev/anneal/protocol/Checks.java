@@ -1,45 +1,48 @@
 package dev.anneal.protocol;
 
-/** Argument checks for record constructors; messages name the field, Jackson adds the path. */
-final class Checks {
+/**
+ * Argument checks for record constructors (the protocol's and the pipeline spec's); messages name
+ * the field, and the JSON reader adds the path.
+ */
+public final class Checks {
   private Checks() {}
 
-  static <T> T present(String field, T value) {
+  public static <T> T present(String field, T value) {
     if (value == null) {
       throw new IllegalArgumentException(field + ": is required");
     }
     return value;
   }
 
-  static String text(String field, String value) {
+  public static String text(String field, String value) {
     if (value == null || value.isBlank()) {
       throw new IllegalArgumentException(field + ": is required and must not be blank");
     }
     return value;
   }
 
-  static long positive(String field, long value) {
+  public static long positive(String field, long value) {
     if (value <= 0) {
       throw new IllegalArgumentException(field + ": must be > 0, got " + value);
     }
     return value;
   }
 
-  static long nonNegative(String field, long value) {
+  public static long nonNegative(String field, long value) {
     if (value < 0) {
       throw new IllegalArgumentException(field + ": must be >= 0, got " + value);
     }
     return value;
   }
 
-  static double positive(String field, double value) {
+  public static double positive(String field, double value) {
     if (!(value > 0) || Double.isInfinite(value)) {
       throw new IllegalArgumentException(field + ": must be > 0, got " + value);
     }
     return value;
   }
 
-  static double range(String field, double value, double lo, double hi) {
+  public static double range(String field, double value, double lo, double hi) {
     if (!(value >= lo && value <= hi)) {
       throw new IllegalArgumentException(
           field + ": must be in [" + lo + ", " + hi + "], got " + value);
@@ -47,7 +50,7 @@ final class Checks {
     return value;
   }
 
-  static <T> T orDefault(T value, T fallback) {
+  public static <T> T orDefault(T value, T fallback) {
     return value != null ? value : fallback;
   }
 }

@@ -237,7 +237,6 @@ public final class PretrainTrainer implements AutoCloseable {
       Optional<InstabilityDetector.Trigger> trigger = trainStep(losses, injecting ? inject : null);
       if (trigger.isPresent()) {
         InstabilityDetector.Trigger t = trigger.get();
-        writer.flush();
         CheckpointWriter.Committed last = writer.flush();
         String healthy = last == null ? "none written by this attempt" : last.manifestKey();
         events.emit(
@@ -268,7 +267,6 @@ public final class PretrainTrainer implements AutoCloseable {
   }
 
   private CheckpointWriter.Committed checkpointNow() {
-    writer.flush();
     CheckpointWriter.Committed newest = writer.flush();
     if (newest == null || newest.step() != step) {
       writer.submit(capture());
@@ -497,9 +495,9 @@ public final class PretrainTrainer implements AutoCloseable {
   public DeviceSnapshot capture() {
     NDManager m = root.newSubManager();
     Map<String, NDArray> weights = new LinkedHashMap<>();
-    master.all().forEach((k, v) -> weights.put(k, cloneInto(v, m)));
+    master.all().forEach((k, v) -> weights.put(k, DeviceSnapshot.cloneOf(v, m)));
     Map<String, NDArray> opt = new LinkedHashMap<>();
-    optimizer.state().forEach((k, v) -> opt.put(k, cloneInto(v, m)));
+    optimizer.state().forEach((k, v) -> opt.put(k, DeviceSnapshot.cloneOf(v, m)));
     TrainerState state =
         new TrainerState(
             1,
@@ -525,10 +523,6 @@ public final class PretrainTrainer implements AutoCloseable {
             detector.inAnomaly(),
             extra);
     return new DeviceSnapshot(step, m, weights, opt, state, tokenizerJson, health);
-  }
-
-  private static NDArray cloneInto(NDArray a, NDManager m) {
-    return DeviceSnapshot.cloneOf(a, m);
   }
 
   private static Double finiteOrNull(double v) {

@@ -1,5 +1,6 @@
 package dev.anneal.workflows.api.spec;
 
+import dev.anneal.protocol.Checks;
 import dev.anneal.protocol.ObjectKeys;
 
 /**
@@ -9,8 +10,8 @@ import dev.anneal.protocol.ObjectKeys;
  */
 public record DatasetSpec(String name, String source) {
   public DatasetSpec {
-    ObjectKeys.segment("name", SpecChecks.text("name", name));
-    SpecChecks.text("source", source);
+    ObjectKeys.segment("name", Checks.text("name", name));
+    Checks.text("source", source);
     if (!source.startsWith("dataset:")
         && !source.startsWith("synthetic:")
         && !source.startsWith("file:")) {

@@ -1,13 +1,15 @@
 package dev.anneal.workflows.api.spec;
 
+import dev.anneal.protocol.Checks;
+
 /**
  * An evaluation gate after a stage: the named eval figure must lie in [min, max]; otherwise the
  * pipeline stops ({@code onFail: stop}) or waits for a person's approve signal ({@code approve}).
  */
 public record GateSpec(String metric, Double min, Double max, String onFail) {
   public GateSpec {
-    SpecChecks.text("metric", metric);
-    onFail = SpecChecks.orDefault(onFail, "stop");
+    Checks.text("metric", metric);
+    onFail = Checks.orDefault(onFail, "stop");
     if (!onFail.equals("stop") && !onFail.equals("approve")) {
       throw new IllegalArgumentException(
           "onFail: must be 'stop' or 'approve', got '" + onFail + "'");

@@ -1,10 +1,12 @@
 package dev.anneal.workflows.api.spec;
 
+import dev.anneal.protocol.Checks;
+
 /** One dataset of a stage's mixture, with its weight. */
 public record MixtureEntry(String dataset, Double weight) {
   public MixtureEntry {
-    SpecChecks.text("dataset", dataset);
-    weight = SpecChecks.orDefault(weight, 1.0);
+    Checks.text("dataset", dataset);
+    weight = Checks.orDefault(weight, 1.0);
     if (!(weight > 0)) {
       throw new IllegalArgumentException("weight: must be > 0, got " + weight);
     }

@@ -1,5 +1,6 @@
 package dev.anneal.workflows.api.spec;
 
+import dev.anneal.protocol.Checks;
 import dev.anneal.protocol.ModelConfig;
 import dev.anneal.protocol.StageKind;
 import dev.anneal.protocol.TokenizerSpec;
@@ -33,12 +34,12 @@ public record PipelineSpec(
     if (!KIND.equals(kind)) {
       throw new IllegalArgumentException("kind: must be '" + KIND + "', got '" + kind + "'");
     }
-    SpecChecks.present("metadata", metadata);
-    seed = SpecChecks.orDefault(seed, 1234L);
+    Checks.present("metadata", metadata);
+    seed = Checks.orDefault(seed, 1234L);
     datasets = datasets == null ? List.of() : List.copyOf(datasets);
-    model = SpecChecks.orDefault(model, ModelConfig.preset("tiny"));
-    tokenizer = SpecChecks.orDefault(tokenizer, TokenizerSpec.defaults());
-    stages = List.copyOf(SpecChecks.present("stages", stages));
+    model = Checks.orDefault(model, ModelConfig.preset("tiny"));
+    tokenizer = Checks.orDefault(tokenizer, TokenizerSpec.defaults());
+    stages = List.copyOf(Checks.present("stages", stages));
     if (stages.isEmpty()) {
       throw new IllegalArgumentException("stages: a pipeline has at least one stage");
     }

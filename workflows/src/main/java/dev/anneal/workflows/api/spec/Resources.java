@@ -1,5 +1,6 @@
 package dev.anneal.workflows.api.spec;
 
+import dev.anneal.protocol.Checks;
 import java.util.List;
 import java.util.Map;
 
@@ -16,7 +17,7 @@ public record Resources(
 
   public record Toleration(String key, String operator, String value, String effect) {
     public Toleration {
-      operator = SpecChecks.orDefault(operator, "Equal");
+      operator = Checks.orDefault(operator, "Equal");
       if (!operator.equals("Equal") && !operator.equals("Exists")) {
         throw new IllegalArgumentException(
             "operator: must be Equal or Exists, got '" + operator + "'");
@@ -25,13 +26,13 @@ public record Resources(
   }
 
   public Resources {
-    gpus = SpecChecks.orDefault(gpus, 0);
-    SpecChecks.atLeast("gpus", gpus, 0);
-    cpu = SpecChecks.orDefault(cpu, "2");
-    memory = SpecChecks.orDefault(memory, "4Gi");
+    gpus = Checks.orDefault(gpus, 0);
+    Checks.nonNegative("gpus", gpus);
+    cpu = Checks.orDefault(cpu, "2");
+    memory = Checks.orDefault(memory, "4Gi");
     nodeSelector = nodeSelector == null ? Map.of() : Map.copyOf(nodeSelector);
     tolerations = tolerations == null ? List.of() : List.copyOf(tolerations);
-    timeoutSeconds = SpecChecks.orDefault(timeoutSeconds, 86_400L);
+    timeoutSeconds = Checks.orDefault(timeoutSeconds, 86_400L);
     if (timeoutSeconds <= 0) {
       throw new IllegalArgumentException("timeoutSeconds: must be > 0, got " + timeoutSeconds);
     }

@@ -1,5 +1,6 @@
 package dev.anneal.workflows.api.spec;
 
+import dev.anneal.protocol.Checks;
 import dev.anneal.protocol.StabilityConfig;
 import dev.anneal.workflows.api.StabilityPolicy;
 import java.util.List;
@@ -24,17 +25,17 @@ public record StabilitySpec(
   /** Resume at least {@code steps} before the first anomalous step (PaLM: about 100). */
   public record Rollback(Integer steps) {
     public Rollback {
-      steps = SpecChecks.orDefault(steps, StabilityPolicy.DEFAULT.rollbackSteps());
-      SpecChecks.atLeast("steps", steps, 0);
+      steps = Checks.orDefault(steps, StabilityPolicy.DEFAULT.rollbackSteps());
+      Checks.nonNegative("steps", steps);
     }
   }
 
   public StabilitySpec {
-    rollback = SpecChecks.orDefault(rollback, new Rollback(null));
-    skipBatches = SpecChecks.orDefault(skipBatches, StabilityPolicy.DEFAULT.skipBatches());
-    lrFactor = SpecChecks.orDefault(lrFactor, StabilityPolicy.DEFAULT.lrFactor());
-    maxRollbacks = SpecChecks.orDefault(maxRollbacks, StabilityPolicy.DEFAULT.maxRollbacks());
-    maxRestarts = SpecChecks.orDefault(maxRestarts, StabilityPolicy.DEFAULT.maxRestarts());
+    rollback = Checks.orDefault(rollback, new Rollback(null));
+    skipBatches = Checks.orDefault(skipBatches, StabilityPolicy.DEFAULT.skipBatches());
+    lrFactor = Checks.orDefault(lrFactor, StabilityPolicy.DEFAULT.lrFactor());
+    maxRollbacks = Checks.orDefault(maxRollbacks, StabilityPolicy.DEFAULT.maxRollbacks());
+    maxRestarts = Checks.orDefault(maxRestarts, StabilityPolicy.DEFAULT.maxRestarts());
     // the runner's own checks (StabilityConfig) apply to the detector thresholds
     detector(List.of(), 1.0, spikeZ, spikeRatio, spikeConsecutive, spikeWindow, gradNormLimit);
     policyOf(rollback.steps(), skipBatches, lrFactor, maxRollbacks, maxRestarts);

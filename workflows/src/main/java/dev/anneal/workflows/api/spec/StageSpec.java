@@ -1,6 +1,7 @@
 package dev.anneal.workflows.api.spec;
 
 import dev.anneal.protocol.CheckpointPolicy;
+import dev.anneal.protocol.Checks;
 import dev.anneal.protocol.CurriculumPhase;
 import dev.anneal.protocol.FaultInjection;
 import dev.anneal.protocol.ObjectKeys;
@@ -28,16 +29,16 @@ public record StageSpec(
     FaultInjection inject) {
 
   public StageSpec {
-    SpecChecks.present("kind", kind);
-    name = SpecChecks.orDefault(name, kind.id());
+    Checks.present("kind", kind);
+    name = Checks.orDefault(name, kind.id());
     ObjectKeys.segment("name", name);
     data = data == null ? List.of() : List.copyOf(data);
     curriculum = curriculum == null ? List.of() : List.copyOf(curriculum);
-    SpecChecks.present("hyperparameters", hyperparameters);
-    resources = SpecChecks.orDefault(resources, Resources.defaults());
-    checkpoint = SpecChecks.orDefault(checkpoint, CheckpointPolicy.defaults());
-    stability = SpecChecks.orDefault(stability, StabilitySpec.defaults());
-    inject = SpecChecks.orDefault(inject, FaultInjection.none());
+    Checks.present("hyperparameters", hyperparameters);
+    resources = Checks.orDefault(resources, Resources.defaults());
+    checkpoint = Checks.orDefault(checkpoint, CheckpointPolicy.defaults());
+    stability = Checks.orDefault(stability, StabilitySpec.defaults());
+    inject = Checks.orDefault(inject, FaultInjection.none());
     if (kind == StageKind.PRETRAIN && data.isEmpty()) {
       throw new IllegalArgumentException("data: a pretrain stage needs at least one dataset");
     }
