@@ -85,6 +85,7 @@ public final class StageActivitiesImpl implements StageActivities {
             spec.stage(),
             plan.attempt(),
             "s3://" + store.bucket() + "/" + key,
+            plan.stage().stage().resources(),
             env);
     meta.markAttempt(attemptId, "PREPARING", null, null, job);
     return new PreparedAttempt(attemptId.toString(), launch);

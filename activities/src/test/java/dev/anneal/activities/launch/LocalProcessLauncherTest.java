@@ -64,6 +64,7 @@ class LocalProcessLauncherTest {
         StageKind.PRETRAIN,
         1,
         spec.toString(),
+        null,
         Map.of("ANNEAL_RUNNER_TOKEN", "secret"));
   }
 

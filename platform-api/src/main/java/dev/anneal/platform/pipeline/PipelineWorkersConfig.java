@@ -1,21 +1,35 @@
 package dev.anneal.platform.pipeline;
 
+import dev.anneal.activities.launch.JobLauncher;
+import dev.anneal.activities.launch.KubernetesJobLauncher;
+import dev.anneal.activities.launch.KubernetesSettings;
 import dev.anneal.activities.launch.LocalProcessLauncher;
 import dev.anneal.activities.metadata.MetadataStore;
 import dev.anneal.activities.stage.StageActivitiesImpl;
 import dev.anneal.activities.store.ObjectStore;
 import dev.anneal.platform.ingest.AttemptTokens;
+import dev.anneal.platform.startup.StartupException;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.util.ClientBuilder;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.Supplier;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 
-/** The stage activities the platform's Temporal worker hosts, on the local process launcher. */
+/**
+ * The stage activities the platform's Temporal worker hosts, on the launcher that {@code
+ * anneal.launcher} names: {@code local} (child JVMs, the default) or {@code kubernetes} (a Job per
+ * attempt).
+ */
 @Configuration(proxyBeanMethods = false)
 class PipelineWorkersConfig {
 
   @Bean
+  @ConditionalOnProperty(name = "anneal.launcher", havingValue = "local", matchIfMissing = true)
   LocalProcessLauncher localProcessLauncher(RunnerProperties runner, Environment env) {
     Path work =
         runner.workDir() != null
@@ -25,22 +39,58 @@ class PipelineWorkersConfig {
   }
 
   @Bean
+  @ConditionalOnProperty(name = "anneal.launcher", havingValue = "kubernetes")
+  KubernetesJobLauncher kubernetesJobLauncher(KubernetesProperties k) throws IOException {
+    if (k.image() == null || k.image().isBlank()) {
+      throw new StartupException(
+          "Kubernetes launcher",
+          "anneal.kubernetes.image is not set",
+          "set it to the runner image (anneal.launcher=kubernetes)",
+          null);
+    }
+    if (k.eventsUrl() == null || k.eventsUrl().isBlank()) {
+      throw new StartupException(
+          "Kubernetes launcher",
+          "anneal.kubernetes.events-url is not set",
+          "set it to how runner pods reach this platform, e.g."
+              + " http://anneal.anneal.svc:8080/internal/v1/events",
+          null);
+    }
+    ApiClient client =
+        k.apiServer() == null
+            ? ClientBuilder.standard().build()
+            : new ClientBuilder().setBasePath(k.apiServer()).build();
+    return new KubernetesJobLauncher(
+        client,
+        new KubernetesSettings(
+            k.namespace(),
+            k.image(),
+            k.imagePullPolicy(),
+            k.serviceAccount(),
+            k.s3Secret(),
+            k.jvmOptions(),
+            k.ttlSecondsAfterFinished(),
+            k.terminationGracePeriodSeconds(),
+            k.labels()));
+  }
+
+  @Bean
   StageActivitiesImpl stageActivities(
       ObjectStore store,
       MetadataStore meta,
-      LocalProcessLauncher launcher,
+      JobLauncher launcher,
       AttemptTokens tokens,
       Environment env) {
     // the web server's port is known only once it listens (0 picks a free one)
-    return new StageActivitiesImpl(
-        store,
-        meta,
-        launcher,
-        tokens::issue,
+    Supplier<String> local =
         () ->
             "http://127.0.0.1:"
                 + env.getProperty("local.server.port", env.getProperty("server.port", "8080"))
-                + "/internal/v1/events",
-        Duration.ofSeconds(1));
+                + "/internal/v1/events";
+    String configured = env.getProperty("anneal.kubernetes.events-url");
+    Supplier<String> eventsUrl =
+        launcher instanceof KubernetesJobLauncher && configured != null ? () -> configured : local;
+    return new StageActivitiesImpl(
+        store, meta, launcher, tokens::issue, eventsUrl, Duration.ofSeconds(1));
   }
 }

@@ -52,7 +52,7 @@ class StageWorkflowTest {
       return new PreparedAttempt(
           "att-" + plan.attempt(),
           new LaunchRequest(
-              job, "t", "p", StageKind.PRETRAIN, plan.attempt(), "s3://b/spec.json", null));
+              job, "t", "p", StageKind.PRETRAIN, plan.attempt(), "s3://b/spec.json", null, null));
     }
 
     @Override

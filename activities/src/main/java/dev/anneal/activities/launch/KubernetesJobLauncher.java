@@ -1,0 +1,282 @@
+package dev.anneal.activities.launch;
+
+import dev.anneal.protocol.ExitCode;
+import dev.anneal.workflows.api.jobs.JobState;
+import dev.anneal.workflows.api.jobs.JobState.Phase;
+import dev.anneal.workflows.api.jobs.LaunchRequest;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.BatchV1Api;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.V1ContainerStateTerminated;
+import io.kubernetes.client.openapi.models.V1ContainerStateWaiting;
+import io.kubernetes.client.openapi.models.V1ContainerStatus;
+import io.kubernetes.client.openapi.models.V1Job;
+import io.kubernetes.client.openapi.models.V1JobCondition;
+import io.kubernetes.client.openapi.models.V1Pod;
+import io.kubernetes.client.openapi.models.V1PodCondition;
+import io.kubernetes.client.openapi.models.V1Secret;
+import io.temporal.failure.ApplicationFailure;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs each attempt as a Kubernetes {@code batch/v1} Job (manifests from {@link JobManifests}),
+ * through the official Java client. Launch is idempotent: the Job's name is deterministic and
+ * "already exists" means it was launched before (a retried activity, a restarted worker). Status is
+ * read from the API every time, so a worker that restarts re-attaches to the running Job.
+ */
+public final class KubernetesJobLauncher implements JobLauncher {
+
+  private static final Logger log = LoggerFactory.getLogger(KubernetesJobLauncher.class);
+
+  private final BatchV1Api batch;
+  private final CoreV1Api core;
+  private final KubernetesSettings settings;
+
+  public KubernetesJobLauncher(ApiClient client, KubernetesSettings settings) {
+    this.batch = new BatchV1Api(client);
+    this.core = new CoreV1Api(client);
+    this.settings = settings;
+  }
+
+  public KubernetesSettings settings() {
+    return settings;
+  }
+
+  @Override
+  public JobState launch(LaunchRequest request) {
+    String ns = settings.namespace();
+    V1Secret secret = JobManifests.tokenSecret(request, settings);
+    V1Job job = JobManifests.job(request, settings);
+    try {
+      createIfAbsent(() -> core.createNamespacedSecret(ns, secret).execute());
+      Optional<V1Job> created = createIfAbsent(() -> batch.createNamespacedJob(ns, job).execute());
+      if (created.isPresent()) {
+        log.info("created Job {}/{} for {}", ns, request.jobName(), request);
+        // the token Secret goes when the Job goes (ttlSecondsAfterFinished or deletion)
+        V1Secret current = core.readNamespacedSecret(secret.getMetadata().getName(), ns).execute();
+        current.getMetadata().setOwnerReferences(List.of(JobManifests.ownedBy(created.get())));
+        core.replaceNamespacedSecret(
+                current.getMetadata().getName(), ns, current.apiVersion("v1").kind("Secret"))
+            .execute();
+      } else {
+        log.info("Job {}/{} already exists: attaching to it", ns, request.jobName());
+      }
+    } catch (ApiException e) {
+      throw failure("creating Job " + request.jobName(), e);
+    }
+    return status(request.jobName());
+  }
+
+  private interface Call<T> {
+    T run() throws ApiException;
+  }
+
+  private static <T> Optional<T> createIfAbsent(Call<T> create) throws ApiException {
+    try {
+      return Optional.of(create.run());
+    } catch (ApiException e) {
+      if (e.getCode() == 409) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  @Override
+  public JobState status(String jobName) {
+    String ns = settings.namespace();
+    V1Job job;
+    try {
+      job = batch.readNamespacedJob(jobName, ns).execute();
+    } catch (ApiException e) {
+      if (e.getCode() == 404) {
+        return new JobState(
+            jobName,
+            Phase.UNKNOWN,
+            null,
+            "Job "
+                + ns
+                + "/"
+                + jobName
+                + " no longer exists (deleted by someone, or past its ttlSecondsAfterFinished)",
+            null,
+            null);
+      }
+      throw failure("reading Job " + jobName, e);
+    }
+    Optional<V1Pod> pod = newestPod(jobName);
+    Instant started = instant(job.getStatus() == null ? null : job.getStatus().getStartTime());
+    Instant finished =
+        instant(job.getStatus() == null ? null : job.getStatus().getCompletionTime());
+    if (condition(job, "Complete").isPresent()) {
+      return new JobState(jobName, Phase.SUCCEEDED, 0, null, started, finished);
+    }
+    Optional<V1JobCondition> failed = condition(job, "Failed");
+    if (failed.isPresent()) {
+      Integer code =
+          pod.flatMap(KubernetesJobLauncher::terminated).map(t -> t.getExitCode()).orElse(null);
+      return new JobState(
+          jobName, Phase.FAILED, code, failureReason(failed.get(), pod, code), started, finished);
+    }
+    boolean running =
+        pod.map(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase()))
+            .orElse(false);
+    return new JobState(
+        jobName,
+        running ? Phase.RUNNING : Phase.PENDING,
+        null,
+        running ? null : pod.flatMap(KubernetesJobLauncher::waitingReason).orElse(null),
+        started,
+        null);
+  }
+
+  @Override
+  public void cancel(String jobName) {
+    String ns = settings.namespace();
+    try {
+      // background propagation: the pod is deleted with its grace period, so the runner gets
+      // SIGTERM and commits a checkpoint before it goes
+      batch.deleteNamespacedJob(jobName, ns).propagationPolicy("Background").execute();
+      log.info("deleted Job {}/{}", ns, jobName);
+    } catch (ApiException e) {
+      if (e.getCode() != 404) {
+        throw failure("deleting Job " + jobName, e);
+      }
+    }
+    try {
+      core.deleteNamespacedSecret(JobManifests.tokenSecretName(jobName), ns).execute();
+    } catch (ApiException e) {
+      if (e.getCode() != 404) {
+        throw failure("deleting the token Secret of " + jobName, e);
+      }
+    }
+  }
+
+  private Optional<V1Pod> newestPod(String jobName) {
+    try {
+      return core
+          .listNamespacedPod(settings.namespace())
+          .labelSelector(JobManifests.LABEL_JOB + "=" + jobName)
+          .execute()
+          .getItems()
+          .stream()
+          .max(
+              Comparator.comparing(
+                  p ->
+                      p.getMetadata().getCreationTimestamp() == null
+                          ? OffsetDateTime.MIN
+                          : p.getMetadata().getCreationTimestamp()));
+    } catch (ApiException e) {
+      throw failure("listing the pods of Job " + jobName, e);
+    }
+  }
+
+  private static Optional<V1JobCondition> condition(V1Job job, String type) {
+    if (job.getStatus() == null || job.getStatus().getConditions() == null) {
+      return Optional.empty();
+    }
+    return job.getStatus().getConditions().stream()
+        .filter(c -> type.equals(c.getType()) && "True".equals(c.getStatus()))
+        .findFirst();
+  }
+
+  private static Optional<V1ContainerStatus> runnerStatus(V1Pod pod) {
+    if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
+      return Optional.empty();
+    }
+    return pod.getStatus().getContainerStatuses().stream()
+        .filter(c -> JobManifests.CONTAINER.equals(c.getName()))
+        .findFirst();
+  }
+
+  private static Optional<V1ContainerStateTerminated> terminated(V1Pod pod) {
+    return runnerStatus(pod).map(c -> c.getState() == null ? null : c.getState().getTerminated());
+  }
+
+  private static Optional<String> waitingReason(V1Pod pod) {
+    Optional<String> waiting =
+        runnerStatus(pod)
+            .map(c -> c.getState() == null ? null : c.getState().getWaiting())
+            .map(KubernetesJobLauncher::describe);
+    if (waiting.isPresent()) {
+      return waiting;
+    }
+    return podCondition(pod, "PodScheduled", "False")
+        .map(c -> "not scheduled: " + c.getReason() + ": " + c.getMessage());
+  }
+
+  private static String describe(V1ContainerStateWaiting w) {
+    return w.getMessage() == null ? w.getReason() : w.getReason() + ": " + w.getMessage();
+  }
+
+  private static Optional<V1PodCondition> podCondition(V1Pod pod, String type, String status) {
+    if (pod.getStatus() == null || pod.getStatus().getConditions() == null) {
+      return Optional.empty();
+    }
+    return pod.getStatus().getConditions().stream()
+        .filter(c -> type.equals(c.getType()) && status.equals(c.getStatus()))
+        .findFirst();
+  }
+
+  private static String failureReason(V1JobCondition failed, Optional<V1Pod> pod, Integer code) {
+    Optional<V1PodCondition> disruption =
+        pod.flatMap(p -> podCondition(p, "DisruptionTarget", "True"));
+    if (disruption.isPresent()) {
+      V1PodCondition d = disruption.get();
+      return "pod disrupted ("
+          + d.getReason()
+          + (d.getMessage() == null ? "" : ": " + d.getMessage())
+          + ")"
+          + (code == null ? "" : "; runner " + ExitCode.describe(code));
+    }
+    if ("DeadlineExceeded".equals(failed.getReason())) {
+      return "the Job ran past its activeDeadlineSeconds (resources.timeoutSeconds)";
+    }
+    if (code != null) {
+      String oom =
+          pod.flatMap(KubernetesJobLauncher::terminated)
+              .map(
+                  t ->
+                      "OOMKilled".equals(t.getReason())
+                          ? " (OOMKilled: raise resources.memory)"
+                          : "")
+              .orElse("");
+      return ExitCode.describe(code) + oom;
+    }
+    return "the Job failed ("
+        + failed.getReason()
+        + (failed.getMessage() == null ? "" : ": " + failed.getMessage())
+        + ") before the runner reported an exit code";
+  }
+
+  private static Instant instant(OffsetDateTime t) {
+    return t == null ? null : t.toInstant();
+  }
+
+  /**
+   * Client errors (bad manifest, no permission, missing namespace) will not fix themselves on a
+   * retry; server and connection errors might.
+   */
+  private RuntimeException failure(String what, ApiException e) {
+    String msg =
+        what
+            + " in namespace "
+            + settings.namespace()
+            + ": "
+            + (e.getCode() == 0
+                ? e.getMessage()
+                : "HTTP " + e.getCode() + " " + e.getResponseBody());
+    boolean permanent =
+        e.getCode() >= 400 && e.getCode() < 500 && e.getCode() != 429 && e.getCode() != 409;
+    return permanent
+        ? ApplicationFailure.newNonRetryableFailure(msg, "KubernetesRequestRejected")
+        : new IllegalStateException(msg, e);
+  }
+}

@@ -1,0 +1,37 @@
+package dev.anneal.activities.launch;
+
+import dev.anneal.protocol.Checks;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How the Kubernetes launcher makes its Jobs: the namespace, the runner image, the service account,
+ * the Secret that holds the S3 keys (keys {@code accessKey} and {@code secretKey}), JVM options for
+ * the runner, how long finished Jobs stay for inspection, and extra labels for every Job.
+ */
+public record KubernetesSettings(
+    String namespace,
+    String image,
+    String imagePullPolicy,
+    String serviceAccount,
+    String s3Secret,
+    List<String> jvmOptions,
+    Integer ttlSecondsAfterFinished,
+    Integer terminationGracePeriodSeconds,
+    Map<String, String> labels) {
+
+  public static final String S3_ACCESS_KEY = "accessKey";
+  public static final String S3_SECRET_KEY = "secretKey";
+
+  public KubernetesSettings {
+    Checks.text("namespace", namespace);
+    Checks.text("image", image);
+    imagePullPolicy = Checks.orDefault(imagePullPolicy, "IfNotPresent");
+    Checks.text("s3Secret", s3Secret);
+    jvmOptions = jvmOptions == null ? List.of() : List.copyOf(jvmOptions);
+    ttlSecondsAfterFinished = Checks.orDefault(ttlSecondsAfterFinished, 86_400);
+    // the runner commits a checkpoint on SIGTERM; give it time to upload one
+    terminationGracePeriodSeconds = Checks.orDefault(terminationGracePeriodSeconds, 300);
+    labels = labels == null ? Map.of() : Map.copyOf(labels);
+  }
+}

@@ -1,0 +1,108 @@
+package dev.anneal.activities.launch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.anneal.protocol.EventSink;
+import dev.anneal.protocol.ObjectStoreTarget;
+import dev.anneal.protocol.StageKind;
+import dev.anneal.workflows.api.jobs.LaunchRequest;
+import dev.anneal.workflows.api.spec.Resources;
+import io.kubernetes.client.util.Yaml;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The Job and Secret of an attempt against golden files. A deliberate change to the manifests:
+ * {@code ./mvnw -pl activities test -Dtest=JobManifestsTest -Danneal.updateGolden=true}, then
+ * review the diff.
+ */
+class JobManifestsTest {
+
+  private static final Path GOLDEN = Path.of("src/test/resources/golden");
+
+  static final KubernetesSettings SETTINGS =
+      new KubernetesSettings(
+          "anneal-jobs",
+          "ghcr.io/anneal/runner:0.1.0",
+          null,
+          "anneal-runner",
+          "anneal-s3",
+          List.of("-XX:MaxRAMPercentage=75"),
+          null,
+          null,
+          Map.of("app.kubernetes.io/part-of", "anneal"));
+
+  static final Map<String, String> ENV =
+      Map.of(
+          EventSink.TOKEN_ENV,
+          "anr_0000.token",
+          ObjectStoreTarget.ACCESS_KEY_ENV,
+          "access",
+          ObjectStoreTarget.SECRET_KEY_ENV,
+          "secret",
+          "ANNEAL_S3_ENDPOINT",
+          "http://anneal-minio:9000");
+
+  static LaunchRequest request(String kind) {
+    Resources res =
+        switch (kind) {
+          case "gpu" ->
+              new Resources(
+                  8,
+                  "32",
+                  "512Gi",
+                  Map.of("nvidia.com/gpu.product", "NVIDIA-H100-80GB-HBM3"),
+                  List.of(new Resources.Toleration("nvidia.com/gpu", "Exists", null, "NoSchedule")),
+                  "training-high",
+                  "team-research",
+                  172_800L);
+          default -> Resources.defaults();
+        };
+    return new LaunchRequest(
+        "anneal-0f6c-tiny-chat-pretrain-a2-5d1c9e0a7b",
+        "research",
+        "tiny-chat",
+        StageKind.PRETRAIN,
+        2,
+        "s3://anneal/teams/research/pipelines/tiny-chat/pretrain/specs/attempt-2.json",
+        res,
+        ENV);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"gpu", "cpu"})
+  void jobMatchesGolden(String kind) throws Exception {
+    golden("job-" + kind + ".yaml", Yaml.dump(JobManifests.job(request(kind), SETTINGS)));
+  }
+
+  @Test
+  void tokenSecretMatchesGolden() throws Exception {
+    golden("token-secret.yaml", Yaml.dump(JobManifests.tokenSecret(request("cpu"), SETTINGS)));
+  }
+
+  @Test
+  void labelValuesAreValid() {
+    assertThat(JobManifests.labelValue("a/b c")).isEqualTo("a-b-c");
+    assertThat(JobManifests.labelValue("-x-")).isEqualTo("x");
+    assertThat(JobManifests.labelValue("y".repeat(80))).hasSize(63);
+  }
+
+  private static void golden(String file, String actual) throws Exception {
+    Path path = GOLDEN.resolve(file);
+    if (Boolean.getBoolean("anneal.updateGolden") || !Files.exists(path)) {
+      Files.writeString(path, actual, StandardCharsets.UTF_8);
+      if (!Boolean.getBoolean("anneal.updateGolden")) {
+        throw new AssertionError("wrote a new golden file " + path + "; review and commit it");
+      }
+    }
+    assertThat(actual)
+        .as("%s differs; if the change is intended, rerun with -Danneal.updateGolden=true", path)
+        .isEqualTo(Files.readString(path));
+  }
+}

@@ -1,0 +1,27 @@
+package dev.anneal.platform.pipeline;
+
+import java.util.List;
+import java.util.Map;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * The Kubernetes launcher ({@code anneal.launcher=kubernetes}): where runner Jobs go and what they
+ * run. {@code eventsUrl} is how runner pods reach this platform's ingestion endpoint (its Service),
+ * e.g. {@code http://anneal.anneal.svc:8080/internal/v1/events}. The client finds the cluster as
+ * {@code kubectl} does: in-cluster service account, else {@code $KUBECONFIG} or {@code
+ * ~/.kube/config}; {@code apiServer} overrides both.
+ */
+@ConfigurationProperties("anneal.kubernetes")
+public record KubernetesProperties(
+    @DefaultValue("anneal") String namespace,
+    String image,
+    @DefaultValue("IfNotPresent") String imagePullPolicy,
+    @DefaultValue("anneal-runner") String serviceAccount,
+    @DefaultValue("anneal-s3") String s3Secret,
+    @DefaultValue("") List<String> jvmOptions,
+    @DefaultValue("86400") int ttlSecondsAfterFinished,
+    @DefaultValue("300") int terminationGracePeriodSeconds,
+    Map<String, String> labels,
+    String eventsUrl,
+    String apiServer) {}
