@@ -207,6 +207,63 @@ public final class MetadataStore {
         });
   }
 
+  /**
+   * The pipeline's status; a final status (SUCCEEDED, FAILED, CANCELLED) also sets its reason and
+   * end time, and RUNNING its start time (once).
+   */
+  public void setPipelineStatus(UUID pipeline, String status, String reason) {
+    tx(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  """
+          UPDATE pipelines SET status = ?, updated_at = now(),
+            failure_reason = COALESCE(?, failure_reason),
+            started_at = CASE WHEN ? = 'RUNNING' THEN COALESCE(started_at, now()) ELSE started_at END,
+            finished_at = CASE WHEN ? IN ('SUCCEEDED', 'FAILED', 'CANCELLED') THEN now() ELSE finished_at END
+          WHERE id = ?""")) {
+            ps.setString(1, status);
+            ps.setString(2, reason);
+            ps.setString(3, status);
+            ps.setString(4, status);
+            ps.setObject(5, pipeline);
+            ps.executeUpdate();
+          }
+          return null;
+        });
+  }
+
+  /** The pipeline's status and failure reason. */
+  public Optional<String[]> pipelineStatus(UUID pipeline) {
+    return tx(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("SELECT status, failure_reason FROM pipelines WHERE id = ?")) {
+            ps.setObject(1, pipeline);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next()
+                  ? Optional.of(new String[] {rs.getString(1), rs.getString(2)})
+                  : Optional.empty();
+            }
+          }
+        });
+  }
+
+  /** A finished stage's summary figures (final loss, eval figures) as JSON, and its end time. */
+  public void setStageEval(UUID stage, String evalJson) {
+    tx(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "UPDATE stages SET eval = ?::jsonb, finished_at = now() WHERE id = ?")) {
+            ps.setString(1, evalJson);
+            ps.setObject(2, stage);
+            ps.executeUpdate();
+          }
+          return null;
+        });
+  }
+
   /** Records where an attempt is; the exit code, reason and job name are kept once set. */
   public void markAttempt(
       UUID attemptId, String status, Integer exitCode, String reason, String jobName) {

@@ -132,13 +132,15 @@ public final class StageActivitiesImpl implements StageActivities {
         meta.lastEventPayload(attemptId, "instability")
             .map(json -> (RunnerEvent.Instability) ProtocolJson.read(json, RunnerEvent.class))
             .orElse(null);
-    String finalManifest =
+    RunnerEvent.Finished finished =
         meta.lastEventPayload(attemptId, "finished")
-            .map(
-                json ->
-                    ((RunnerEvent.Finished) ProtocolJson.read(json, RunnerEvent.class))
-                        .finalManifestKey())
+            .map(json -> (RunnerEvent.Finished) ProtocolJson.read(json, RunnerEvent.class))
             .orElse(null);
+    String finalManifest = finished == null ? null : finished.finalManifestKey();
+    Map<String, Double> summary = finished == null ? Map.of() : finished.summary();
+    if (finished != null) {
+      meta.setStageEval(UUID.fromString(stageOf(attemptId)), ProtocolJson.write(summary));
+    }
     String reason =
         meta.lastEventPayload(attemptId, "failed")
             .map(json -> ((RunnerEvent.Failed) ProtocolJson.read(json, RunnerEvent.class)).reason())
@@ -152,7 +154,25 @@ public final class StageActivitiesImpl implements StageActivities {
                 meta.recordStageEvent(
                     UUID.fromString(pipelineOf(attemptId)), null, "RUNNING", "WARN", problem));
     long lastStep = checkpoints.isEmpty() ? 0 : checkpoints.get(checkpoints.size() - 1).step();
-    return new AttemptOutcome(code, reason, instability, checkpoints, lastStep, finalManifest);
+    return new AttemptOutcome(
+        code, reason, instability, checkpoints, lastStep, finalManifest, summary);
+  }
+
+  @Override
+  public void cancel(PreparedAttempt attempt) {
+    launcher.cancel(attempt.launch().jobName());
+    UUID attemptId = UUID.fromString(attempt.attemptId());
+    meta.markAttempt(attemptId, "CANCELLED", null, "cancelled by a person", null);
+    meta.attempt(attemptId).ifPresent(a -> meta.setStageStatus(a.stageId(), "CANCELLED"));
+  }
+
+  @Override
+  public void pipelineStatus(String pipelineId, String status, String reason) {
+    meta.setPipelineStatus(UUID.fromString(pipelineId), status, reason);
+  }
+
+  private String stageOf(UUID attemptId) {
+    return meta.attempt(attemptId).orElseThrow().stageId().toString();
   }
 
   private String pipelineOf(UUID attemptId) {

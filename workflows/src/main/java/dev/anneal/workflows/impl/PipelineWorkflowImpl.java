@@ -5,28 +5,44 @@ import dev.anneal.workflows.api.TaskQueues;
 import dev.anneal.workflows.api.pipeline.PipelineInput;
 import dev.anneal.workflows.api.pipeline.PipelineResult;
 import dev.anneal.workflows.api.pipeline.PipelineWorkflow;
+import dev.anneal.workflows.api.spec.GateSpec;
 import dev.anneal.workflows.api.spec.StageSpec;
+import dev.anneal.workflows.api.stage.StageActivities;
+import dev.anneal.workflows.api.stage.StageEvent;
 import dev.anneal.workflows.api.stage.StageInput;
 import dev.anneal.workflows.api.stage.StageResult;
 import dev.anneal.workflows.api.stage.StageWorkflow;
 import io.temporal.api.enums.v1.ParentClosePolicy;
+import io.temporal.failure.TemporalFailure;
+import io.temporal.workflow.Async;
+import io.temporal.workflow.CancellationScope;
 import io.temporal.workflow.ChildWorkflowOptions;
+import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Stages in order, each a child {@link StageWorkflow} that starts from its parent stage's final
- * checkpoint; the first failure stops the pipeline. Pause holds before the next stage; cancel ends
- * the pipeline before the next stage. (Stopping a running stage's job on cancel, and evaluation
- * gates with their approve signal, come with the rest of the pipeline issue.)
+ * checkpoint; the first failure stops the pipeline. After a stage, its evaluation gate (if any)
+ * checks one of the stage's figures: within bounds the pipeline goes on; outside, it stops ({@code
+ * onFail: stop}) or waits for a person's {@code approve} signal ({@code onFail: approve}). Pause
+ * holds before the next stage; cancel stops the running stage's job (the stage workflow does that
+ * in a detached scope) and ends the pipeline.
  */
 public class PipelineWorkflowImpl implements PipelineWorkflow {
 
+  private final StageActivities control =
+      Workflow.newActivityStub(StageActivities.class, ActivityOptionsCatalog.control());
   private boolean paused;
   private boolean cancelled;
+  private final Set<String> approvals = new HashSet<>();
+  private CancellationScope running;
   private String status = "pending";
 
   @Override
@@ -34,12 +50,20 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     List<StageResult> results = new ArrayList<>();
     Map<String, String> finalCheckpoint = new HashMap<>();
     List<StageSpec> stages = in.spec().stages();
+    control.pipelineStatus(in.pipelineId(), "RUNNING", null);
     for (int i = 0; i < stages.size(); i++) {
       StageSpec s = stages.get(i);
-      Workflow.await(() -> !paused || cancelled);
+      if (paused && !cancelled) {
+        status = "paused before stage " + s.name();
+        control.pipelineStatus(in.pipelineId(), "PAUSED", null);
+        Workflow.await(() -> !paused || cancelled);
+        if (!cancelled) {
+          control.pipelineStatus(in.pipelineId(), "RUNNING", null);
+        }
+      }
       if (cancelled) {
-        status = "cancelled";
-        return new PipelineResult("CANCELLED", results, "cancelled before stage " + s.name());
+        return end(
+            in, new PipelineResult("CANCELLED", results, "cancelled before stage " + s.name()));
       }
       String parent = s.from() == null ? null : finalCheckpoint.get(s.from());
       CheckpointRef initFrom = parent == null ? null : new CheckpointRef(parent, null);
@@ -61,17 +85,134 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                   .setParentClosePolicy(ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL)
                   .build());
       status = "stage " + s.name() + " running";
-      StageResult result = child.run(stageIn);
-      results.add(result);
+      List<StageResult> holder = new ArrayList<>(1);
+      running =
+          Workflow.newCancellationScope(
+              () -> {
+                Promise<StageResult> p = Async.function(child::run, stageIn);
+                holder.add(p.get());
+              });
+      try {
+        running.run();
+      } catch (TemporalFailure e) {
+        if (!cancelled && !CancellationScope.current().isCancelRequested()) {
+          throw e;
+        }
+        cancelled = true; // the signal, or the pipeline workflow itself was cancelled
+      } finally {
+        running = null;
+      }
+      StageResult result = holder.isEmpty() ? null : holder.get(0);
+      if (result != null) {
+        results.add(result);
+      }
+      if (cancelled || (result != null && "CANCELLED".equals(result.status()))) {
+        return end(
+            in, new PipelineResult("CANCELLED", results, "cancelled during stage " + s.name()));
+      }
       if (!"SUCCEEDED".equals(result.status())) {
         status = "failed in stage " + s.name();
-        return new PipelineResult(
-            "FAILED", results, "stage " + s.name() + " failed: " + result.failureReason());
+        return end(
+            in,
+            new PipelineResult(
+                "FAILED", results, "stage " + s.name() + " failed: " + result.failureReason()));
       }
       finalCheckpoint.put(s.name(), result.finalManifestKey());
+      String gateFailure = gate(in, i, s, result);
+      if (gateFailure != null) {
+        return end(
+            in, new PipelineResult(cancelled ? "CANCELLED" : "FAILED", results, gateFailure));
+      }
     }
     status = "succeeded";
-    return new PipelineResult("SUCCEEDED", results, null);
+    return end(in, new PipelineResult("SUCCEEDED", results, null));
+  }
+
+  /** Applies the stage's gate; null when the pipeline goes on, else why it stops. */
+  private String gate(PipelineInput in, int position, StageSpec s, StageResult result) {
+    GateSpec gate = s.gate();
+    if (gate == null) {
+      return null;
+    }
+    Double value = result.metrics().get(gate.metric());
+    String stageId = in.stageIds().get(position);
+    if (value == null) {
+      String msg =
+          "gate after stage "
+              + s.name()
+              + " checks '"
+              + gate.metric()
+              + "', which the stage did not report (it reported: "
+              + String.join(", ", new TreeMap<>(result.metrics()).keySet())
+              + ")";
+      record(in, stageId, position, "SUCCEEDED", "ERROR", msg);
+      return msg;
+    }
+    String figure = gate.metric() + " = " + value + " (" + gate.bounds() + ")";
+    if (gate.passes(value)) {
+      record(
+          in,
+          stageId,
+          position,
+          "SUCCEEDED",
+          "INFO",
+          "gate after stage " + s.name() + " passed: " + figure);
+      return null;
+    }
+    if (gate.onFail().equals("stop")) {
+      String msg = "gate after stage " + s.name() + " failed: " + figure;
+      record(in, stageId, position, "SUCCEEDED", "ERROR", msg);
+      return msg;
+    }
+    status = "waiting for approval after stage " + s.name() + ": " + figure;
+    record(
+        in,
+        stageId,
+        position,
+        "WAITING_APPROVAL",
+        "WARN",
+        "gate after stage "
+            + s.name()
+            + " failed: "
+            + figure
+            + "; waiting for a person to approve (signal approve \""
+            + s.name()
+            + "\") or cancel");
+    control.pipelineStatus(in.pipelineId(), "WAITING_APPROVAL", null);
+    Workflow.await(() -> approvals.contains(s.name()) || cancelled);
+    if (cancelled) {
+      return "cancelled while waiting for approval after stage " + s.name();
+    }
+    record(
+        in,
+        stageId,
+        position,
+        "SUCCEEDED",
+        "INFO",
+        "gate after stage " + s.name() + " approved by a person despite " + figure);
+    control.pipelineStatus(in.pipelineId(), "RUNNING", null);
+    return null;
+  }
+
+  private void record(
+      PipelineInput in,
+      String stageId,
+      int position,
+      String stageStatus,
+      String severity,
+      String msg) {
+    control.record(
+        new StageEvent(in.pipelineId(), stageId, position, 0, stageStatus, severity, msg));
+  }
+
+  private PipelineResult end(PipelineInput in, PipelineResult result) {
+    status =
+        result.status().toLowerCase() + (result.reason() == null ? "" : ": " + result.reason());
+    // runs even when the workflow itself was cancelled
+    Workflow.newDetachedCancellationScope(
+            () -> control.pipelineStatus(in.pipelineId(), result.status(), result.reason()))
+        .run();
+    return result;
   }
 
   @Override
@@ -87,6 +228,14 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
   @Override
   public void cancel() {
     cancelled = true;
+    if (running != null) {
+      running.cancel("cancelled by a person");
+    }
+  }
+
+  @Override
+  public void approve(String stage) {
+    approvals.add(stage);
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.anneal.workflows.impl;
 import dev.anneal.protocol.StabilityConfig.BatchWindow;
 import dev.anneal.workflows.api.StabilityPolicy;
 import dev.anneal.workflows.api.stage.CheckpointCandidate;
+import dev.anneal.workflows.api.stage.PastRollback;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -24,8 +25,6 @@ public final class RollbackPlanner {
   public record Anomaly(long step, long firstBatch, long lastBatch, String description) {}
 
   /** An earlier rollback of the same stage. */
-  public record PastRollback(long anomalyStep, BatchWindow window, double lrFactor) {}
-
   /**
    * The decision: resume from {@code resumeFrom} (empty: from the stage's starting weights),
    * skipping {@code skipWindows} (earlier windows are kept), at {@code lrFactor} times the LR.

@@ -8,23 +8,33 @@ import dev.anneal.workflows.api.StabilityPolicy;
 import dev.anneal.workflows.api.stage.AttemptOutcome;
 import dev.anneal.workflows.api.stage.AttemptPlan;
 import dev.anneal.workflows.api.stage.CheckpointCandidate;
+import dev.anneal.workflows.api.stage.PastRollback;
 import dev.anneal.workflows.api.stage.PreparedAttempt;
 import dev.anneal.workflows.api.stage.StageActivities;
+import dev.anneal.workflows.api.stage.StageCarry;
 import dev.anneal.workflows.api.stage.StageEvent;
 import dev.anneal.workflows.api.stage.StageInput;
 import dev.anneal.workflows.api.stage.StageResult;
 import dev.anneal.workflows.api.stage.StageWorkflow;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.failure.TemporalFailure;
+import io.temporal.workflow.CancellationScope;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 
 /**
  * prepare → launch → await → decide, until the stage succeeds or a budget is spent. Deterministic:
- * every effect goes through activities, time through {@link Workflow}.
+ * every effect goes through activities, time through {@link Workflow}. A long stage continues as
+ * new every {@link StageInput#attemptsPerRun()} attempts (or when Temporal suggests it), carrying
+ * its plan and budgets; a cancelled stage stops its job before it ends.
  */
 public class StageWorkflowImpl implements StageWorkflow {
 
@@ -41,15 +51,66 @@ public class StageWorkflowImpl implements StageWorkflow {
         Workflow.newActivityStub(
             StageActivities.class, ActivityOptionsCatalog.await(Duration.ofDays(7)));
     StabilityPolicy policy = in.policy();
-    List<RollbackPlanner.PastRollback> history = new ArrayList<>();
-    List<String> decisions = new ArrayList<>();
-    int restarts = 0;
-    AttemptPlan plan = new AttemptPlan(in, 1, "first", null, List.of(), 1.0);
+    StageCarry carried = in.carry();
+    List<PastRollback> history =
+        carried == null ? new ArrayList<>() : new ArrayList<>(carried.rollbacks());
+    List<String> decisions =
+        carried == null ? new ArrayList<>() : new ArrayList<>(carried.decisions());
+    int restarts = carried == null ? 0 : carried.restarts();
+    // checkpoints a runner refused to load (sha256 or manifest check): never planned again
+    Set<String> bad =
+        carried == null ? new LinkedHashSet<>() : new LinkedHashSet<>(carried.badCheckpoints());
+    AttemptPlan plan =
+        carried == null
+            ? new AttemptPlan(in, 1, "first", null, List.of(), 1.0)
+            : withStage(carried.next(), in);
+    int attemptsThisRun = 0;
     while (true) {
+      if (attemptsThisRun >= in.attemptsPerRun() || Workflow.getInfo().isContinueAsNewSuggested()) {
+        // a long stage: keep the event history short; the next run starts with this plan
+        log.info("stage {} continues as new before attempt {}", in.stageId(), plan.attempt());
+        Workflow.continueAsNew(
+            in.withCarry(
+                new StageCarry(
+                    withStage(plan, null), history, restarts, decisions, List.copyOf(bad))));
+      }
+      attemptsThisRun++;
       status = "attempt " + plan.attempt() + " (" + plan.cause() + "): running";
-      PreparedAttempt prepared = control.prepare(plan);
-      control.launch(prepared);
-      AttemptOutcome out = jobs.await(prepared);
+      PreparedAttempt prepared = null;
+      AttemptOutcome out;
+      try {
+        prepared = control.prepare(plan);
+        control.launch(prepared);
+        out = jobs.await(prepared);
+      } catch (TemporalFailure e) {
+        if (CancellationScope.current().isCancelRequested()) {
+          return cancelled(in, plan, prepared, history, restarts, decisions);
+        }
+        // the activities' own retries are spent, or the failure cannot be retried (a manifest
+        // the cluster rejects, a missing bucket): the stage fails with the cause
+        return fail(
+            in,
+            plan,
+            history,
+            restarts,
+            decisions,
+            "the platform could not run attempt " + plan.attempt() + ": " + rootMessage(e));
+      }
+      if (out.exitCode() != null
+          && out.exitCode() == ExitCode.CORRUPT_CHECKPOINT.code()
+          && plan.resumeFrom() != null
+          && bad.add(plan.resumeFrom().manifestKey())) {
+        String msg =
+            "the checkpoint at step "
+                + plan.resumeFrom().step()
+                + " failed verification ("
+                + out.reason()
+                + "); it is skipped from now on";
+        decisions.add(msg);
+        record(in, plan.attempt(), "RESTARTING", "WARN", msg);
+      }
+      List<CheckpointCandidate> usable =
+          out.checkpoints().stream().filter(c -> !bad.contains(c.manifestKey())).toList();
       ExitCode.Outcome outcome =
           out.exitCode() == null
               ? ExitCode.Outcome.INFRASTRUCTURE
@@ -66,7 +127,8 @@ public class StageWorkflowImpl implements StageWorkflow {
               history.size(),
               restarts,
               null,
-              decisions);
+              decisions,
+              out.summary());
         }
         case USER_ERROR -> {
           return fail(
@@ -90,14 +152,12 @@ public class StageWorkflowImpl implements StageWorkflow {
                       report.firstBatch(),
                       report.lastBatch(),
                       report.kind().name().toLowerCase().replace('_', ' '));
-          RollbackPlanner.Decision d =
-              RollbackPlanner.plan(anomaly, out.checkpoints(), history, policy);
+          RollbackPlanner.Decision d = RollbackPlanner.plan(anomaly, usable, history, policy);
           if (d.plan().isEmpty()) {
             return fail(in, plan, history, restarts, decisions, d.failureReason());
           }
           RollbackPlanner.Plan p = d.plan().get();
-          history.add(
-              new RollbackPlanner.PastRollback(anomaly.step(), p.newWindow(), p.lrFactor()));
+          history.add(new PastRollback(anomaly.step(), p.newWindow(), p.lrFactor()));
           decisions.add("rollback " + history.size() + ": " + p.explanation());
           status = "rolling back: " + p.explanation();
           record(in, plan.attempt(), "ROLLING_BACK", "WARN", decisions.get(decisions.size() - 1));
@@ -127,7 +187,7 @@ public class StageWorkflowImpl implements StageWorkflow {
           }
           restarts++;
           Optional<CheckpointCandidate> newest =
-              out.checkpoints().stream().max(Comparator.comparingLong(CheckpointCandidate::step));
+              usable.stream().max(Comparator.comparingLong(CheckpointCandidate::step));
           Duration backoff =
               Duration.ofSeconds(in.restartBackoffSeconds() << Math.min(restarts - 1, 6));
           String msg =
@@ -140,7 +200,11 @@ public class StageWorkflowImpl implements StageWorkflow {
           decisions.add(msg);
           status = msg;
           record(in, plan.attempt(), "RESTARTING", "WARN", msg);
-          Workflow.sleep(backoff);
+          try {
+            Workflow.sleep(backoff);
+          } catch (CanceledFailure e) {
+            return cancelled(in, plan, null, history, restarts, decisions);
+          }
           List<BatchWindow> windows = plan.skipWindows();
           plan =
               new AttemptPlan(
@@ -149,7 +213,10 @@ public class StageWorkflowImpl implements StageWorkflow {
                   "restart",
                   newest
                       .map(c -> new CheckpointRef(c.manifestKey(), c.step()))
-                      .orElse(plan.resumeFrom()),
+                      .orElse(
+                          plan.resumeFrom() == null || bad.contains(plan.resumeFrom().manifestKey())
+                              ? null
+                              : plan.resumeFrom()),
                   windows,
                   plan.lrFactor());
         }
@@ -160,7 +227,7 @@ public class StageWorkflowImpl implements StageWorkflow {
   private StageResult fail(
       StageInput in,
       AttemptPlan plan,
-      List<RollbackPlanner.PastRollback> history,
+      List<PastRollback> history,
       int restarts,
       List<String> decisions,
       String reason) {
@@ -169,7 +236,51 @@ public class StageWorkflowImpl implements StageWorkflow {
     record(in, plan.attempt(), "FAILED", "ERROR", reason);
     log.warn("stage {} of {} failed: {}", in.kind(), in.pipelineId(), reason);
     return new StageResult(
-        "FAILED", null, plan.attempt(), history.size(), restarts, reason, decisions);
+        "FAILED", null, plan.attempt(), history.size(), restarts, reason, decisions, null);
+  }
+
+  /**
+   * The stage was cancelled (the pipeline's cancel signal, or its workflow cancelled): stop the
+   * attempt's job in a detached scope — the workflow's own scope is cancelled, so its activities
+   * would not run — and end the stage as CANCELLED.
+   */
+  private StageResult cancelled(
+      StageInput in,
+      AttemptPlan plan,
+      PreparedAttempt prepared,
+      List<PastRollback> history,
+      int restarts,
+      List<String> decisions) {
+    String msg =
+        prepared == null
+            ? "cancelled before attempt " + plan.attempt() + " started"
+            : "cancelled: stopping job " + prepared.launch().jobName();
+    status = "cancelled";
+    decisions.add(msg);
+    Workflow.newDetachedCancellationScope(
+            () -> {
+              if (prepared != null) {
+                control.cancel(prepared);
+              }
+              record(in, plan.attempt(), "CANCELLED", "WARN", msg);
+            })
+        .run();
+    return new StageResult(
+        "CANCELLED", null, plan.attempt(), history.size(), restarts, msg, decisions, null);
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t instanceof ApplicationFailure a ? a.getOriginalMessage() : t.getMessage();
+  }
+
+  /** Plans carry their stage input; across continue-as-new it is carried once, by the input. */
+  private static AttemptPlan withStage(AttemptPlan p, StageInput in) {
+    return new AttemptPlan(
+        in, p.attempt(), p.cause(), p.resumeFrom(), p.skipWindows(), p.lrFactor());
   }
 
   private void record(StageInput in, int attempt, String status, String severity, String message) {

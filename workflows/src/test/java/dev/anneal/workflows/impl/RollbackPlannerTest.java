@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.anneal.protocol.StabilityConfig.BatchWindow;
 import dev.anneal.workflows.api.StabilityPolicy;
 import dev.anneal.workflows.api.stage.CheckpointCandidate;
+import dev.anneal.workflows.api.stage.PastRollback;
 import dev.anneal.workflows.impl.RollbackPlanner.Anomaly;
 import dev.anneal.workflows.impl.RollbackPlanner.Decision;
-import dev.anneal.workflows.impl.RollbackPlanner.PastRollback;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,7 @@
 package dev.anneal.workflows.impl;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.anneal.protocol.RunnerEvent;
 import dev.anneal.protocol.StabilityConfig.BatchWindow;
@@ -17,13 +18,22 @@ import dev.anneal.workflows.api.stage.StageEvent;
 import dev.anneal.workflows.api.stage.StageInput;
 import dev.anneal.workflows.api.stage.StageResult;
 import dev.anneal.workflows.api.stage.StageWorkflow;
+import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.common.WorkflowExecutionHistory;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,11 +49,13 @@ class StageWorkflowTest {
   private TestWorkflowEnvironment env;
   private final Scripted activities = new Scripted();
 
-  static final class Scripted implements StageActivities {
+  static class Scripted implements StageActivities {
     final Deque<AttemptOutcome> outcomes = new ArrayDeque<>();
     final List<AttemptPlan> plans = new CopyOnWriteArrayList<>();
     final List<StageEvent> events = new CopyOnWriteArrayList<>();
     final List<String> launched = new CopyOnWriteArrayList<>();
+    final List<String> cancelled = new CopyOnWriteArrayList<>();
+    final List<String> pipelineStatuses = new CopyOnWriteArrayList<>();
 
     @Override
     public PreparedAttempt prepare(AttemptPlan plan) {
@@ -60,13 +72,16 @@ class StageWorkflowTest {
       launched.add(attempt.launch().jobName());
     }
 
-    /** Waits (up to 20 s) until the test has scripted the next outcome: a running job. */
+    /**
+     * Waits (up to 20 s) until the test has scripted the next outcome: a running job. {@link #HANG}
+     * is a job that never ends by itself.
+     */
     @Override
     public AttemptOutcome await(PreparedAttempt attempt) {
       long deadline = System.nanoTime() + 20_000_000_000L;
       while (System.nanoTime() < deadline) {
         synchronized (outcomes) {
-          if (!outcomes.isEmpty()) return outcomes.removeFirst();
+          if (!outcomes.isEmpty() && outcomes.peekFirst() != HANG) return outcomes.removeFirst();
         }
         try {
           Thread.sleep(20);
@@ -82,7 +97,19 @@ class StageWorkflowTest {
     public void record(StageEvent event) {
       events.add(event);
     }
+
+    @Override
+    public void cancel(PreparedAttempt attempt) {
+      cancelled.add(attempt.launch().jobName());
+    }
+
+    @Override
+    public void pipelineStatus(String pipelineId, String status, String reason) {
+      pipelineStatuses.add(status + (reason == null ? "" : ": " + reason));
+    }
   }
+
+  static final AttemptOutcome HANG = new AttemptOutcome(null, "hang", null, null, 0, null, null);
 
   private static final List<CheckpointCandidate> CKPTS =
       List.of(
@@ -90,11 +117,12 @@ class StageWorkflowTest {
           new CheckpointCandidate(200, 200, "c/step-200/manifest.json", true),
           new CheckpointCandidate(300, 300, "c/step-300/manifest.json", true));
 
-  private static AttemptOutcome success(long step) {
-    return new AttemptOutcome(0, "success", null, CKPTS, step, "c/final/manifest.json");
+  static AttemptOutcome success(long step) {
+    return new AttemptOutcome(
+        0, "success", null, CKPTS, step, "c/final/manifest.json", Map.of("final_loss", 0.4));
   }
 
-  private static AttemptOutcome spike(long step) {
+  static AttemptOutcome spike(long step) {
     return new AttemptOutcome(
         5,
         "instability",
@@ -110,12 +138,13 @@ class StageWorkflowTest {
             "spike"),
         CKPTS,
         step,
+        null,
         null);
   }
 
-  private static AttemptOutcome crash(int code) {
+  static AttemptOutcome crash(int code) {
     return new AttemptOutcome(
-        code, "killed (SIGKILL, often the out-of-memory killer)", null, CKPTS, 250, null);
+        code, "killed (SIGKILL, often the out-of-memory killer)", null, CKPTS, 250, null, null);
   }
 
   @BeforeEach
@@ -134,15 +163,21 @@ class StageWorkflowTest {
   }
 
   private StageResult run(StabilityPolicy policy) {
-    StageWorkflow wf =
-        env.getWorkflowClient()
-            .newWorkflowStub(
-                StageWorkflow.class,
-                WorkflowOptions.newBuilder()
-                    .setTaskQueue(TaskQueues.CONTROL)
-                    .setWorkflowId("stage-" + System.nanoTime())
-                    .build());
-    return wf.run(new StageInput("p1", "s1", "t", spec(policy), 0, null, 30));
+    return stub("stage-" + System.nanoTime()).run(input(policy, 0));
+  }
+
+  private StageWorkflow stub(String id) {
+    return env.getWorkflowClient()
+        .newWorkflowStub(
+            StageWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setTaskQueue(TaskQueues.CONTROL)
+                .setWorkflowId(id)
+                .build());
+  }
+
+  private static StageInput input(StabilityPolicy policy, int attemptsPerRun) {
+    return new StageInput("p1", "s1", "t", spec(policy), 0, null, 30, attemptsPerRun, null);
   }
 
   private static dev.anneal.workflows.api.spec.PipelineSpec spec(StabilityPolicy policy) {
@@ -228,10 +263,98 @@ class StageWorkflowTest {
   @Test
   void badInputFailsAtOnce() {
     activities.outcomes.add(
-        new AttemptOutcome(2, "invalid_spec: the RunSpec was malformed", null, List.of(), 0, null));
+        new AttemptOutcome(
+            2, "invalid_spec: the RunSpec was malformed", null, List.of(), 0, null, null));
     StageResult r = run(StabilityPolicy.DEFAULT);
     assertThat(r.status()).isEqualTo("FAILED");
     assertThat(r.attempts()).isEqualTo(1);
     assertThat(r.failureReason()).contains("fix the spec or data");
+  }
+
+  @Test
+  void aLongStageContinuesAsNewAndKeepsItsBudgetsAndPlan() {
+    for (int i = 0; i < 3; i++) activities.outcomes.add(crash(137));
+    activities.outcomes.add(success(600));
+    StageWorkflow wf = stub("stage-long");
+    WorkflowExecution first =
+        WorkflowClient.start(wf::run, input(new StabilityPolicy(100, 200, 1.0, 3, 5), 2));
+    StageResult r = WorkflowStub.fromTyped(wf).getResult(StageResult.class);
+    assertThat(r.status()).isEqualTo("SUCCEEDED");
+    assertThat(r.attempts()).isEqualTo(4);
+    assertThat(r.restarts()).isEqualTo(3); // counted across runs
+    assertThat(r.decisions()).filteredOn(d -> d.startsWith("restart")).hasSize(3);
+    assertThat(activities.plans).extracting(AttemptPlan::attempt).containsExactly(1, 2, 3, 4);
+    assertThat(activities.plans.get(2).stage()).isNotNull();
+    assertThat(activities.plans.get(2).resumeFrom().step()).isEqualTo(300L);
+    // the first run ended by continuing as new after its two attempts
+    WorkflowExecutionHistory h =
+        env.getWorkflowClient().fetchHistory(first.getWorkflowId(), first.getRunId());
+    assertThat(h.getLastEvent().getEventType())
+        .isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
+  }
+
+  @Test
+  void cancellingAStageStopsItsJob() throws Exception {
+    activities.outcomes.add(HANG);
+    StageWorkflow wf = stub("stage-cancel");
+    WorkflowClient.start(wf::run, input(StabilityPolicy.DEFAULT, 0));
+    while (activities.launched.isEmpty()) Thread.sleep(20);
+    WorkflowStub.fromTyped(wf).cancel();
+    // the workflow ends as cancelled in Temporal, after it stopped the job
+    assertThatThrownBy(() -> WorkflowStub.fromTyped(wf).getResult(StageResult.class))
+        .isInstanceOf(WorkflowFailedException.class)
+        .hasCauseInstanceOf(CanceledFailure.class);
+    assertThat(activities.cancelled).containsExactly("anneal-test-a1");
+    assertThat(activities.events).anyMatch(e -> e.status().equals("CANCELLED"));
+  }
+
+  @Test
+  void anActivityThatCannotSucceedFailsTheStageWithItsCause() {
+    Scripted refusing =
+        new Scripted() {
+          @Override
+          public void launch(PreparedAttempt attempt) {
+            throw ApplicationFailure.newNonRetryableFailure(
+                "creating Job x in namespace y: HTTP 403 forbidden", "KubernetesRequestRejected");
+          }
+        };
+    env.close();
+    env = TestWorkflowEnvironment.newInstance();
+    Worker control = env.newWorker(TaskQueues.CONTROL);
+    control.registerWorkflowImplementationTypes(StageWorkflowImpl.class);
+    control.registerActivitiesImplementations(refusing);
+    env.newWorker(TaskQueues.JOBS).registerActivitiesImplementations(refusing);
+    env.start();
+    StageResult r = run(StabilityPolicy.DEFAULT);
+    assertThat(r.status()).isEqualTo("FAILED");
+    assertThat(r.failureReason())
+        .isEqualTo(
+            "the platform could not run attempt 1: creating Job x in namespace y: HTTP 403 forbidden");
+  }
+
+  @Test
+  void aCheckpointTheRunnerRefusesIsSkippedForThePreviousGoodOne() {
+    activities.outcomes.add(crash(137));
+    activities.outcomes.add(
+        new AttemptOutcome(
+            4,
+            "corrupt_checkpoint: model.safetensors: sha256 mismatch",
+            null,
+            CKPTS,
+            300,
+            null,
+            null));
+    activities.outcomes.add(success(600));
+    StageResult r = run(StabilityPolicy.DEFAULT);
+    assertThat(r.status()).isEqualTo("SUCCEEDED");
+    assertThat(activities.plans.get(1).resumeFrom().step()).isEqualTo(300L);
+    assertThat(activities.plans.get(2).resumeFrom().step()).isEqualTo(200L);
+    assertThat(activities.events)
+        .anyMatch(
+            e ->
+                e.message()
+                    .equals(
+                        "the checkpoint at step 300 failed verification (corrupt_checkpoint:"
+                            + " model.safetensors: sha256 mismatch); it is skipped from now on"));
   }
 }

@@ -19,9 +19,18 @@ public interface PipelineWorkflow {
   @SignalMethod
   void resume();
 
-  /** Stop: no further stage starts. */
+  /**
+   * Stop: the running stage's job is stopped (it checkpoints first) and no further stage starts.
+   */
   @SignalMethod
   void cancel();
+
+  /**
+   * Lets the pipeline go on past the failed evaluation gate after the named stage ({@code onFail:
+   * approve}); an approval given before the gate is reached counts when it is.
+   */
+  @SignalMethod
+  void approve(String stage);
 
   @QueryMethod
   String status();

@@ -22,6 +22,14 @@ public record GateSpec(String metric, Double min, Double max, String onFail) {
     }
   }
 
+  /** The bounds for a person: "must be <= 2.0", "must be in [0.5, 1.0]". */
+  public String bounds() {
+    if (min != null && max != null) {
+      return "must be in [" + min + ", " + max + "]";
+    }
+    return min != null ? "must be >= " + min : "must be <= " + max;
+  }
+
   public boolean passes(double value) {
     return Double.isFinite(value) && (min == null || value >= min) && (max == null || value <= max);
   }

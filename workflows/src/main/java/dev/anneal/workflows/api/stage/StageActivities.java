@@ -3,7 +3,7 @@ package dev.anneal.workflows.api.stage;
 import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;
 
-/** The I/O a stage workflow needs; implemented in the activities module. */
+/** The I/O the pipeline and stage workflows need; implemented in the activities module. */
 @ActivityInterface
 public interface StageActivities {
 
@@ -19,7 +19,18 @@ public interface StageActivities {
   @ActivityMethod
   AttemptOutcome await(PreparedAttempt attempt);
 
+  /**
+   * Stops the attempt's job (the runner gets SIGTERM and commits a checkpoint) and marks the
+   * attempt and stage CANCELLED. Idempotent; a job that is already gone is fine.
+   */
+  @ActivityMethod
+  void cancel(PreparedAttempt attempt);
+
   /** Writes a decision (rollback, restart, failure) to the pipeline's event log. */
   @ActivityMethod
   void record(StageEvent event);
+
+  /** The pipeline's status row (RUNNING, PAUSED, WAITING_APPROVAL, SUCCEEDED, FAILED, …). */
+  @ActivityMethod
+  void pipelineStatus(String pipelineId, String status, String reason);
 }

@@ -9,7 +9,9 @@ import dev.anneal.workflows.api.spec.StageSpec;
 /**
  * What a stage workflow runs: the pipeline's spec and the position of the stage in it, the rows the
  * platform made for it, and where it starts from (the parent stage's final checkpoint, or nothing
- * for pre-training from scratch).
+ * for pre-training from scratch). {@code attemptsPerRun} bounds the attempts of one workflow run
+ * before it continues as new (0: the default); {@code carry} is what a previous run handed over
+ * (null on the first run).
  */
 public record StageInput(
     String pipelineId,
@@ -18,7 +20,39 @@ public record StageInput(
     PipelineSpec spec,
     int position,
     CheckpointRef initFrom,
-    long restartBackoffSeconds) {
+    long restartBackoffSeconds,
+    int attemptsPerRun,
+    StageCarry carry) {
+
+  public static final int DEFAULT_ATTEMPTS_PER_RUN = 20;
+
+  public StageInput {
+    attemptsPerRun = attemptsPerRun <= 0 ? DEFAULT_ATTEMPTS_PER_RUN : attemptsPerRun;
+  }
+
+  public StageInput(
+      String pipelineId,
+      String stageId,
+      String team,
+      PipelineSpec spec,
+      int position,
+      CheckpointRef initFrom,
+      long restartBackoffSeconds) {
+    this(pipelineId, stageId, team, spec, position, initFrom, restartBackoffSeconds, 0, null);
+  }
+
+  public StageInput withCarry(StageCarry next) {
+    return new StageInput(
+        pipelineId,
+        stageId,
+        team,
+        spec,
+        position,
+        initFrom,
+        restartBackoffSeconds,
+        attemptsPerRun,
+        next);
+  }
 
   public StageSpec stage() {
     return spec.stages().get(position);

@@ -1,10 +1,11 @@
 package dev.anneal.workflows.api.stage;
 
 import java.util.List;
+import java.util.Map;
 
 /**
- * The stage's end: SUCCEEDED with its final checkpoint, or FAILED with a reason a person can act
- * on.
+ * The stage's end: SUCCEEDED with its final checkpoint and summary figures, FAILED with a reason a
+ * person can act on, or CANCELLED (its job stopped).
  */
 public record StageResult(
     String status,
@@ -13,4 +14,10 @@ public record StageResult(
     int rollbacks,
     int restarts,
     String failureReason,
-    List<String> decisions) {}
+    List<String> decisions,
+    Map<String, Double> metrics) {
+  public StageResult {
+    decisions = decisions == null ? List.of() : List.copyOf(decisions);
+    metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
+  }
+}
