@@ -79,6 +79,12 @@ class LocalProcessLauncherTest {
     String pid = Files.readString(launcher.jobDir(job).resolve("pid"));
     launcher.launch(request(job, spec)); // a retried activity
     assertThat(Files.readString(launcher.jobDir(job).resolve("pid"))).isEqualTo(pid);
+    // a restarted worker: a new launcher that never saw the job finds it by its name
+    LocalProcessLauncher restartedWorker =
+        new LocalProcessLauncher(RUNNER, dir.resolve("jobs"), List.of());
+    assertThat(restartedWorker.launch(request(job, spec)).phase())
+        .isIn(JobState.Phase.RUNNING, JobState.Phase.SUCCEEDED);
+    assertThat(Files.readString(launcher.jobDir(job).resolve("pid"))).isEqualTo(pid);
 
     JobState done = await(launcher, job);
     assertThat(done.phase()).isEqualTo(JobState.Phase.SUCCEEDED);

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       ServeCommand.class,
       DemoCommand.class,
+      BenchOrchestrationCommand.class,
       VersionCommand.class,
       CommandLine.HelpCommand.class
     })
