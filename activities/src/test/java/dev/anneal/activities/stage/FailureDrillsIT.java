@@ -63,14 +63,17 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>an injected loss spike is rolled back to a healthy checkpoint, data skipped, LR lowered;
  *   <li>a runner killed with SIGKILL is restarted from its newest checkpoint, losing at most one
  *       checkpoint interval of steps;
+ *   <li>the worker that follows jobs, stopped mid-stage and started again, re-attaches to the same
+ *       job (never a second launch);
  *   <li>a checkpoint corrupted in S3 is skipped for the previous good one, with an event;
  *   <li>spent budgets fail the stage with the reason.
  * </ol>
  *
- * <p>The third drill of the issue (a worker stopped mid-stage re-attaches to the same job) is not
- * here end to end: on Temporal's in-process test server the retried await never reached the new
- * worker. The re-attachment itself is tested per launcher ({@code LocalProcessLauncherTest}, {@code
- * KubernetesJobLauncherTest}): a new launcher finds a running job by its deterministic name.
+ * <p>In drill 3 the workers of the job queue (where the await activity runs) are restarted, and the
+ * workflow worker stays up: Temporal's in-process test server loses a workflow task that was handed
+ * to a worker's long poll as that worker vanished (a real server hands it out again after the
+ * workflow task timeout), so restarting the workflow worker as well would test the test server, not
+ * Anneal.
  */
 class FailureDrillsIT {
 
@@ -165,7 +168,7 @@ class FailureDrillsIT {
     awaitEvent(job, e -> e instanceof RunnerEvent.CheckpointCommitted c && c.step() >= 60);
     long pid = Long.parseLong(Files.readString(job.resolve("pid")).trim());
     ProcessHandle.of(pid).orElseThrow().destroyForcibly(); // SIGKILL: no checkpoint, no goodbye
-    long reached = lastStep(job);
+    long reached = lastStep(job) + 1; // metrics carry the 0-based index of the step they end
     StageResult r = d.result();
 
     assertThat(r.status()).as(String.join("\n", r.decisions())).isEqualTo("SUCCEEDED");
@@ -177,6 +180,33 @@ class FailureDrillsIT {
         .as("steps lost: reached %d, resumed from %d", reached, resumed)
         .isBetween(0L, (long) CHECKPOINT_EVERY);
     assertThat(r.finalManifestKey()).contains("step-00000160-a2");
+  }
+
+  @Test
+  void drill3_aJobWorkerRestartedMidStageReattachesToTheSameJob() throws Exception {
+    Drill d = new Drill("worker", 160, "");
+    d.startAsync();
+    Path job = d.awaitJobDir(1);
+    awaitEvent(job, e -> e instanceof RunnerEvent.CheckpointCommitted c && c.step() >= 20);
+    String pid = Files.readString(job.resolve("pid")).trim();
+
+    // the worker that follows jobs goes away in the middle of the await; the runner goes on
+    d.jobWorkers.shutdownNow();
+    d.jobWorkers.awaitTermination(20, TimeUnit.SECONDS);
+    assertThat(ProcessHandle.of(Long.parseLong(pid))).isPresent();
+    // a new worker with a new launcher that has never seen the job: the retried await finds the
+    // job by its name and follows it to the end
+    d.jobWorkers = d.startJobWorkers(new LocalProcessLauncher(RUNNER, d.jobs, List.of()));
+    StageResult r = d.result();
+
+    assertThat(r.status()).as(String.join("\n", r.decisions())).isEqualTo("SUCCEEDED");
+    assertThat(r.attempts()).isEqualTo(1);
+    assertThat(r.restarts()).isZero();
+    try (Stream<Path> jobs = Files.list(d.jobs)) {
+      assertThat(jobs).hasSize(1); // launched once
+    }
+    assertThat(Files.readString(job.resolve("pid")).trim()).isEqualTo(pid);
+    assertThat(count("SELECT count(*) FROM attempts WHERE stage_id = ?", d.stage)).isEqualTo(1);
   }
 
   @Test
@@ -256,7 +286,8 @@ class FailureDrillsIT {
     final Path jobs;
     final TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance();
     JobLauncher launcher;
-    WorkerFactory workers;
+    WorkerFactory controlWorkers;
+    WorkerFactory jobWorkers;
     StageWorkflow wf;
 
     Drill(String name, int steps, String stageExtras) {
@@ -284,25 +315,36 @@ class FailureDrillsIT {
       this.launcher = new LocalProcessLauncher(RUNNER, jobs, List.of());
     }
 
-    WorkerFactory startWorkers(JobLauncher l) {
-      StageActivitiesImpl activities =
-          new StageActivitiesImpl(
-              store,
-              meta,
-              l,
-              UUID::toString,
-              () -> "http://127.0.0.1:" + ingest.getAddress().getPort() + "/internal/v1/events",
-              Duration.ofMillis(200));
+    StageActivitiesImpl activities(JobLauncher l) {
+      return new StageActivitiesImpl(
+          store,
+          meta,
+          l,
+          UUID::toString,
+          () -> "http://127.0.0.1:" + ingest.getAddress().getPort() + "/internal/v1/events",
+          Duration.ofMillis(200));
+    }
+
+    /** The control queue: the stage workflow and its short activities (prepare, launch, …). */
+    WorkerFactory startControlWorkers(JobLauncher l) {
       WorkerFactory f = WorkerFactory.newInstance(env.getWorkflowClient());
       f.newWorker(TaskQueues.CONTROL).registerWorkflowImplementationTypes(StageWorkflowImpl.class);
-      f.getWorker(TaskQueues.CONTROL).registerActivitiesImplementations(activities);
-      f.newWorker(TaskQueues.JOBS).registerActivitiesImplementations(activities);
+      f.getWorker(TaskQueues.CONTROL).registerActivitiesImplementations(activities(l));
+      f.start();
+      return f;
+    }
+
+    /** The job queue: the await activity that follows the job. */
+    WorkerFactory startJobWorkers(JobLauncher l) {
+      WorkerFactory f = WorkerFactory.newInstance(env.getWorkflowClient());
+      f.newWorker(TaskQueues.JOBS).registerActivitiesImplementations(activities(l));
       f.start();
       return f;
     }
 
     void startAsync() {
-      workers = startWorkers(launcher);
+      controlWorkers = startControlWorkers(launcher);
+      jobWorkers = startJobWorkers(launcher);
       wf =
           env.getWorkflowClient()
               .newWorkflowStub(
@@ -322,7 +364,8 @@ class FailureDrillsIT {
       } catch (Exception e) {
         throw new AssertionError("drill " + name + " did not end", e);
       } finally {
-        workers.shutdownNow();
+        jobWorkers.shutdownNow();
+        controlWorkers.shutdownNow();
         env.close();
       }
     }

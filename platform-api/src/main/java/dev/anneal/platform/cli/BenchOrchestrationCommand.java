@@ -166,7 +166,7 @@ class BenchOrchestrationCommand implements Callable<Integer> {
       }
       long lostTotal = 0;
       for (int k = 0; k < Math.min(resumes.size(), killedAt.size()); k++) {
-        long reached = a2.get(k).lastStep();
+        long reached = a2.get(k).lastStep() + 1; // metrics carry the 0-based step index
         long lost = reached - resumes.get(k);
         lostTotal += lost;
         double downtime =
@@ -174,7 +174,7 @@ class BenchOrchestrationCommand implements Callable<Integer> {
                 ? seconds(Duration.between(killedAt.get(k), a2.get(k + 1).firstStep()))
                 : Double.NaN;
         out.printf(
-            "  SIGKILL %d: killed at step %d, resumed from step %d: %d steps lost (interval %d); kill -> training again: %.1f s%n",
+            "  SIGKILL %d: killed after %d steps, resumed from step %d: %d steps lost (interval %d); kill -> training again: %.1f s%n",
             k + 1, reached, resumes.get(k), lost, every, downtime);
       }
       long backoff = 0;
