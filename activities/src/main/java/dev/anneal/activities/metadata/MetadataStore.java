@@ -150,14 +150,17 @@ public final class MetadataStore {
           UPDATE stages SET status = ?,
             rollbacks = rollbacks + CASE WHEN ? = 'ROLLING_BACK' THEN 1 ELSE 0 END,
             restarts = restarts + CASE WHEN ? = 'RESTARTING' THEN 1 ELSE 0 END,
-            failure_reason = CASE WHEN ? = 'FAILED' THEN ? ELSE failure_reason END
+            failure_reason = CASE WHEN ? = 'FAILED' THEN ? ELSE failure_reason END,
+            finished_at = CASE WHEN ? IN ('SUCCEEDED', 'FAILED', 'CANCELLED')
+              THEN COALESCE(finished_at, now()) ELSE finished_at END
           WHERE id = ?""")) {
             ps.setString(1, status);
             ps.setString(2, status);
             ps.setString(3, status);
             ps.setString(4, status);
             ps.setString(5, message);
-            ps.setObject(6, stage);
+            ps.setString(6, status);
+            ps.setObject(7, stage);
             ps.executeUpdate();
           }
           return null;
@@ -437,7 +440,9 @@ public final class MetadataStore {
       int rollbacks,
       int restarts,
       Double lastLoss,
-      String failureReason) {}
+      String failureReason,
+      double wallSeconds,
+      String eval) {}
 
   public List<StageSummary> stageSummaries(UUID pipeline) {
     return tx(
@@ -448,7 +453,9 @@ public final class MetadataStore {
           SELECT s.position, s.kind, s.status, s.current_step, coalesce(s.total_steps, 0), s.rollbacks, s.restarts,
                  (SELECT m.value FROM metrics m WHERE m.stage_id = s.id AND m.name = 'loss'
                   ORDER BY m.recorded_at DESC, m.step DESC LIMIT 1),
-                 s.failure_reason
+                 s.failure_reason,
+                 EXTRACT(EPOCH FROM (COALESCE(s.finished_at, now()) - COALESCE(s.started_at, now()))),
+                 s.eval::text
           FROM stages s WHERE s.pipeline_id = ? ORDER BY s.position""")) {
             ps.setObject(1, pipeline);
             List<StageSummary> out = new ArrayList<>();
@@ -466,7 +473,9 @@ public final class MetadataStore {
                         rs.getInt(6),
                         rs.getInt(7),
                         lastLoss,
-                        rs.getString(9)));
+                        rs.getString(9),
+                        rs.getDouble(10),
+                        rs.getString(11)));
               }
             }
             return out;

@@ -91,6 +91,10 @@ public final class StageRunner {
               "final_loss",
               r.losses().isEmpty() ? Double.NaN : r.losses().get(r.losses().size() - 1));
           summary.put("tokens_per_s", r.tokensPerSecond());
+          if (r.evalLoss() != null) {
+            summary.put("eval_loss", r.evalLoss());
+            summary.put("perplexity", Math.exp(r.evalLoss()));
+          }
           summary.put("steps", (double) r.step());
           events.emit(
               s ->

@@ -1,8 +1,10 @@
 package dev.anneal.platform.cli;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import dev.anneal.activities.metadata.MetadataStore;
 import dev.anneal.platform.pipeline.PipelineLauncher;
 import dev.anneal.protocol.ProtocolException;
+import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.workflows.api.pipeline.PipelineResult;
 import dev.anneal.workflows.api.spec.PipelineSpec;
 import dev.anneal.workflows.api.spec.PipelineSpecs;
@@ -13,6 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -152,20 +156,43 @@ class DemoCommand implements Callable<Integer> {
     StringBuilder sb =
         new StringBuilder(
             String.format(
-                "%-9s %-10s %7s %10s %9s %8s%n",
-                "stage", "status", "steps", "final loss", "rollbacks", "restarts"));
+                "%-9s %-10s %7s %10s %9s %8s %8s%n",
+                "stage", "status", "steps", "final loss", "rollbacks", "restarts", "wall"));
     for (MetadataStore.StageSummary s : stages) {
       sb.append(
           String.format(
-              "%-9s %-10s %7d %10s %9d %8d%n",
+              "%-9s %-10s %7d %10s %9d %8d %8s%n",
               ps.stages().get(s.position()).name(),
               s.status().toLowerCase(),
               s.currentStep(),
               s.lastLoss() == null ? "-" : String.format("%.3f", s.lastLoss()),
               s.rollbacks(),
-              s.restarts()));
+              s.restarts(),
+              s.status().equals("PENDING") ? "-" : String.format("%.0f s", s.wallSeconds())));
+      if (s.eval() != null) {
+        sb.append("          figures: ").append(figures(s.eval())).append('\n');
+      }
       if (s.failureReason() != null) sb.append("          ").append(s.failureReason()).append('\n');
     }
     return sb.toString().stripTrailing();
+  }
+
+  /** The stage's summary figures ({"final_loss":0.4,…}) as "final_loss 0.400, …". */
+  private static String figures(String json) {
+    try {
+      Map<String, Double> m =
+          ProtocolJson.mapper().readValue(json, new TypeReference<TreeMap<String, Double>>() {});
+      StringBuilder sb = new StringBuilder();
+      m.forEach(
+          (k, v) -> {
+            if (sb.length() > 0) sb.append(", ");
+            sb.append(k)
+                .append(' ')
+                .append(v == Math.rint(v) ? String.format("%.0f", v) : String.format("%.3f", v));
+          });
+      return sb.toString();
+    } catch (IOException e) {
+      return json;
+    }
   }
 }

@@ -74,7 +74,9 @@ class DemoCommandIT {
         .contains("submitted short-demo")
         .contains("FAULT INJECTION: learning rate x300")
         .contains("rollback 1: loss spike at step")
-        .containsPattern("pretrain\\s+succeeded\\s+120")
+        .containsPattern("pretrain\\s+succeeded\\s+120\\s+\\S+\\s+1\\s+0\\s+\\d+ s")
+        .containsPattern(
+            "figures: eval_loss \\d+\\.\\d{3}, final_loss \\d+\\.\\d{3}, perplexity \\d+\\.\\d{3}, steps 120, tokens_per_s \\d+")
         .contains("stage sft is not implemented by this runner yet")
         .contains("pipeline FAILED")
         .contains(

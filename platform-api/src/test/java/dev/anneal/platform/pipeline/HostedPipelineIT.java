@@ -80,5 +80,16 @@ class HostedPipelineIT {
     assertThat(meta.count("metrics", stage)).isGreaterThanOrEqualTo(40);
     assertThat(meta.currentStep(stage)).isEqualTo(40);
     assertThat(meta.events(pipeline, 0, 10_000)).anyMatch(e -> e.type().equals("finished"));
+    // the pipeline's row follows the workflow: the API lists pipelines from PostgreSQL
+    assertThat(meta.pipelineStatus(pipeline))
+        .hasValueSatisfying(row -> assertThat(row[0]).isEqualTo("SUCCEEDED"));
+    assertThat(meta.stageSummaries(pipeline))
+        .singleElement()
+        .satisfies(
+            s -> {
+              assertThat(s.status()).isEqualTo("SUCCEEDED");
+              assertThat(s.eval()).contains("\"final_loss\"");
+              assertThat(s.wallSeconds()).isPositive();
+            });
   }
 }

@@ -58,7 +58,13 @@ public final class PretrainTrainer implements AutoCloseable {
       List<Double> losses,
       InstabilityDetector.Trigger trigger,
       CheckpointWriter.Committed lastCheckpoint,
-      double tokensPerSecond) {}
+      double tokensPerSecond,
+      Double evalLoss) {}
+
+  /** Batches the final evaluation draws (data indices far beyond any training run's). */
+  static final int EVAL_BATCHES = 8;
+
+  static final long EVAL_DATA_INDEX = 1L << 50;
 
   /** Raised by {@code inject.crashAtStep}: the process dies without a final checkpoint. */
   public static final class InjectedCrash extends RuntimeException {
@@ -228,7 +234,7 @@ public final class PretrainTrainer implements AutoCloseable {
       if (stopRequested.get()) {
         events.log("WARN", "stop requested at step " + step + ": committing a checkpoint first");
         CheckpointWriter.Committed c = checkpointNow();
-        return new Result(Outcome.PREEMPTED, step, losses, null, c, rate(t0, tokensAtStart));
+        return new Result(Outcome.PREEMPTED, step, losses, null, c, rate(t0, tokensAtStart), null);
       }
       if (injecting && inject.crashAtStep() != null && step == inject.crashAtStep()) {
         events.log("ERROR", "FAULT INJECTION: crashing at step " + step);
@@ -251,14 +257,43 @@ public final class PretrainTrainer implements AutoCloseable {
                     t.firstBatch(),
                     t.lastBatch(),
                     t.message() + "; newest checkpoint: " + healthy));
-        return new Result(Outcome.UNSTABLE, step, losses, t, last, rate(t0, tokensAtStart));
+        return new Result(Outcome.UNSTABLE, step, losses, t, last, rate(t0, tokensAtStart), null);
       }
       if (step % spec.checkpoint().everySteps() == 0 && step < target) {
         writer.submit(capture());
       }
     }
     CheckpointWriter.Committed last = checkpointNow();
-    return new Result(Outcome.FINISHED, step, losses, null, last, rate(t0, tokensAtStart));
+    double tokensPerSecond = rate(t0, tokensAtStart);
+    double eval = evalLoss(EVAL_BATCHES);
+    events.log(
+        "INFO",
+        String.format(
+            "eval loss %.4f (perplexity %.2f) on %d batches the run never trained on",
+            eval, Math.exp(eval), EVAL_BATCHES));
+    return new Result(Outcome.FINISHED, step, losses, null, last, tokensPerSecond, eval);
+  }
+
+  /**
+   * Mean loss of the final weights, without gradients, on {@code batches} batches drawn from the
+   * final mixture at data indices no training step reads. They are fresh draws from the same
+   * corpora, not a disjoint held-out split (held-out evaluation sets come with the evaluation
+   * harness).
+   */
+  public double evalLoss(int batches) {
+    int rows = ramp.rowsAt(tokensSeen);
+    int seqLen = cfg.seqLen();
+    double sum = 0;
+    for (int b = 0; b < batches; b++) {
+      Sampler.Batch batch = sampler.batch(step, EVAL_DATA_INDEX + b, rows, seqLen);
+      try (NDManager sm = root.newSubManager()) {
+        Params work = lowPrecision ? lowPrecisionCopy(sm) : master;
+        NDArray[] in = tensors(sm, batch, 0, rows, seqLen);
+        NDArray l = Transformer.crossEntropy(model.logits(work, in[0], in[3]), in[1], in[2]);
+        sum += l.toType(DataType.FLOAT32, false).getFloat();
+      }
+    }
+    return sum / batches;
   }
 
   private double rate(long t0, long tokensAtStart) {

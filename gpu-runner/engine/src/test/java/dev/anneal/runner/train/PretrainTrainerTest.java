@@ -2,6 +2,7 @@ package dev.anneal.runner.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.anneal.protocol.CheckpointPolicy;
 import dev.anneal.protocol.CheckpointRef;
@@ -40,6 +41,9 @@ class PretrainTrainerTest {
     // from ln(300) ~ 5.7 at the start to well below after 150 steps
     assertThat(mean(losses, 0, 5)).isGreaterThan(5.0);
     assertThat(mean(losses, 140, 150)).isLessThan(mean(losses, 0, 5) - 2.0);
+    // the final weights on batches no step trained on: well below the start, near the train loss
+    assertThat(run.result().evalLoss()).isLessThan(mean(losses, 0, 5) - 2.0);
+    assertThat(run.result().evalLoss()).isCloseTo(mean(losses, 140, 150), within(0.5));
     assertThat(run.events().events())
         .filteredOn(e -> e instanceof RunnerEvent.CheckpointCommitted)
         .hasSize(1);
