@@ -252,18 +252,50 @@ public final class MetadataStore {
         });
   }
 
-  /** A finished stage's summary figures (final loss, eval figures) as JSON, and its end time. */
-  public void setStageEval(UUID stage, String evalJson) {
+  /**
+   * A finished stage's summary figures (final loss, eval figures) as JSON, its final checkpoint
+   * (lineage) and its end time.
+   */
+  public void setStageResult(UUID stage, String evalJson, String finalCheckpoint) {
     tx(
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "UPDATE stages SET eval = ?::jsonb, finished_at = now() WHERE id = ?")) {
+                  "UPDATE stages SET eval = ?::jsonb, final_checkpoint = ?, finished_at = now() WHERE id = ?")) {
             ps.setString(1, evalJson);
+            ps.setString(2, finalCheckpoint);
+            ps.setObject(3, stage);
+            ps.executeUpdate();
+          }
+          return null;
+        });
+  }
+
+  /** Where a stage starts from: a parent stage's final checkpoint or a model's (lineage). */
+  public void setStageInitFrom(UUID stage, String manifestKey) {
+    tx(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("UPDATE stages SET init_from = ? WHERE id = ?")) {
+            ps.setString(1, manifestKey);
             ps.setObject(2, stage);
             ps.executeUpdate();
           }
           return null;
+        });
+  }
+
+  /** The stage's lineage: {init_from, final_checkpoint}, either null when not known. */
+  public String[] stageLineage(UUID stage) {
+    return tx(
+        c -> {
+          try (PreparedStatement ps =
+              c.prepareStatement("SELECT init_from, final_checkpoint FROM stages WHERE id = ?")) {
+            ps.setObject(1, stage);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next() ? new String[] {rs.getString(1), rs.getString(2)} : new String[2];
+            }
+          }
         });
   }
 
@@ -339,7 +371,7 @@ public final class MetadataStore {
                   c.prepareStatement(
                       """
               INSERT INTO checkpoints (id, stage_id, attempt_id, step, uri, sha256, bytes, state)
-              VALUES (?, ?, ?, ?, ?, ?, 0, 'COMMITTED') ON CONFLICT (stage_id, step) DO NOTHING""")) {
+              VALUES (?, ?, ?, ?, ?, ?, 0, 'COMMITTED') ON CONFLICT (uri) DO NOTHING""")) {
             for (RunnerEvent e : batch.events()) {
               lastSeq = Math.max(lastSeq, e.seq());
               ev.setObject(1, a.pipelineId());
@@ -442,7 +474,8 @@ public final class MetadataStore {
       Double lastLoss,
       String failureReason,
       double wallSeconds,
-      String eval) {}
+      String eval,
+      Double tokensPerSecond) {}
 
   public List<StageSummary> stageSummaries(UUID pipeline) {
     return tx(
@@ -455,7 +488,9 @@ public final class MetadataStore {
                   ORDER BY m.recorded_at DESC, m.step DESC LIMIT 1),
                  s.failure_reason,
                  EXTRACT(EPOCH FROM (COALESCE(s.finished_at, now()) - COALESCE(s.started_at, now()))),
-                 s.eval::text
+                 s.eval::text,
+                 (SELECT m.value FROM metrics m WHERE m.stage_id = s.id AND m.name = 'tokens_per_s'
+                  ORDER BY m.recorded_at DESC, m.step DESC LIMIT 1)
           FROM stages s WHERE s.pipeline_id = ? ORDER BY s.position""")) {
             ps.setObject(1, pipeline);
             List<StageSummary> out = new ArrayList<>();
@@ -475,7 +510,8 @@ public final class MetadataStore {
                         lastLoss,
                         rs.getString(9),
                         rs.getDouble(10),
-                        rs.getString(11)));
+                        rs.getString(11),
+                        rs.getObject(12) == null ? null : rs.getDouble(12)));
               }
             }
             return out;

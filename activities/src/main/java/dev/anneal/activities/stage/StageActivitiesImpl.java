@@ -88,6 +88,10 @@ public final class StageActivitiesImpl implements StageActivities {
             plan.stage().stage().resources(),
             env);
     meta.markAttempt(attemptId, "PREPARING", null, null, job);
+    if (plan.stage().initFrom() != null) {
+      meta.setStageInitFrom(
+          UUID.fromString(plan.stage().stageId()), plan.stage().initFrom().manifestKey());
+    }
     return new PreparedAttempt(attemptId.toString(), launch);
   }
 
@@ -139,7 +143,10 @@ public final class StageActivitiesImpl implements StageActivities {
     String finalManifest = finished == null ? null : finished.finalManifestKey();
     Map<String, Double> summary = finished == null ? Map.of() : finished.summary();
     if (finished != null) {
-      meta.setStageEval(UUID.fromString(stageOf(attemptId)), ProtocolJson.write(summary));
+      meta.setStageResult(
+          UUID.fromString(stageOf(attemptId)),
+          ProtocolJson.write(summary),
+          finished.finalManifestKey());
     }
     String reason =
         meta.lastEventPayload(attemptId, "failed")

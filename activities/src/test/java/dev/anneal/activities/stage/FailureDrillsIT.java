@@ -184,7 +184,8 @@ class FailureDrillsIT {
 
   @Test
   void drill3_aJobWorkerRestartedMidStageReattachesToTheSameJob() throws Exception {
-    Drill d = new Drill("worker", 160, "");
+    // long enough that the runner is still training when the new worker arrives
+    Drill d = new Drill("worker", 600, "");
     d.startAsync();
     Path job = d.awaitJobDir(1);
     awaitEvent(job, e -> e instanceof RunnerEvent.CheckpointCommitted c && c.step() >= 20);
@@ -193,7 +194,9 @@ class FailureDrillsIT {
     // the worker that follows jobs goes away in the middle of the await; the runner goes on
     d.jobWorkers.shutdownNow();
     d.jobWorkers.awaitTermination(20, TimeUnit.SECONDS);
-    assertThat(ProcessHandle.of(Long.parseLong(pid))).isPresent();
+    assertThat(ProcessHandle.of(Long.parseLong(pid)))
+        .as("the runner should still be training when the new worker starts")
+        .isPresent();
     // a new worker with a new launcher that has never seen the job: the retried await finds the
     // job by its name and follows it to the end
     d.jobWorkers = d.startJobWorkers(new LocalProcessLauncher(RUNNER, d.jobs, List.of()));

@@ -140,13 +140,14 @@ class DemoCommand implements Callable<Integer> {
           s.totalSteps() == 0 ? 0 : (int) Math.min(width, width * s.currentStep() / s.totalSteps());
       sb.append(
           String.format(
-              "  %-9s [%s%s] step %4d/%-4d loss %-7s %s%n",
+              "  %-9s [%s%s] step %4d/%-4d loss %-7s %9s tok/s  %s%n",
               ps.stages().get(s.position()).name(),
               "#".repeat(filled),
               ".".repeat(width - filled),
               s.currentStep(),
               s.totalSteps(),
               s.lastLoss() == null ? "-" : String.format("%.3f", s.lastLoss()),
+              s.tokensPerSecond() == null ? "-" : String.format("%,.0f", s.tokensPerSecond()),
               s.status().toLowerCase()));
     }
     return sb.toString().stripTrailing();

@@ -91,5 +91,6 @@ class HostedPipelineIT {
               assertThat(s.eval()).contains("\"final_loss\"");
               assertThat(s.wallSeconds()).isPositive();
             });
+    assertThat(meta.stageLineage(stage)[1]).isEqualTo(r.stages().get(0).finalManifestKey());
   }
 }
