@@ -418,9 +418,18 @@ public final class MetadataStore {
           if (maxStep >= 0) {
             try (PreparedStatement ps =
                 c.prepareStatement(
-                    "UPDATE stages SET current_step = GREATEST(current_step, ?) WHERE id = ?")) {
-              ps.setLong(1, maxStep);
-              ps.setObject(2, a.stageId());
+                    """
+            UPDATE stages SET
+              current_step = CASE WHEN current_attempt = ? THEN GREATEST(current_step, ?)
+                                  WHEN current_attempt < ? THEN ? ELSE current_step END,
+              current_attempt = GREATEST(current_attempt, ?)
+            WHERE id = ?""")) {
+              ps.setInt(1, a.number());
+              ps.setLong(2, maxStep);
+              ps.setInt(3, a.number());
+              ps.setLong(4, maxStep);
+              ps.setInt(5, a.number());
+              ps.setObject(6, a.stageId());
               ps.executeUpdate();
             }
           }

@@ -148,7 +148,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
       record(in, stageId, position, "SUCCEEDED", "ERROR", msg);
       return msg;
     }
-    String figure = gate.metric() + " = " + value + " (" + gate.bounds() + ")";
+    String figure = gate.metric() + " = " + figure(value) + " (" + gate.bounds() + ")";
     if (gate.passes(value)) {
       record(
           in,
@@ -192,6 +192,14 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         "gate after stage " + s.name() + " approved by a person despite " + figure);
     control.pipelineStatus(in.pipelineId(), "RUNNING", null);
     return null;
+  }
+
+  /** Four significant digits: 1.690, 0.4000, 1234. */
+  private static String figure(double v) {
+    return new java.math.BigDecimal(v)
+        .round(new java.math.MathContext(4))
+        .stripTrailingZeros()
+        .toPlainString();
   }
 
   private void record(

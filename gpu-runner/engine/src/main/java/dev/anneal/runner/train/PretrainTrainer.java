@@ -404,7 +404,13 @@ public final class PretrainTrainer implements AutoCloseable {
               String.format(
                   "non-finite gradient at step %d with finite loss %.4g:"
                       + " update skipped (%d in a row, %d in this attempt); non-finite in %s",
-                  s, loss, skippedInARow, skippedTotal, bad));
+                  s,
+                  loss,
+                  skippedInARow,
+                  skippedTotal,
+                  bad.size() <= 3
+                      ? bad
+                      : bad.subList(0, 3) + " and " + (bad.size() - 3) + " more"));
           if (!lowPrecision) {
             zeroGradients(sm);
           }
