@@ -56,6 +56,76 @@ public final class Transformer {
     return rmsNorm(h, p.get("model.norm.weight"), shape.normEps());
   }
 
+  /**
+   * Inference forward with explicit positions and a key-padding-aware mask, optionally over a KV
+   * cache: {@code tokens} {@code [B, t]} are the new tokens, {@code positions} their rotary
+   * positions per row, {@code mask} {@code [B, 1, t, cached + t]}. With a cache, each layer's keys
+   * and values of the new tokens are appended to it, so the next call feeds only the next token.
+   * Returns the logits {@code [B, t, V]}. No autograd is involved unless the caller records.
+   */
+  public NDArray logitsAt(
+      Params p, NDArray tokens, long[][] positions, NDArray mask, KvCache cache) {
+    NDArray h =
+        Embedding.embedding(tokens, p.get("model.embed_tokens.weight"), SparseFormat.DENSE)
+            .singletonOrThrow();
+    Rope rope =
+        Rope.ofPositions(
+            tokens.getManager(), shape.headDim(), positions, shape.ropeTheta(), h.getDataType());
+    for (int i = 0; i < shape.nLayers(); i++) {
+      String l = "model.layers." + i + ".";
+      NDArray a = rmsNorm(h, p.get(l + "input_layernorm.weight"), shape.normEps());
+      h = h.add(attention(p, l + "self_attn.", a, mask, rope, cache, i));
+      NDArray m = rmsNorm(h, p.get(l + "post_attention_layernorm.weight"), shape.normEps());
+      h = h.add(swiGlu(p, l + "mlp.", m));
+    }
+    h = rmsNorm(h, p.get("model.norm.weight"), shape.normEps());
+    NDArray head =
+        shape.tieEmbeddings() ? p.get("model.embed_tokens.weight") : p.get("lm_head.weight");
+    return Linear.linear(h, head).singletonOrThrow();
+  }
+
+  /**
+   * Per layer, the rotated keys and the values seen so far, {@code [B, kvHeads, T, headDim]}; kept
+   * in the manager given at creation (generation's), replaced as they grow.
+   */
+  public static final class KvCache {
+    private final NDArray[] keys;
+    private final NDArray[] values;
+
+    public KvCache(int layers) {
+      this.keys = new NDArray[layers];
+      this.values = new NDArray[layers];
+    }
+
+    public long length() {
+      return keys[0] == null ? 0 : keys[0].getShape().get(2);
+    }
+
+    /** Moves the cached arrays to {@code m}, so that they outlive the step that made them. */
+    public void keepIn(NDManager m) {
+      for (int i = 0; i < keys.length; i++) {
+        if (keys[i] != null) {
+          keys[i].attach(m);
+          values[i].attach(m);
+        }
+      }
+    }
+
+    NDArray[] append(int layer, NDArray k, NDArray v) {
+      if (keys[layer] != null) {
+        NDArray nk = keys[layer].concat(k, 2);
+        NDArray nv = values[layer].concat(v, 2);
+        keys[layer].close();
+        values[layer].close();
+        k = nk;
+        v = nv;
+      }
+      keys[layer] = k;
+      values[layer] = v;
+      return new NDArray[] {k, v};
+    }
+  }
+
   /** RMSNorm: x / sqrt(mean(x^2) + eps) * w, over the last axis. */
   public static NDArray rmsNorm(NDArray x, NDArray weight, double eps) {
     NDArray ms = x.square().mean(new int[] {-1}, true);
@@ -72,6 +142,11 @@ public final class Transformer {
 
   /** Multi-head attention with grouped KV heads and rotary embeddings (HF convention). */
   public NDArray attention(Params p, String prefix, NDArray x, NDArray mask, Rope rope) {
+    return attention(p, prefix, x, mask, rope, null, 0);
+  }
+
+  private NDArray attention(
+      Params p, String prefix, NDArray x, NDArray mask, Rope rope, KvCache cache, int layer) {
     long b = x.getShape().get(0);
     long t = x.getShape().get(1);
     int hd = shape.headDim();
@@ -94,10 +169,16 @@ public final class Transformer {
             .transpose(0, 2, 1, 3);
     q = rope.apply(q);
     k = rope.apply(k);
+    if (cache != null) {
+      NDArray[] kv = cache.append(layer, k, v);
+      k = kv[0];
+      v = kv[1];
+    }
+    long tk = k.getShape().get(2);
     if (nkv != nh) {
       int rep = nh / nkv;
-      k = k.expandDims(2).broadcast(new Shape(b, nkv, rep, t, hd)).reshape(b, nh, t, hd);
-      v = v.expandDims(2).broadcast(new Shape(b, nkv, rep, t, hd)).reshape(b, nh, t, hd);
+      k = k.expandDims(2).broadcast(new Shape(b, nkv, rep, tk, hd)).reshape(b, nh, tk, hd);
+      v = v.expandDims(2).broadcast(new Shape(b, nkv, rep, tk, hd)).reshape(b, nh, tk, hd);
     }
     NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(Math.sqrt(hd));
     if (mask != null) {
@@ -158,6 +239,34 @@ public final class Transformer {
         }
       }
       Shape s = new Shape(t, headDim);
+      NDArray c = Host.floats(m, cos, s);
+      NDArray sn = Host.floats(m, sin, s);
+      return dtype == DataType.FLOAT32
+          ? new Rope(c, sn)
+          : new Rope(c.toType(dtype, false), sn.toType(dtype, false));
+    }
+
+    /** Per-row positions: cos and sin {@code [B, 1, t, headDim]}. */
+    static Rope ofPositions(
+        NDManager m, int headDim, long[][] positions, double theta, DataType dtype) {
+      int b = positions.length;
+      int t = positions[0].length;
+      int half = headDim / 2;
+      float[] cos = new float[b * t * headDim];
+      float[] sin = new float[b * t * headDim];
+      for (int r = 0; r < b; r++) {
+        for (int j = 0; j < t; j++) {
+          int base = (r * t + j) * headDim;
+          for (int i = 0; i < half; i++) {
+            double angle = positions[r][j] * (1.0 / Math.pow(theta, (2.0 * i) / headDim));
+            cos[base + i] = (float) Math.cos(angle);
+            cos[base + i + half] = (float) Math.cos(angle);
+            sin[base + i] = (float) Math.sin(angle);
+            sin[base + i + half] = (float) Math.sin(angle);
+          }
+        }
+      }
+      Shape s = new Shape(b, 1, t, headDim);
       NDArray c = Host.floats(m, cos, s);
       NDArray sn = Host.floats(m, sin, s);
       return dtype == DataType.FLOAT32
