@@ -15,6 +15,7 @@ import dev.anneal.protocol.StageKind;
 import dev.anneal.protocol.TokenizerSpec;
 import dev.anneal.protocol.TrainingConfig;
 import dev.anneal.runner.bench.EngineBench;
+import dev.anneal.runner.bench.GenerationBench;
 import dev.anneal.runner.ckpt.S3Store;
 import dev.anneal.runner.data.SyntheticCorpus;
 import dev.anneal.runner.events.EventLog;
@@ -138,6 +139,19 @@ public final class RunnerMain {
                       Set.of("quick"))
                   .asBenchOptions(),
               out);
+        case "bench-generate":
+          {
+            Args a = new Args(args, 1, Set.of("presets", "batch", "prompt", "new"), Set.of());
+            return GenerationBench.run(
+                new GenerationBench.Options(
+                    List.of(a.get("presets", "tiny,small").split(",")),
+                    Integer.parseInt(a.get("batch", "8")),
+                    Integer.parseInt(a.get("prompt", "16")),
+                    List.of(a.get("new", "64,256").split(",")).stream()
+                        .map(Integer::parseInt)
+                        .toList()),
+                out);
+          }
         default:
           err.println("anneal-runner: unknown command '" + args[0] + "'\n" + usage());
           return ExitCode.INVALID_SPEC.code();
@@ -161,6 +175,8 @@ public final class RunnerMain {
         "  synth --out DIR [--docs N] [--seed S]   write the synthetic corpus as JSONL, a file a source",
         "  bench [--quick] [--presets tiny,small] [--precisions fp32,fp16-mixed] [--steps N] [--json FILE]",
         "                    training throughput, MFU against the measured matmul peak, checkpoint stall",
+        "  bench-generate [--presets tiny,small] [--batch 8] [--prompt 16] [--new 64,256]",
+        "                    generation tokens/s with the KV cache against full recomputation",
         "  check-spec FILE   validate a RunSpec and print what it asks for",
         "  doctor            load PyTorch through DJL, run a matrix product, report the device",
         "  help              this text");

@@ -89,7 +89,7 @@ public final class Generator {
     long generated = 0;
     try (NDManager m = parent.newSubManager()) {
       Transformer.KvCache cache =
-          useCache ? new Transformer.KvCache(model.shape().nLayers()) : null;
+          useCache ? new Transformer.KvCache(model.shape().nLayers(), m, total) : null;
       int len = longest; // filled length of seq
       int from = 0; // first position fed in this call
       for (int n = 0; n < s.maxNewTokens(); n++) {
@@ -117,10 +117,6 @@ public final class Generator {
           int v = (int) lastLogits.getShape().get(1);
           last = new float[b][];
           for (int r = 0; r < b; r++) last[r] = Arrays.copyOfRange(flat, r * v, (r + 1) * v);
-          if (useCache) {
-            // the cache's arrays must outlive this step's manager
-            cache.keepIn(m);
-          }
         }
         for (int r = 0; r < b; r++) {
           int next;

@@ -74,9 +74,12 @@ public final class Transformer {
     for (int i = 0; i < shape.nLayers(); i++) {
       String l = "model.layers." + i + ".";
       NDArray a = rmsNorm(h, p.get(l + "input_layernorm.weight"), shape.normEps());
-      h = h.add(attention(p, l + "self_attn.", a, mask, rope, cache, i));
+      h = h.add(attention(p, l + "self_attn.", a, mask, rope, cache, i, true));
       NDArray m = rmsNorm(h, p.get(l + "post_attention_layernorm.weight"), shape.normEps());
       h = h.add(swiGlu(p, l + "mlp.", m));
+    }
+    if (cache != null) {
+      cache.advance(tokens.getShape().get(1));
     }
     h = rmsNorm(h, p.get("model.norm.weight"), shape.normEps());
     NDArray head =
@@ -85,44 +88,51 @@ public final class Transformer {
   }
 
   /**
-   * Per layer, the rotated keys and the values seen so far, {@code [B, kvHeads, T, headDim]}; kept
-   * in the manager given at creation (generation's), replaced as they grow.
+   * Per layer, the rotated keys and the values seen so far, in buffers of {@code [B, kvHeads,
+   * capacity, headDim]} allocated once in the generation's manager and written in place, so a new
+   * token costs no copy of what is cached.
    */
   public static final class KvCache {
     private final NDArray[] keys;
     private final NDArray[] values;
+    private final NDManager manager;
+    private final int capacity;
+    private long length;
 
-    public KvCache(int layers) {
+    public KvCache(int layers, NDManager manager, int capacity) {
       this.keys = new NDArray[layers];
       this.values = new NDArray[layers];
+      this.manager = manager;
+      this.capacity = capacity;
     }
 
     public long length() {
-      return keys[0] == null ? 0 : keys[0].getShape().get(2);
+      return length;
     }
 
-    /** Moves the cached arrays to {@code m}, so that they outlive the step that made them. */
-    public void keepIn(NDManager m) {
-      for (int i = 0; i < keys.length; i++) {
-        if (keys[i] != null) {
-          keys[i].attach(m);
-          values[i].attach(m);
-        }
-      }
+    /** Marks the {@code t} positions just written by every layer as part of the cache. */
+    public void advance(long t) {
+      length += t;
     }
 
+    /** Writes this step's keys and values after the cached ones; returns the views so far. */
     NDArray[] append(int layer, NDArray k, NDArray v) {
-      if (keys[layer] != null) {
-        NDArray nk = keys[layer].concat(k, 2);
-        NDArray nv = values[layer].concat(v, 2);
-        keys[layer].close();
-        values[layer].close();
-        k = nk;
-        v = nv;
+      long t = k.getShape().get(2);
+      if (length + t > capacity) {
+        throw new IllegalStateException(
+            "KV cache of " + capacity + " positions is full (" + length + " + " + t + ")");
       }
-      keys[layer] = k;
-      values[layer] = v;
-      return new NDArray[] {k, v};
+      if (keys[layer] == null) {
+        Shape s =
+            new Shape(k.getShape().get(0), k.getShape().get(1), capacity, k.getShape().get(3));
+        keys[layer] = manager.zeros(s, k.getDataType());
+        values[layer] = manager.zeros(s, v.getDataType());
+      }
+      NDIndex slot = new NDIndex(":, :, {}:{}, :", length, length + t);
+      keys[layer].set(slot, k);
+      values[layer].set(slot, v);
+      NDIndex seen = new NDIndex(":, :, :{}, :", length + t);
+      return new NDArray[] {keys[layer].get(seen), values[layer].get(seen)};
     }
   }
 
@@ -142,11 +152,18 @@ public final class Transformer {
 
   /** Multi-head attention with grouped KV heads and rotary embeddings (HF convention). */
   public NDArray attention(Params p, String prefix, NDArray x, NDArray mask, Rope rope) {
-    return attention(p, prefix, x, mask, rope, null, 0);
+    return attention(p, prefix, x, mask, rope, null, 0, false);
   }
 
   private NDArray attention(
-      Params p, String prefix, NDArray x, NDArray mask, Rope rope, KvCache cache, int layer) {
+      Params p,
+      String prefix,
+      NDArray x,
+      NDArray mask,
+      Rope rope,
+      KvCache cache,
+      int layer,
+      boolean inference) {
     long b = x.getShape().get(0);
     long t = x.getShape().get(1);
     int hd = shape.headDim();
@@ -175,6 +192,20 @@ public final class Transformer {
       v = kv[1];
     }
     long tk = k.getShape().get(2);
+    if (inference && nkv != nh) {
+      // grouped attention without copying the keys and values per head: the query heads of a
+      // group share one key/value head
+      int rep = nh / nkv;
+      NDArray qg = q.reshape(b, nkv, (long) rep * t, hd);
+      NDArray sc =
+          qg.matMul(k.transpose(0, 1, 3, 2)).div(Math.sqrt(hd)).reshape(b, nkv, rep, t, tk);
+      if (mask != null) {
+        sc = sc.add(mask.expandDims(2));
+      }
+      NDArray o = sc.softmax(-1).reshape(b, nkv, (long) rep * t, tk).matMul(v);
+      o = o.reshape(b, nh, t, hd).transpose(0, 2, 1, 3).reshape(b, t, (long) nh * hd);
+      return Linear.linear(o, p.get(prefix + "o_proj.weight")).singletonOrThrow();
+    }
     if (nkv != nh) {
       int rep = nh / nkv;
       k = k.expandDims(2).broadcast(new Shape(b, nkv, rep, tk, hd)).reshape(b, nh, tk, hd);
