@@ -5,6 +5,7 @@ import dev.anneal.protocol.EventSink;
 import dev.anneal.protocol.ObjectKeys;
 import dev.anneal.protocol.ObjectStoreTarget;
 import dev.anneal.protocol.RunSpec;
+import dev.anneal.protocol.StageKind;
 import dev.anneal.workflows.api.spec.DatasetSpec;
 import dev.anneal.workflows.api.spec.MixtureEntry;
 import dev.anneal.workflows.api.spec.PipelineSpec;
@@ -25,7 +26,8 @@ public final class RunSpecFactory {
     for (MixtureEntry m : s.data()) {
       DatasetSpec d =
           p.datasets().stream().filter(x -> x.name().equals(m.dataset())).findFirst().orElseThrow();
-      data.add(new DatasetRef(d.name(), key(team, d.source()), null, m.weight(), "text"));
+      String format = s.kind() == StageKind.SFT ? "chat" : "text";
+      data.add(new DatasetRef(d.name(), key(team, d.source()), null, m.weight(), format));
     }
     return new RunSpec(
         null,

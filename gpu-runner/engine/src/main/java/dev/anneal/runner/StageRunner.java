@@ -1,5 +1,6 @@
 package dev.anneal.runner;
 
+import ai.djl.ndarray.NDManager;
 import dev.anneal.protocol.ExitCode;
 import dev.anneal.protocol.ObjectStoreTarget;
 import dev.anneal.protocol.RunSpec;
@@ -11,8 +12,10 @@ import dev.anneal.runner.ckpt.CheckpointReader;
 import dev.anneal.runner.ckpt.DirectoryStore;
 import dev.anneal.runner.ckpt.S3Store;
 import dev.anneal.runner.data.JsonlTexts;
+import dev.anneal.runner.eval.ChatEval;
 import dev.anneal.runner.events.EventLog;
 import dev.anneal.runner.model.ModelShape;
+import dev.anneal.runner.model.Transformer;
 import dev.anneal.runner.train.PretrainTrainer;
 import dev.anneal.runner.train.TrainingInputs;
 import java.nio.file.Path;
@@ -54,16 +57,20 @@ public final class StageRunner {
    */
   public static int run(
       RunSpec spec, BlobStore store, EventLog events, AtomicReference<PretrainTrainer> current) {
-    if (spec.stage() != StageKind.PRETRAIN) {
+    if (spec.stage() != StageKind.PRETRAIN && spec.stage() != StageKind.SFT) {
       return fail(
           events,
           ExitCode.INVALID_SPEC,
-          "stage " + spec.stage().id() + " is not implemented by this runner yet (pretrain is)");
+          "stage "
+              + spec.stage().id()
+              + " is not implemented by this runner yet (pretrain and sft are)");
     }
+    boolean sft = spec.stage() == StageKind.SFT;
     ModelShape shape;
     CheckpointReader.Loaded resume = null;
     CheckpointReader.Loaded init = null;
     TrainingInputs.Inputs inputs;
+    TrainingInputs.SftInputs chat = null;
     try {
       shape = ModelShape.of(spec.model());
       if (spec.resumeFrom() != null) {
@@ -71,7 +78,17 @@ public final class StageRunner {
       } else if (spec.initFrom() != null) {
         init = CheckpointReader.load(store, spec.initFrom().manifestKey());
       }
-      inputs = TrainingInputs.prepare(spec, shape, store, resume != null ? resume : init);
+      if (sft) {
+        chat = TrainingInputs.prepareSft(spec, shape, store, resume != null ? resume : init);
+        inputs = new TrainingInputs.Inputs(chat.tokenizer(), chat.batches(), Map.of());
+        events.log(
+            "INFO",
+            String.format(
+                "sft: %d training dialogues, %d held out for evaluation",
+                chat.batches().trainingDialogues(), chat.batches().heldOut().size()));
+      } else {
+        inputs = TrainingInputs.prepare(spec, shape, store, resume != null ? resume : init);
+      }
     } catch (CheckpointException e) {
       return fail(events, ExitCode.CORRUPT_CHECKPOINT, e.getMessage());
     } catch (TrainingInputs.MissingInputException | JsonlTexts.DataException e) {
@@ -83,6 +100,19 @@ public final class StageRunner {
         new PretrainTrainer(
             spec, shape, inputs.sampler(), inputs.tokenizer(), store, events, true, resume, init)) {
       current.set(trainer);
+      Map<String, Double> before = new LinkedHashMap<>();
+      if (chat != null && resume == null) {
+        // the starting model's score, so the summary shows what SFT changed
+        ChatEval.Result e0 = exactMatch(trainer, shape, chat);
+        before.put("exact_match_before", e0.exactMatch());
+        events.log(
+            "INFO",
+            String.format(
+                "before sft: exact match %.3f on %d held-out questions (first answer: \"%s\")",
+                e0.exactMatch(),
+                e0.questions(),
+                e0.answers().isEmpty() ? "" : e0.answers().get(0)));
+      }
       PretrainTrainer.Result r = trainer.run();
       return switch (r.outcome()) {
         case FINISHED -> {
@@ -96,6 +126,18 @@ public final class StageRunner {
             summary.put("perplexity", Math.exp(r.evalLoss()));
           }
           summary.put("steps", (double) r.step());
+          if (chat != null) {
+            ChatEval.Result e1 = exactMatch(trainer, shape, chat);
+            summary.putAll(before);
+            summary.put("exact_match", e1.exactMatch());
+            events.log(
+                "INFO",
+                String.format(
+                    "after sft: exact match %.3f on %d held-out questions (first answers: %s)",
+                    e1.exactMatch(),
+                    e1.questions(),
+                    e1.answers().subList(0, Math.min(3, e1.answers().size()))));
+          }
           events.emit(
               s ->
                   new RunnerEvent.Finished(
@@ -113,6 +155,22 @@ public final class StageRunner {
       return ExitCode.CRASH.code(); // a crash sends nothing: the platform sees only the exit code
     } catch (RuntimeException e) {
       return fail(events, ExitCode.CRASH, e.toString());
+    }
+  }
+
+  /** Exact match on (up to 100 of) the held-out dialogues' last answers. */
+  private static ChatEval.Result exactMatch(
+      PretrainTrainer trainer, ModelShape shape, TrainingInputs.SftInputs chat) {
+    try (NDManager m = NDManager.newBaseManager()) {
+      return ChatEval.exactMatch(
+          new Transformer(shape),
+          trainer.params(),
+          m,
+          chat.tokenizer(),
+          chat.template(),
+          chat.batches().heldOut(),
+          100,
+          24);
     }
   }
 

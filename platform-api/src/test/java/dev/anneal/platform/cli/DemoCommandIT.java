@@ -34,7 +34,9 @@ class DemoCommandIT {
         metadata: {name: short-demo}
         model: {preset: micro}
         tokenizer: {vocabSize: 300}
-        datasets: [{name: prose, source: "synthetic:prose?docs=300"}]
+        datasets:
+          - {name: prose, source: "synthetic:prose?docs=300"}
+          - {name: chat, source: "synthetic:chat?docs=200"}
         stages:
           - kind: pretrain
             data: [{dataset: prose}]
@@ -42,7 +44,8 @@ class DemoCommandIT {
             checkpoint: {everySteps: 20, keepLast: 10}
             stability: {rollback: {steps: 20}, skipBatches: 30, lrFactor: 0.5, maxRollbacks: 2}
             inject: {spikeAtStep: 80, spikeSteps: 10, spikeLrMultiplier: 300}
-          - {kind: sft, from: pretrain, data: [{dataset: prose}], hyperparameters: {steps: 20}}
+          - {kind: sft, from: pretrain, data: [{dataset: chat}], hyperparameters: {steps: 30, batchSize: 8, seqLen: 32}}
+          - {kind: reward, from: sft, data: [{dataset: chat}], hyperparameters: {steps: 5}}
         """);
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
@@ -77,9 +80,11 @@ class DemoCommandIT {
         .containsPattern("pretrain\\s+succeeded\\s+120\\s+\\S+\\s+1\\s+0\\s+\\d+ s")
         .containsPattern(
             "figures: eval_loss \\d+\\.\\d{3}, final_loss \\d+\\.\\d{3}, perplexity \\d+\\.\\d{3}, steps 120, tokens_per_s \\d+")
-        .contains("stage sft is not implemented by this runner yet")
+        .containsPattern("sft\\s+succeeded\\s+30\\s")
+        .contains("exact_match_before")
+        .contains("stage reward is not implemented by this runner yet")
         .contains("pipeline FAILED")
         .contains(
-            "final model: s3://anneal/teams/demo/pipelines/short-demo/pretrain/checkpoints/step-00000120-a2/");
+            "final model: s3://anneal/teams/demo/pipelines/short-demo/sft/checkpoints/step-00000030-a1/");
   }
 }

@@ -42,7 +42,10 @@ public final class DeviceSnapshot {
    * the array itself, not a copy.)
    */
   public static NDArray cloneOf(NDArray a, NDManager m) {
-    NDArray c = a.duplicate();
+    // detached first: the copy is data for the checkpoint, not a node of the autograd graph
+    NDArray view = a.stopGradient();
+    NDArray c = view.duplicate();
+    if (view != a) view.close();
     c.attach(m);
     return c;
   }

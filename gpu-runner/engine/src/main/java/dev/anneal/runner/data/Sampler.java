@@ -11,7 +11,7 @@ import java.util.SplittableRandom;
  * recomputed, which exact resume and rollback rely on. Skip windows map training steps onto later
  * data: step s reads data batch {@link #dataBatchIndex}.
  */
-public final class Sampler {
+public final class Sampler implements BatchSource {
 
   /** One source: its token stream (documents joined by an end-of-text token) and its name. */
   public record Source(String name, int[] tokens) {
@@ -23,7 +23,17 @@ public final class Sampler {
   }
 
   /** Rows of {@code seqLen + 1} tokens (inputs and shifted targets) and each row's source. */
-  public record Batch(long dataIndex, long[] tokens, int rows, int seqLen, int[] sourceOfRow) {}
+  /**
+   * {@code rows} sequences of {@code seqLen + 1} tokens (inputs and shifted targets). {@code
+   * weights}, when not null, says per target ({@code rows * seqLen}) whether it counts in the loss
+   * (SFT: assistant tokens only); null means every target counts (pre-training).
+   */
+  public record Batch(
+      long dataIndex, long[] tokens, int rows, int seqLen, int[] sourceOfRow, float[] weights) {
+    public Batch(long dataIndex, long[] tokens, int rows, int seqLen, int[] sourceOfRow) {
+      this(dataIndex, tokens, rows, seqLen, sourceOfRow, null);
+    }
+  }
 
   private final List<Source> sources;
   private final Curriculum curriculum;
@@ -60,6 +70,7 @@ public final class Sampler {
     return index;
   }
 
+  @Override
   public Batch batch(long step, long dataIndex, int rows, int seqLen) {
     Map<String, Double> weights = curriculum.weightsAt(step);
     double[] cumulative = new double[sources.size()];

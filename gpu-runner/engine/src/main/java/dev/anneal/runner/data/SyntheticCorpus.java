@@ -68,6 +68,34 @@ public final class SyntheticCorpus {
     return docs;
   }
 
+  /**
+   * Chat dialogues for SFT: a question about an addition fact ({@code What is 3 + 4?} → {@code 7})
+   * or about the fictional world of the {@code dialogue} source ({@code What is the capital of
+   * Norland?} → {@code The capital of Norland is Velmar.}). Pre-training saw the facts as prose;
+   * SFT teaches the chat format and the short answer.
+   */
+  public static List<List<ChatTemplate.Message>> chat(long seed, int n) {
+    SplittableRandom r = new SplittableRandom(seed ^ "chat".hashCode());
+    List<List<ChatTemplate.Message>> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      if (r.nextInt(3) < 2) {
+        int a = r.nextInt(10);
+        int b = r.nextInt(10);
+        out.add(
+            List.of(
+                new ChatTemplate.Message("user", "What is " + a + " + " + b + "?"),
+                new ChatTemplate.Message("assistant", Integer.toString(a + b))));
+      } else {
+        String[] fact = WORLD[r.nextInt(WORLD.length)];
+        out.add(
+            List.of(
+                new ChatTemplate.Message("user", "What is the " + fact[0] + "?"),
+                new ChatTemplate.Message("assistant", "The " + fact[0] + " is " + fact[1] + ".")));
+      }
+    }
+    return out;
+  }
+
   /** The arithmetic facts the tiny model is asked to learn: a + b for a, b in 0..9. */
   public static String arithmeticFact(int a, int b) {
     return a + " + " + b + " = " + (a + b);

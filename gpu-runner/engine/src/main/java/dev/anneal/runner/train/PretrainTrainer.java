@@ -20,6 +20,7 @@ import dev.anneal.runner.ckpt.CheckpointWriter;
 import dev.anneal.runner.ckpt.DeviceSnapshot;
 import dev.anneal.runner.ckpt.SafeTensors;
 import dev.anneal.runner.ckpt.TrainerState;
+import dev.anneal.runner.data.BatchSource;
 import dev.anneal.runner.data.Sampler;
 import dev.anneal.runner.events.EventLog;
 import dev.anneal.runner.model.Host;
@@ -64,7 +65,7 @@ public final class PretrainTrainer implements AutoCloseable {
   /** Batches the final evaluation draws (data indices far beyond any training run's). */
   static final int EVAL_BATCHES = 8;
 
-  static final long EVAL_DATA_INDEX = 1L << 50;
+  static final long EVAL_DATA_INDEX = BatchSource.EVAL_DATA_INDEX;
 
   /** Raised by {@code inject.crashAtStep}: the process dies without a final checkpoint. */
   public static final class InjectedCrash extends RuntimeException {
@@ -80,7 +81,7 @@ public final class PretrainTrainer implements AutoCloseable {
   private final TrainingConfig cfg;
   private final ModelShape shape;
   private final Transformer model;
-  private final Sampler sampler;
+  private final BatchSource sampler;
   private final BpeTokenizer tokenizer;
   private final EventLog events;
   private final CheckpointWriter writer;
@@ -109,7 +110,7 @@ public final class PretrainTrainer implements AutoCloseable {
   public PretrainTrainer(
       RunSpec spec,
       ModelShape shape,
-      Sampler sampler,
+      BatchSource sampler,
       BpeTokenizer tokenizer,
       BlobStore store,
       EventLog events,
@@ -508,7 +509,10 @@ public final class PretrainTrainer implements AutoCloseable {
       for (int i = 0; i < seqLen; i++) {
         x[r * seqLen + i] = batch.tokens()[row * span + i];
         y[r * seqLen + i] = batch.tokens()[row * span + i + 1];
-        w[r * seqLen + i] = prefix == null || i >= prefix[r] - 1 ? 1f : 0f;
+        w[r * seqLen + i] =
+            batch.weights() != null
+                ? batch.weights()[row * seqLen + i]
+                : prefix == null || i >= prefix[r] - 1 ? 1f : 0f;
       }
     }
     Shape s = new Shape(n, seqLen);

@@ -6,9 +6,13 @@ import dev.anneal.protocol.TokenizerSpec;
 import dev.anneal.runner.ckpt.BlobStore;
 import dev.anneal.runner.ckpt.CheckpointReader;
 import dev.anneal.runner.ckpt.Checksums;
+import dev.anneal.runner.data.BatchSource;
+import dev.anneal.runner.data.ChatData;
+import dev.anneal.runner.data.ChatTemplate;
 import dev.anneal.runner.data.Curriculum;
 import dev.anneal.runner.data.JsonlTexts;
 import dev.anneal.runner.data.Sampler;
+import dev.anneal.runner.data.SftBatches;
 import dev.anneal.runner.data.SyntheticCorpus;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.tokenizer.BpeTokenizer;
@@ -38,7 +42,61 @@ public final class TrainingInputs {
   }
 
   public record Inputs(
-      BpeTokenizer tokenizer, Sampler sampler, Map<String, Integer> tokensPerSource) {}
+      BpeTokenizer tokenizer, BatchSource sampler, Map<String, Integer> tokensPerSource) {}
+
+  /** SFT's data: the chat batches (with their held-out dialogues) and the template. */
+  public record SftInputs(BpeTokenizer tokenizer, SftBatches batches, ChatTemplate template) {}
+
+  /** Share of an SFT dataset held out for evaluation. */
+  public static final double SFT_HELD_OUT = 0.1;
+
+  /**
+   * Reads the stage's chat datasets ({@code synthetic:chat[?docs=N]}, a {@code file:} path or an
+   * object key, JSONL of messages or conversation trees); the tokenizer comes from the starting
+   * checkpoint and must have the chat template's special tokens.
+   */
+  public static SftInputs prepareSft(
+      RunSpec spec, ModelShape shape, BlobStore store, CheckpointReader.Loaded checkpoint) {
+    if (checkpoint == null) {
+      throw new IllegalArgumentException(
+          "initFrom: an sft stage starts from a pre-trained checkpoint (its weights and tokenizer)");
+    }
+    BpeTokenizer tokenizer = tokenizer(spec, shape, store, checkpoint, Map.of());
+    ChatTemplate template = new ChatTemplate(tokenizer);
+    List<List<ChatTemplate.Message>> dialogues = new ArrayList<>();
+    for (DatasetRef d : spec.datasets()) {
+      dialogues.addAll(readChat(d, store, spec.seed()));
+    }
+    String padName =
+        tokenizer.specialTokens().contains("<|pad|>")
+            ? "<|pad|>"
+            : tokenizer.specialTokens().get(0);
+    SftBatches batches =
+        new SftBatches(dialogues, template, tokenizer.id(padName), spec.seed(), SFT_HELD_OUT);
+    return new SftInputs(tokenizer, batches, template);
+  }
+
+  private static List<List<ChatTemplate.Message>> readChat(
+      DatasetRef d, BlobStore store, long seed) {
+    String key = d.key();
+    if (key.startsWith("synthetic:")) {
+      String rest = key.substring("synthetic:".length());
+      int q = rest.indexOf("?docs=");
+      String source = q < 0 ? rest : rest.substring(0, q);
+      int docs = q < 0 ? 2000 : Integer.parseInt(rest.substring(q + 6));
+      if (!source.equals("chat")) {
+        throw new MissingInputException(
+            "dataset '"
+                + d.name()
+                + "': an sft stage needs chat data; the synthetic chat source is"
+                + " synthetic:chat, got "
+                + key);
+      }
+      return SyntheticCorpus.chat(seed, docs);
+    }
+    return ChatData.parse(
+        "dataset '" + d.name() + "'", new String(bytes(d, store), StandardCharsets.UTF_8));
+  }
 
   private TrainingInputs() {}
 
@@ -86,7 +144,16 @@ public final class TrainingInputs {
       return SyntheticCorpus.generate(source, seed, docs).stream()
           .map(SyntheticCorpus.Doc::text)
           .toList();
-    } else if (key.startsWith("file:")) {
+    }
+    bytes = bytes(d, store);
+    return JsonlTexts.parse(
+        "dataset '" + d.name() + "'", new String(bytes, StandardCharsets.UTF_8));
+  }
+
+  private static byte[] bytes(DatasetRef d, BlobStore store) {
+    String key = d.key();
+    byte[] bytes;
+    if (key.startsWith("file:")) {
       Path p = Path.of(key.substring("file:".length()));
       try {
         bytes = Files.readAllBytes(p);
@@ -123,8 +190,7 @@ public final class TrainingInputs {
                 + " (the data changed since it was registered)");
       }
     }
-    return JsonlTexts.parse(
-        "dataset '" + d.name() + "'", new String(bytes, StandardCharsets.UTF_8));
+    return bytes;
   }
 
   private static BpeTokenizer tokenizer(

@@ -1,0 +1,89 @@
+package dev.anneal.runner.data;
+
+import dev.anneal.runner.data.ChatTemplate.Message;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * SFT batches: dialogues rendered through the chat template, one a row, cut to the sequence length
+ * or padded, with loss weights on the assistant's tokens only (pads and everyone else's tokens
+ * weigh 0). A fixed, seeded share of the dialogues is held out: evaluation batches ({@link
+ * #EVAL_DATA_INDEX} on) and the exact-match questions come from it, training batches never do.
+ * Batches are a pure function of (seed, data index), as for pre-training.
+ */
+public final class SftBatches implements BatchSource {
+
+  private final List<ChatTemplate.Rendered> train = new ArrayList<>();
+  private final List<ChatTemplate.Rendered> eval = new ArrayList<>();
+  private final List<List<Message>> heldOut = new ArrayList<>();
+  private final int pad;
+  private final long seed;
+
+  /**
+   * @param heldOutFraction share of dialogues kept for evaluation (at least one, and at least one
+   *     left to train on)
+   */
+  public SftBatches(
+      List<List<Message>> dialogues,
+      ChatTemplate template,
+      int pad,
+      long seed,
+      double heldOutFraction) {
+    if (dialogues.size() < 2) {
+      throw new IllegalArgumentException(
+          "data: SFT needs at least 2 dialogues, got " + dialogues.size());
+    }
+    this.pad = pad;
+    this.seed = seed;
+    int every = (int) Math.max(2, Math.round(1 / Math.max(heldOutFraction, 1e-6)));
+    for (int i = 0; i < dialogues.size(); i++) {
+      List<Message> d = dialogues.get(i);
+      boolean hold =
+          Math.floorMod(new SplittableRandom(seed ^ (i * 0x9E3779B97F4A7C15L)).nextInt(), every)
+              == 0;
+      if (hold) {
+        heldOut.add(d);
+        eval.add(template.render(d));
+      } else {
+        train.add(template.render(d));
+      }
+    }
+    if (heldOut.isEmpty()) {
+      heldOut.add(dialogues.get(0));
+      eval.add(train.remove(0));
+    }
+    if (train.isEmpty()) {
+      train.add(eval.get(eval.size() - 1));
+    }
+  }
+
+  public int trainingDialogues() {
+    return train.size();
+  }
+
+  /** The held-out dialogues (the exact-match questions are their last assistant turns). */
+  public List<List<Message>> heldOut() {
+    return heldOut;
+  }
+
+  @Override
+  public Sampler.Batch batch(long step, long dataIndex, int rows, int seqLen) {
+    List<ChatTemplate.Rendered> pool = dataIndex >= EVAL_DATA_INDEX ? eval : train;
+    int span = seqLen + 1;
+    long[] tokens = new long[rows * span];
+    float[] weights = new float[rows * seqLen];
+    int[] sourceOfRow = new int[rows];
+    for (int r = 0; r < rows; r++) {
+      SplittableRandom rng = new SplittableRandom(seed * 31 + dataIndex * 1_000_003L + r);
+      ChatTemplate.Rendered d = pool.get(rng.nextInt(pool.size()));
+      int n = Math.min(d.ids().length, span);
+      for (int i = 0; i < span; i++) tokens[r * span + i] = i < n ? d.ids()[i] : pad;
+      for (int i = 0; i < seqLen; i++) {
+        // target i is token i + 1
+        weights[r * seqLen + i] = i + 1 < n && d.target()[i + 1] ? 1f : 0f;
+      }
+    }
+    return new Sampler.Batch(dataIndex, tokens, rows, seqLen, sourceOfRow, weights);
+  }
+}

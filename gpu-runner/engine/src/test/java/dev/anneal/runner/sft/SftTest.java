@@ -1,0 +1,226 @@
+package dev.anneal.runner.sft;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import dev.anneal.protocol.CheckpointPolicy;
+import dev.anneal.protocol.CheckpointRef;
+import dev.anneal.protocol.DatasetRef;
+import dev.anneal.protocol.ModelConfig;
+import dev.anneal.protocol.ObjectStoreTarget;
+import dev.anneal.protocol.RunSpec;
+import dev.anneal.protocol.RunnerEvent;
+import dev.anneal.protocol.StageKind;
+import dev.anneal.protocol.TokenizerSpec;
+import dev.anneal.protocol.TrainingConfig;
+import dev.anneal.runner.StageRunner;
+import dev.anneal.runner.data.ChatData;
+import dev.anneal.runner.data.ChatTemplate;
+import dev.anneal.runner.data.ChatTemplate.Message;
+import dev.anneal.runner.data.JsonlTexts;
+import dev.anneal.runner.data.Sampler;
+import dev.anneal.runner.data.SftBatches;
+import dev.anneal.runner.events.EventLog;
+import dev.anneal.runner.model.Transformer;
+import dev.anneal.runner.tokenizer.BpeTokenizer;
+import dev.anneal.runner.tokenizer.BpeTrainer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Supervised fine-tuning: the chat template, the loss mask, conversation trees, and learning. */
+class SftTest {
+
+  @TempDir Path dir;
+
+  private static final BpeTokenizer TOK =
+      BpeTrainer.train(
+          List.of("What is 3 + 4? 7 The capital of Norland is Velmar."),
+          300,
+          false,
+          TokenizerSpec.DEFAULT_SPECIALS);
+
+  private static final List<Message> DIALOGUE =
+      List.of(
+          new Message("system", "Be brief."),
+          new Message("user", "What is 3 + 4?"),
+          new Message("assistant", "7"));
+
+  @Test
+  void onlyTheAssistantsTokensAndItsEndAreTargets() {
+    ChatTemplate t = new ChatTemplate(TOK);
+    ChatTemplate.Rendered r = t.render(DIALOGUE);
+    StringBuilder targets = new StringBuilder();
+    for (int i = 0; i < r.ids().length; i++) {
+      if (r.target()[i]) targets.append(TOK.decode(new int[] {r.ids()[i]}));
+    }
+    assertThat(targets.toString()).isEqualTo("7<|end|>");
+    assertThat(TOK.decode(r.ids()))
+        .isEqualTo("<|system|>Be brief.<|end|><|user|>What is 3 + 4?<|end|><|assistant|>7<|end|>");
+    assertThat(TOK.decode(t.prompt(DIALOGUE.subList(0, 2))))
+        .endsWith("What is 3 + 4?<|end|><|assistant|>");
+  }
+
+  @Test
+  void promptTokensGetZeroGradient() {
+    ChatTemplate t = new ChatTemplate(TOK);
+    List<List<Message>> two = List.of(DIALOGUE, DIALOGUE);
+    SftBatches batches = new SftBatches(two, t, TOK.id("<|pad|>"), 1, 0.5);
+    int seqLen = 64;
+    Sampler.Batch b = batches.batch(0, 0, 1, seqLen);
+    try (NDManager m = NDManager.newBaseManager()) {
+      long[] targets = new long[seqLen];
+      for (int i = 0; i < seqLen; i++) targets[i] = b.tokens()[i + 1];
+      NDArray logits = m.randomNormal(new Shape(1, seqLen, TOK.vocabSize()));
+      logits.setRequiresGradient(true);
+      NDArray weights = m.create(b.weights(), new Shape(1, seqLen));
+      try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+        gc.backward(
+            Transformer.crossEntropy(logits, m.create(targets, new Shape(1, seqLen)), weights));
+      }
+      NDArray perPosition = logits.getGradient().abs().sum(new int[] {2});
+      float[] g = perPosition.toFloatArray();
+      int learned = 0;
+      for (int i = 0; i < seqLen; i++) {
+        boolean assistantTarget = b.weights()[i] > 0;
+        if (assistantTarget) {
+          learned++;
+          assertThat(g[i]).as("position %d predicts an assistant token", i).isGreaterThan(0f);
+        } else {
+          assertThat(g[i]).as("position %d predicts a prompt token or a pad", i).isZero();
+        }
+      }
+      assertThat(learned).isEqualTo(2); // "7" and <|end|>
+    }
+  }
+
+  @Test
+  void aConversationTreeBecomesOneDialoguePerPathToALeaf() {
+    String jsonl =
+        """
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}
+        {"tree": {"role": "user", "content": "Which river?", "replies": [
+          {"role": "assistant", "content": "The Calun.", "replies": [
+            {"role": "user", "content": "Sure?", "replies": [{"role": "assistant", "content": "Yes."}]},
+            {"role": "user", "content": "Where?", "replies": [{"role": "assistant", "content": "Estria."}]}]},
+          {"role": "assistant", "content": "I do not know."}]}}
+        """
+            .replace("\n  ", " ")
+            .replace("\n]", "]");
+    List<String> lines = new ArrayList<>();
+    for (String l : jsonl.split("\n")) if (!l.isBlank()) lines.add(l);
+    // the tree is one JSONL line
+    String oneLineTree =
+        String.join("\n", lines.get(0), String.join(" ", lines.subList(1, lines.size())));
+    List<List<Message>> d = ChatData.parse("chats", oneLineTree);
+    assertThat(d).hasSize(4);
+    assertThat(d.get(1))
+        .extracting(Message::content)
+        .containsExactly("Which river?", "The Calun.", "Sure?", "Yes.");
+    assertThat(d.get(2))
+        .extracting(Message::content)
+        .containsExactly("Which river?", "The Calun.", "Where?", "Estria.");
+    assertThat(d.get(3))
+        .extracting(Message::content)
+        .containsExactly("Which river?", "I do not know.");
+
+    assertThatThrownBy(
+            () ->
+                ChatData.parse(
+                    "chats", "{\"messages\": [{\"role\": \"bot\", \"content\": \"x\"}]}"))
+        .isInstanceOf(JsonlTexts.DataException.class)
+        .hasMessage(
+            "chats line 1: messages[0].role: must be one of [system, user, assistant], got 'bot'");
+    assertThatThrownBy(
+            () ->
+                ChatData.parse(
+                    "chats", "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}"))
+        .hasMessage("chats line 1: a dialogue without an assistant message");
+    assertThatThrownBy(() -> ChatData.parse("chats", "\n{\"text\": \"x\"}"))
+        .hasMessage("chats line 2: expected a \"messages\" array or a \"tree\" object");
+  }
+
+  @Test
+  void sftTeachesAPretrainedModelToAnswerInTheChatFormat() {
+    ObjectStoreTarget store = new ObjectStoreTarget("file:" + dir, "local", null);
+    ModelConfig tiny = ModelConfig.preset("tiny");
+    RunSpec pretrain =
+        spec(
+            StageKind.PRETRAIN,
+            tiny,
+            new TrainingConfig(
+                300L, 16, 48, 1, 3e-3, 0.05, 0.1, null, null, null, null, null, null, null, null),
+            List.of(
+                new DatasetRef("arithmetic", "synthetic:arithmetic?docs=400", null, 1.0, null),
+                new DatasetRef("dialogue", "synthetic:dialogue?docs=400", null, 1.0, null)),
+            null,
+            store);
+    Map<String, Double> pre = finish(pretrain);
+    assertThat(pre.get("eval_loss")).isLessThan(2.0);
+
+    String base =
+        dev.anneal.protocol.ObjectKeys.checkpointManifest("t", "p", StageKind.PRETRAIN, 300, 1);
+    RunSpec sft =
+        spec(
+            StageKind.SFT,
+            tiny,
+            new TrainingConfig(
+                250L, 16, 24, 1, 1e-3, 0.05, 0.1, null, null, null, null, null, null, null, null),
+            List.of(new DatasetRef("chat", "synthetic:chat?docs=600", null, 1.0, null)),
+            new CheckpointRef(base, 300L),
+            store);
+    Map<String, Double> after = finish(sft);
+    assertThat(after.get("exact_match_before")).as("summary %s", after).isLessThan(0.2);
+    assertThat(after.get("exact_match"))
+        .as("summary %s", after)
+        .isGreaterThan(after.get("exact_match_before") + 0.4);
+  }
+
+  private static RunSpec spec(
+      StageKind stage,
+      ModelConfig model,
+      TrainingConfig training,
+      List<DatasetRef> data,
+      CheckpointRef init,
+      ObjectStoreTarget store) {
+    return new RunSpec(
+        null,
+        "t",
+        "p",
+        stage,
+        1,
+        "cpu",
+        5L,
+        model,
+        training,
+        data,
+        null,
+        new TokenizerSpec(null, 300, false, null),
+        init,
+        null,
+        new CheckpointPolicy(1000, 2, 0),
+        null,
+        store,
+        null,
+        null);
+  }
+
+  private static Map<String, Double> finish(RunSpec spec) {
+    List<String> lines = new ArrayList<>();
+    EventLog events = new EventLog("t", "p", spec.stage(), 1, lines::add);
+    int code =
+        StageRunner.run(spec, StageRunner.store(spec.store()), events, new AtomicReference<>());
+    RunnerEvent last = events.events().get(events.events().size() - 1);
+    assertThat(code).as(String.join("\n", lines)).isZero();
+    return ((RunnerEvent.Finished) last).summary();
+  }
+}
