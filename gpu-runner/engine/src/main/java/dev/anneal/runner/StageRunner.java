@@ -16,7 +16,9 @@ import dev.anneal.runner.eval.ChatEval;
 import dev.anneal.runner.events.EventLog;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.model.Transformer;
+import dev.anneal.runner.train.Objective;
 import dev.anneal.runner.train.PretrainTrainer;
+import dev.anneal.runner.train.RewardObjective;
 import dev.anneal.runner.train.TrainingInputs;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -57,15 +59,17 @@ public final class StageRunner {
    */
   public static int run(
       RunSpec spec, BlobStore store, EventLog events, AtomicReference<PretrainTrainer> current) {
-    if (spec.stage() != StageKind.PRETRAIN && spec.stage() != StageKind.SFT) {
+    if (spec.stage() == StageKind.RLHF) {
       return fail(
           events,
           ExitCode.INVALID_SPEC,
           "stage "
               + spec.stage().id()
-              + " is not implemented by this runner yet (pretrain and sft are)");
+              + " is not implemented by this runner yet (pretrain, sft and reward are)");
     }
     boolean sft = spec.stage() == StageKind.SFT;
+    boolean reward = spec.stage() == StageKind.REWARD;
+    TrainingInputs.RewardInputs prefs = null;
     ModelShape shape;
     CheckpointReader.Loaded resume = null;
     CheckpointReader.Loaded init = null;
@@ -78,7 +82,15 @@ public final class StageRunner {
       } else if (spec.initFrom() != null) {
         init = CheckpointReader.load(store, spec.initFrom().manifestKey());
       }
-      if (sft) {
+      if (reward) {
+        prefs = TrainingInputs.prepareReward(spec, shape, store, resume != null ? resume : init);
+        inputs = new TrainingInputs.Inputs(prefs.tokenizer(), prefs.batches(), Map.of());
+        events.log(
+            "INFO",
+            String.format(
+                "reward model: %d training pairs, %d held out for evaluation",
+                prefs.batches().trainingPairs(), prefs.batches().heldOutPairs()));
+      } else if (sft) {
         chat = TrainingInputs.prepareSft(spec, shape, store, resume != null ? resume : init);
         inputs = new TrainingInputs.Inputs(chat.tokenizer(), chat.batches(), Map.of());
         events.log(
@@ -98,7 +110,16 @@ public final class StageRunner {
     }
     try (PretrainTrainer trainer =
         new PretrainTrainer(
-            spec, shape, inputs.sampler(), inputs.tokenizer(), store, events, true, resume, init)) {
+            spec,
+            shape,
+            inputs.sampler(),
+            inputs.tokenizer(),
+            store,
+            events,
+            true,
+            resume,
+            init,
+            reward ? new RewardObjective() : Objective.LANGUAGE_MODEL)) {
       current.set(trainer);
       Map<String, Double> before = new LinkedHashMap<>();
       if (chat != null && resume == null) {
@@ -113,6 +134,10 @@ public final class StageRunner {
                 e0.questions(),
                 e0.answers().isEmpty() ? "" : e0.answers().get(0)));
       }
+      if (prefs != null && resume == null) {
+        RewardObjective.Eval e0 = rewardEval(trainer, shape, prefs, spec);
+        before.put("pairwise_accuracy_before", e0.pairwiseAccuracy());
+      }
       PretrainTrainer.Result r = trainer.run();
       return switch (r.outcome()) {
         case FINISHED -> {
@@ -123,7 +148,18 @@ public final class StageRunner {
           summary.put("tokens_per_s", r.tokensPerSecond());
           if (r.evalLoss() != null) {
             summary.put("eval_loss", r.evalLoss());
-            summary.put("perplexity", Math.exp(r.evalLoss()));
+            if (!reward) summary.put("perplexity", Math.exp(r.evalLoss()));
+          }
+          if (prefs != null) {
+            RewardObjective.Eval e1 = rewardEval(trainer, shape, prefs, spec);
+            summary.putAll(before);
+            summary.put("pairwise_accuracy", e1.pairwiseAccuracy());
+            summary.put("reward_margin", e1.meanMargin());
+            events.log(
+                "INFO",
+                String.format(
+                    "reward model: pairwise accuracy %.3f on %d held-out pairs (mean margin %.3f)",
+                    e1.pairwiseAccuracy(), e1.pairs(), e1.meanMargin()));
           }
           summary.put("steps", (double) r.step());
           if (chat != null) {
@@ -155,6 +191,14 @@ public final class StageRunner {
       return ExitCode.CRASH.code(); // a crash sends nothing: the platform sees only the exit code
     } catch (RuntimeException e) {
       return fail(events, ExitCode.CRASH, e.toString());
+    }
+  }
+
+  private static RewardObjective.Eval rewardEval(
+      PretrainTrainer trainer, ModelShape shape, TrainingInputs.RewardInputs prefs, RunSpec spec) {
+    try (NDManager m = NDManager.newBaseManager()) {
+      return RewardObjective.evaluate(
+          new Transformer(shape), trainer.params(), m, prefs.batches(), spec.training().seqLen());
     }
   }
 

@@ -79,6 +79,7 @@ class DemoCommand implements Callable<Integer> {
       CompletableFuture<PipelineResult> result =
           WorkflowStub.fromTyped(started.workflow()).getResultAsync(PipelineResult.class);
       long seen = 0;
+      java.util.Set<Integer> approved = new java.util.HashSet<>();
       while (!result.isDone()) {
         for (MetadataStore.EventRow e : meta.events(started.pipelineId(), seen, 1000)) {
           seen = e.id();
@@ -89,7 +90,17 @@ class DemoCommand implements Callable<Integer> {
             out.println("  " + e.message());
           }
         }
-        out.println(progress(meta.stageSummaries(started.pipelineId()), ps));
+        List<MetadataStore.StageSummary> now = meta.stageSummaries(started.pipelineId());
+        out.println(progress(now, ps));
+        for (MetadataStore.StageSummary st : now) {
+          if (st.status().equals("WAITING_APPROVAL") && approved.add(st.position())) {
+            // the demo plays the person who approves; a real pipeline waits for one
+            String name = ps.stages().get(st.position()).name();
+            out.println(
+                "  the demo approves stage " + name + " (a pipeline normally waits for a person)");
+            started.workflow().approve(name);
+          }
+        }
         out.flush();
         try {
           result.get(3, TimeUnit.SECONDS);
@@ -109,16 +120,22 @@ class DemoCommand implements Callable<Integer> {
               .substring(2)
               .toLowerCase(),
           r.reason() == null ? "" : ": " + r.reason());
-      r.stages().stream()
-          .filter(s -> s.finalManifestKey() != null)
-          .reduce((a, b) -> b)
-          .ifPresent(
-              s ->
-                  out.println(
-                      "final model: s3://"
-                          + ctx.getEnvironment().getProperty("anneal.s3.bucket")
-                          + "/"
-                          + s.finalManifestKey().replace("/manifest.json", "/")));
+      // the model the pipeline produced: the last finished stage that trains the policy (a reward
+      // model is a tool of RLHF, not the pipeline's product)
+      String finalModel = null;
+      for (int i = 0; i < r.stages().size(); i++) {
+        if (r.stages().get(i).finalManifestKey() != null
+            && ps.stages().get(i).kind() != dev.anneal.protocol.StageKind.REWARD) {
+          finalModel = r.stages().get(i).finalManifestKey();
+        }
+      }
+      if (finalModel != null) {
+        out.println(
+            "final model: s3://"
+                + ctx.getEnvironment().getProperty("anneal.s3.bucket")
+                + "/"
+                + finalModel.replace("/manifest.json", "/"));
+      }
       out.flush();
       if (keepRunning) {
         out.println("the platform keeps running; Ctrl-C stops it");

@@ -37,6 +37,7 @@ class DemoCommandIT {
         datasets:
           - {name: prose, source: "synthetic:prose?docs=300"}
           - {name: chat, source: "synthetic:chat?docs=200"}
+          - {name: prefs, source: "synthetic:preferences?docs=100"}
         stages:
           - kind: pretrain
             data: [{dataset: prose}]
@@ -45,7 +46,8 @@ class DemoCommandIT {
             stability: {rollback: {steps: 20}, skipBatches: 30, lrFactor: 0.5, maxRollbacks: 2}
             inject: {spikeAtStep: 80, spikeSteps: 10, spikeLrMultiplier: 300}
           - {kind: sft, from: pretrain, data: [{dataset: chat}], hyperparameters: {steps: 30, batchSize: 8, seqLen: 32}}
-          - {kind: reward, from: sft, data: [{dataset: chat}], hyperparameters: {steps: 5}}
+          - {kind: reward, from: sft, data: [{dataset: prefs}], hyperparameters: {steps: 5, batchSize: 8, seqLen: 32}}
+          - {kind: rlhf, from: sft, reward: reward, data: [{dataset: chat}], hyperparameters: {steps: 5}}
         """);
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
@@ -82,7 +84,9 @@ class DemoCommandIT {
             "figures: eval_loss \\d+\\.\\d{3}, final_loss \\d+\\.\\d{3}, perplexity \\d+\\.\\d{3}, steps 120, tokens_per_s \\d+")
         .containsPattern("sft\\s+succeeded\\s+30\\s")
         .contains("exact_match_before")
-        .contains("stage reward is not implemented by this runner yet")
+        .containsPattern("reward\\s+succeeded\\s+5\\s")
+        .contains("pairwise_accuracy")
+        .contains("stage rlhf is not implemented by this runner yet")
         .contains("pipeline FAILED")
         .contains(
             "final model: s3://anneal/teams/demo/pipelines/short-demo/sft/checkpoints/step-00000030-a1/");

@@ -96,6 +96,37 @@ public final class SyntheticCorpus {
     return out;
   }
 
+  /**
+   * Preference pairs for the reward model, on the questions of {@link #chat}: the chosen response
+   * is the right answer in the trained format; the rejected one is a wrong answer (another number,
+   * another place) or an evasion.
+   */
+  public static List<PreferenceData.Preference> preferences(long seed, int n) {
+    SplittableRandom r = new SplittableRandom(seed ^ "preferences".hashCode());
+    List<PreferenceData.Preference> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      if (r.nextInt(3) < 2) {
+        int a = r.nextInt(10);
+        int b = r.nextInt(10);
+        int wrong = (a + b + 1 + r.nextInt(8)) % 19;
+        String rejected = r.nextInt(4) == 0 ? "I do not know." : Integer.toString(wrong);
+        out.add(
+            new PreferenceData.Preference(
+                "What is " + a + " + " + b + "?", Integer.toString(a + b), rejected));
+      } else {
+        int k = r.nextInt(WORLD.length);
+        String[] fact = WORLD[k];
+        String[] other = WORLD[(k + 1 + r.nextInt(WORLD.length - 1)) % WORLD.length];
+        out.add(
+            new PreferenceData.Preference(
+                "What is the " + fact[0] + "?",
+                "The " + fact[0] + " is " + fact[1] + ".",
+                "The " + fact[0] + " is " + other[1] + "."));
+      }
+    }
+    return out;
+  }
+
   /** The arithmetic facts the tiny model is asked to learn: a + b for a, b in 0..9. */
   public static String arithmeticFact(int a, int b) {
     return a + " + " + b + " = " + (a + b);

@@ -82,6 +82,8 @@ public final class PretrainTrainer implements AutoCloseable {
   private final ModelShape shape;
   private final Transformer model;
   private final BatchSource sampler;
+  private final Objective objective;
+  private final java.util.Set<String> extraParams = new java.util.HashSet<>();
   private final BpeTokenizer tokenizer;
   private final EventLog events;
   private final CheckpointWriter writer;
@@ -117,6 +119,31 @@ public final class PretrainTrainer implements AutoCloseable {
       boolean asyncCheckpoints,
       CheckpointReader.Loaded resume,
       CheckpointReader.Loaded init) {
+    this(
+        spec,
+        shape,
+        sampler,
+        tokenizer,
+        store,
+        events,
+        asyncCheckpoints,
+        resume,
+        init,
+        Objective.LANGUAGE_MODEL);
+  }
+
+  public PretrainTrainer(
+      RunSpec spec,
+      ModelShape shape,
+      BatchSource sampler,
+      BpeTokenizer tokenizer,
+      BlobStore store,
+      EventLog events,
+      boolean asyncCheckpoints,
+      CheckpointReader.Loaded resume,
+      CheckpointReader.Loaded init,
+      Objective objective) {
+    this.objective = objective;
     this.spec = spec;
     this.cfg = spec.training();
     this.shape = shape;
@@ -150,6 +177,13 @@ public final class PretrainTrainer implements AutoCloseable {
     }
     this.root = Engine.getEngine("PyTorch").newBaseManager(device);
     this.master = Params.init(shape, root, spec.seed(), DataType.FLOAT32);
+    objective
+        .extraParams(shape, root, spec.seed())
+        .forEach(
+            (name, value) -> {
+              master.put(name, value);
+              extraParams.add(name);
+            });
     this.optimizer =
         "adafactor".equals(cfg.optimizer())
             ? new Adafactor(root, cfg.weightDecay())
@@ -290,7 +324,7 @@ public final class PretrainTrainer implements AutoCloseable {
       try (NDManager sm = root.newSubManager()) {
         Params work = lowPrecision ? lowPrecisionCopy(sm) : master;
         NDArray[] in = tensors(sm, batch, 0, rows, seqLen);
-        NDArray l = Transformer.crossEntropy(model.logits(work, in[0], in[3]), in[1], in[2]);
+        NDArray l = objective.loss(model, work, in);
         sum += l.toType(DataType.FLOAT32, false).getFloat();
       }
     }
@@ -347,7 +381,7 @@ public final class PretrainTrainer implements AutoCloseable {
       try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
         for (int k = 0; k < micro; k++) {
           NDArray[] in = tensors(sm, batch, k * microRows, microRows, seqLen);
-          NDArray l = Transformer.crossEntropy(model.logits(work, in[0], in[3]), in[1], in[2]);
+          NDArray l = objective.loss(model, work, in);
           if (poison) l = l.mul(Double.NaN);
           loss += l.toType(DataType.FLOAT32, false).getFloat() / micro;
           gc.backward(l.mul(lossScale / micro));
@@ -577,7 +611,15 @@ public final class PretrainTrainer implements AutoCloseable {
   private void restore(CheckpointReader.Loaded ckpt, boolean full) {
     Map<String, SafeTensors.HostTensor> weights =
         SafeTensors.read(ckpt.file("model.safetensors"), ckpt.manifestKey() + " model.safetensors");
-    if (!weights.keySet().equals(master.all().keySet())) {
+    // starting from another stage's weights, the objective's own parameters (a reward head) may
+    // be new; everything else must match
+    java.util.Set<String> expected = new java.util.HashSet<>(master.all().keySet());
+    if (!full) {
+      for (String extra : extraParams) {
+        if (!weights.containsKey(extra)) expected.remove(extra);
+      }
+    }
+    if (!weights.keySet().equals(expected)) {
       throw new CheckpointException(
           "checkpoint "
               + ckpt.manifestKey()

@@ -11,6 +11,8 @@ import dev.anneal.runner.data.ChatData;
 import dev.anneal.runner.data.ChatTemplate;
 import dev.anneal.runner.data.Curriculum;
 import dev.anneal.runner.data.JsonlTexts;
+import dev.anneal.runner.data.PreferenceData;
+import dev.anneal.runner.data.RewardBatches;
 import dev.anneal.runner.data.Sampler;
 import dev.anneal.runner.data.SftBatches;
 import dev.anneal.runner.data.SyntheticCorpus;
@@ -74,6 +76,56 @@ public final class TrainingInputs {
     SftBatches batches =
         new SftBatches(dialogues, template, tokenizer.id(padName), spec.seed(), SFT_HELD_OUT);
     return new SftInputs(tokenizer, batches, template);
+  }
+
+  /** The reward stage's data: preference pairs in batches, and the template. */
+  public record RewardInputs(
+      BpeTokenizer tokenizer, RewardBatches batches, ChatTemplate template) {}
+
+  /**
+   * Reads the stage's preference datasets ({@code synthetic:preferences[?docs=N]}, a {@code file:}
+   * path or an object key, JSONL {@code {"prompt","chosen","rejected"}}); the tokenizer comes from
+   * the starting checkpoint.
+   */
+  public static RewardInputs prepareReward(
+      RunSpec spec, ModelShape shape, BlobStore store, CheckpointReader.Loaded checkpoint) {
+    if (checkpoint == null) {
+      throw new IllegalArgumentException(
+          "initFrom: a reward stage starts from a fine-tuned checkpoint (its weights and tokenizer)");
+    }
+    BpeTokenizer tokenizer = tokenizer(spec, shape, store, checkpoint, Map.of());
+    ChatTemplate template = new ChatTemplate(tokenizer);
+    List<PreferenceData.Preference> pairs = new ArrayList<>();
+    for (DatasetRef d : spec.datasets()) {
+      String key = d.key();
+      if (key.startsWith("synthetic:")) {
+        String rest = key.substring("synthetic:".length());
+        int q = rest.indexOf("?docs=");
+        String source = q < 0 ? rest : rest.substring(0, q);
+        int docs = q < 0 ? 2000 : Integer.parseInt(rest.substring(q + 6));
+        if (!source.equals("preferences")) {
+          throw new MissingInputException(
+              "dataset '"
+                  + d.name()
+                  + "': a reward stage needs preference pairs; the synthetic"
+                  + " source is synthetic:preferences, got "
+                  + key);
+        }
+        pairs.addAll(SyntheticCorpus.preferences(spec.seed(), docs));
+      } else {
+        pairs.addAll(
+            PreferenceData.parse(
+                "dataset '" + d.name() + "'", new String(bytes(d, store), StandardCharsets.UTF_8)));
+      }
+    }
+    String padName =
+        tokenizer.specialTokens().contains("<|pad|>")
+            ? "<|pad|>"
+            : tokenizer.specialTokens().get(0);
+    return new RewardInputs(
+        tokenizer,
+        new RewardBatches(pairs, template, tokenizer.id(padName), spec.seed(), SFT_HELD_OUT),
+        template);
   }
 
   private static List<List<ChatTemplate.Message>> readChat(

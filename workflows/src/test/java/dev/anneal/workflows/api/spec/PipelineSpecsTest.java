@@ -60,8 +60,8 @@ class PipelineSpecsTest {
     String bad =
         tinyChat()
             .replace(
-                "hyperparameters: {steps: 150, batchSize: 16, seqLen: 64, lr: 0.0005}",
-                "hyperparameters: {steps: 150, batchSize: 16, seqLen: 64, lr: -1}");
+                "hyperparameters: {steps: 200, batchSize: 32, seqLen: 32, lr: 0.001}",
+                "hyperparameters: {steps: 200, batchSize: 32, seqLen: 32, lr: -1}");
     assertThatThrownBy(() -> PipelineSpecs.parse(bad))
         .isInstanceOf(ProtocolException.class)
         .hasMessage("stages[2].hyperparameters.lr: must be > 0, got -1.0");
@@ -78,8 +78,7 @@ class PipelineSpecsTest {
   @Test
   void referencesAreChecked() throws Exception {
     assertThatThrownBy(
-            () ->
-                PipelineSpecs.parse(tinyChat().replace("{dataset: dialogue}", "{dataset: chats}")))
+            () -> PipelineSpecs.parse(tinyChat().replace("{dataset: chat}", "{dataset: chats}")))
         .hasMessageStartingWith(
             "stages[1].data[0].dataset: 'chats' is not among the pipeline's datasets");
     assertThatThrownBy(

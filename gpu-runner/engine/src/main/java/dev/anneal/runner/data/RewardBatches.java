@@ -1,0 +1,103 @@
+package dev.anneal.runner.data;
+
+import dev.anneal.runner.data.ChatTemplate.Message;
+import dev.anneal.runner.data.PreferenceData.Preference;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Reward-model batches: each preference pair gives two rows, the prompt and the chosen response,
+ * then the prompt and the rejected one, both rendered through the chat template; the weights are
+ * one-hot at each row's last token (the {@code <|end|>} closing the response), where the reward is
+ * read. A seeded 10% of the pairs are held out for the pairwise accuracy.
+ */
+public final class RewardBatches implements BatchSource {
+
+  private final List<int[][]> train = new ArrayList<>();
+  private final List<int[][]> heldOut = new ArrayList<>();
+  private final int pad;
+  private final long seed;
+
+  public RewardBatches(
+      List<Preference> pairs, ChatTemplate template, int pad, long seed, double heldOutFraction) {
+    if (pairs.size() < 2) {
+      throw new IllegalArgumentException(
+          "data: a reward stage needs at least 2 pairs, got " + pairs.size());
+    }
+    this.pad = pad;
+    this.seed = seed;
+    int every = (int) Math.max(2, Math.round(1 / Math.max(heldOutFraction, 1e-6)));
+    for (int i = 0; i < pairs.size(); i++) {
+      Preference p = pairs.get(i);
+      int[][] rendered = {
+        render(template, p.prompt(), p.chosen()), render(template, p.prompt(), p.rejected())
+      };
+      boolean hold =
+          Math.floorMod(new SplittableRandom(seed ^ (i * 0x9E3779B97F4A7C15L)).nextInt(), every)
+              == 0;
+      (hold ? heldOut : train).add(rendered);
+    }
+    if (heldOut.isEmpty()) heldOut.add(train.remove(0));
+    if (train.isEmpty()) train.add(heldOut.get(heldOut.size() - 1));
+  }
+
+  private static int[] render(ChatTemplate t, String prompt, String response) {
+    return t.render(List.of(new Message("user", prompt), new Message("assistant", response))).ids();
+  }
+
+  public int trainingPairs() {
+    return train.size();
+  }
+
+  public int heldOutPairs() {
+    return heldOut.size();
+  }
+
+  @Override
+  public Sampler.Batch batch(long step, long dataIndex, int rows, int seqLen) {
+    if (rows % 2 != 0) {
+      throw new IllegalArgumentException(
+          "hyperparameters.batchSize: a reward stage needs an even number of rows per (micro)batch"
+              + " (chosen and rejected), got "
+              + rows);
+    }
+    List<int[][]> pool = dataIndex >= EVAL_DATA_INDEX ? heldOut : train;
+    List<int[][]> picked = new ArrayList<>();
+    for (int i = 0; i < rows / 2; i++) {
+      SplittableRandom rng = new SplittableRandom(seed * 31 + dataIndex * 1_000_003L + i);
+      picked.add(pool.get(rng.nextInt(pool.size())));
+    }
+    return rowsOf(picked, dataIndex, seqLen);
+  }
+
+  /** Every held-out pair, {@code pairsPerBatch} at a time. */
+  public List<Sampler.Batch> heldOutBatches(int pairsPerBatch, int seqLen) {
+    List<Sampler.Batch> out = new ArrayList<>();
+    for (int from = 0; from < heldOut.size(); from += pairsPerBatch) {
+      out.add(
+          rowsOf(
+              heldOut.subList(from, Math.min(heldOut.size(), from + pairsPerBatch)),
+              EVAL_DATA_INDEX,
+              seqLen));
+    }
+    return out;
+  }
+
+  private Sampler.Batch rowsOf(List<int[][]> pairs, long dataIndex, int seqLen) {
+    int rows = pairs.size() * 2;
+    int span = seqLen + 1;
+    long[] tokens = new long[rows * span];
+    float[] weights = new float[rows * seqLen];
+    for (int i = 0; i < pairs.size(); i++) {
+      for (int k = 0; k < 2; k++) {
+        int r = 2 * i + k;
+        int[] ids = pairs.get(i)[k];
+        int n = Math.min(ids.length, seqLen);
+        for (int j = 0; j < span; j++) tokens[r * span + j] = j < n ? ids[j] : pad;
+        weights[r * seqLen + n - 1] = 1f; // the reward is read at the last token
+      }
+    }
+    return new Sampler.Batch(dataIndex, tokens, rows, seqLen, new int[rows], weights);
+  }
+}

@@ -1,0 +1,119 @@
+package dev.anneal.runner.reward;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.anneal.protocol.CheckpointPolicy;
+import dev.anneal.protocol.CheckpointRef;
+import dev.anneal.protocol.DatasetRef;
+import dev.anneal.protocol.ModelConfig;
+import dev.anneal.protocol.ObjectKeys;
+import dev.anneal.protocol.ObjectStoreTarget;
+import dev.anneal.protocol.RunSpec;
+import dev.anneal.protocol.RunnerEvent;
+import dev.anneal.protocol.StageKind;
+import dev.anneal.protocol.TokenizerSpec;
+import dev.anneal.protocol.TrainingConfig;
+import dev.anneal.runner.StageRunner;
+import dev.anneal.runner.data.JsonlTexts;
+import dev.anneal.runner.data.PreferenceData;
+import dev.anneal.runner.events.EventLog;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The reward model: preference data, and learning to rank on held-out pairs. */
+class RewardModelTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void preferencePairsAreReadAndBadLinesNamed() {
+    List<PreferenceData.Preference> p =
+        PreferenceData.parse(
+            "prefs", "{\"prompt\": \"2 + 2?\", \"chosen\": \"4\", \"rejected\": \"5\"}\n");
+    assertThat(p).containsExactly(new PreferenceData.Preference("2 + 2?", "4", "5"));
+    assertThatThrownBy(
+            () -> PreferenceData.parse("prefs", "\n{\"prompt\": \"x\", \"chosen\": \"y\"}"))
+        .isInstanceOf(JsonlTexts.DataException.class)
+        .hasMessage("prefs line 2: needs a text field \"rejected\"");
+  }
+
+  @Test
+  void aRewardModelLearnsToRankHeldOutPairs() {
+    ObjectStoreTarget store = new ObjectStoreTarget("file:" + dir, "local", null);
+    ModelConfig tiny = ModelConfig.preset("tiny");
+    finish(
+        spec(
+            StageKind.PRETRAIN,
+            tiny,
+            new TrainingConfig(
+                400L, 16, 48, 1, 3e-3, 0.05, 0.1, null, null, null, null, null, null, null, null),
+            List.of(
+                new DatasetRef("arithmetic", "synthetic:arithmetic?docs=400", null, 1.0, null),
+                new DatasetRef("dialogue", "synthetic:dialogue?docs=400", null, 1.0, null)),
+            null,
+            store));
+    String base = ObjectKeys.checkpointManifest("t", "p", StageKind.PRETRAIN, 400, 1);
+    Map<String, Double> rm =
+        finish(
+            spec(
+                StageKind.REWARD,
+                tiny,
+                new TrainingConfig(
+                    300L, 32, 24, 1, 1e-3, 0.05, 0.1, null, null, null, null, null, null, null,
+                    null),
+                List.of(new DatasetRef("prefs", "synthetic:preferences?docs=800", null, 1.0, null)),
+                new CheckpointRef(base, 400L),
+                store));
+    // measured: 0.64 from this 400-step base (the evasions and the world facts are ranked right,
+    // the wrong sums are near chance); the goal of 0.9 is not reached yet
+    assertThat(rm.get("pairwise_accuracy"))
+        .as("summary %s", rm)
+        .isGreaterThan(rm.get("pairwise_accuracy_before") + 0.2);
+    assertThat(rm.get("reward_margin")).isPositive();
+  }
+
+  private static RunSpec spec(
+      StageKind stage,
+      ModelConfig model,
+      TrainingConfig training,
+      List<DatasetRef> data,
+      CheckpointRef init,
+      ObjectStoreTarget store) {
+    return new RunSpec(
+        null,
+        "t",
+        "p",
+        stage,
+        1,
+        "cpu",
+        5L,
+        model,
+        training,
+        data,
+        null,
+        new TokenizerSpec(null, 300, false, null),
+        init,
+        null,
+        new CheckpointPolicy(1000, 2, 0),
+        null,
+        store,
+        null,
+        null);
+  }
+
+  private static Map<String, Double> finish(RunSpec spec) {
+    List<String> lines = new ArrayList<>();
+    EventLog events = new EventLog("t", "p", spec.stage(), 1, lines::add);
+    int code =
+        StageRunner.run(spec, StageRunner.store(spec.store()), events, new AtomicReference<>());
+    assertThat(code).as(String.join("\n", lines)).isZero();
+    RunnerEvent last = events.events().get(events.events().size() - 1);
+    return ((RunnerEvent.Finished) last).summary();
+  }
+}
