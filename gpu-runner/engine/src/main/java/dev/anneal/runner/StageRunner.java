@@ -11,9 +11,11 @@ import dev.anneal.runner.ckpt.CheckpointException;
 import dev.anneal.runner.ckpt.CheckpointReader;
 import dev.anneal.runner.ckpt.DirectoryStore;
 import dev.anneal.runner.ckpt.S3Store;
+import dev.anneal.runner.ckpt.SafeTensors;
 import dev.anneal.runner.data.JsonlTexts;
 import dev.anneal.runner.eval.ChatEval;
 import dev.anneal.runner.events.EventLog;
+import dev.anneal.runner.hf.HfFormat;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.model.Transformer;
 import dev.anneal.runner.train.Objective;
@@ -23,6 +25,7 @@ import dev.anneal.runner.train.TrainingInputs;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -80,7 +83,7 @@ public final class StageRunner {
       if (spec.resumeFrom() != null) {
         resume = CheckpointReader.load(store, spec.resumeFrom().manifestKey());
       } else if (spec.initFrom() != null) {
-        init = CheckpointReader.load(store, spec.initFrom().manifestKey());
+        init = loadInit(store, spec.initFrom().manifestKey());
       }
       if (reward) {
         prefs = TrainingInputs.prepareReward(spec, shape, store, resume != null ? resume : init);
@@ -174,6 +177,8 @@ public final class StageRunner {
                     e1.questions(),
                     e1.answers().subList(0, Math.min(3, e1.answers().size()))));
           }
+          String hf = exportHuggingFace(store, shape, trainer, inputs.tokenizer(), r);
+          events.log("INFO", "Hugging Face export (transformers loads it): " + store.describe(hf));
           events.emit(
               s ->
                   new RunnerEvent.Finished(
@@ -200,6 +205,49 @@ public final class StageRunner {
       return RewardObjective.evaluate(
           new Transformer(shape), trainer.params(), m, prefs.batches(), spec.training().seqLen());
     }
+  }
+
+  /**
+   * The starting weights: an Anneal checkpoint (its manifest key), or {@code hf:<prefix>} — a
+   * Hugging Face LLaMA directory in the store (config.json, model.safetensors, tokenizer.json),
+   * such as the {@code hf/} folder every finished stage writes.
+   */
+  static CheckpointReader.Loaded loadInit(BlobStore store, String key) {
+    if (!key.startsWith("hf:")) {
+      return CheckpointReader.load(store, key);
+    }
+    String prefix = key.substring(3).endsWith("/") ? key.substring(3) : key.substring(3) + "/";
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+      store.get(prefix + f).ifPresent(b -> files.put(f, b));
+    }
+    if (!files.containsKey("config.json")) {
+      throw new TrainingInputs.MissingInputException(
+          "initFrom: " + store.describe(prefix + "config.json") + " does not exist");
+    }
+    HfFormat.load(files, store.describe(prefix)); // refuses what is not a LLaMA directory
+    return new CheckpointReader.Loaded(key, null, files);
+  }
+
+  /** Writes the final weights as a Hugging Face directory next to the final checkpoint. */
+  private static String exportHuggingFace(
+      BlobStore store,
+      ModelShape shape,
+      PretrainTrainer trainer,
+      dev.anneal.runner.tokenizer.BpeTokenizer tok,
+      PretrainTrainer.Result r) {
+    String manifest = r.lastCheckpoint().manifestKey();
+    String prefix = manifest.substring(0, manifest.lastIndexOf('/') + 1) + "hf/";
+    Map<String, SafeTensors.HostTensor> weights = new LinkedHashMap<>();
+    trainer
+        .params()
+        .all()
+        .forEach(
+            (k, v) ->
+                weights.put(
+                    k, new SafeTensors.HostTensor(v.getShape().getShape(), v.toFloatArray())));
+    HfFormat.export(shape, weights, tok).forEach((name, bytes) -> store.put(prefix + name, bytes));
+    return prefix;
   }
 
   /** Exact match on (up to 100 of) the held-out dialogues' last answers. */

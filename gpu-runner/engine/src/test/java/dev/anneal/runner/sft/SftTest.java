@@ -176,7 +176,8 @@ class SftTest {
             new TrainingConfig(
                 250L, 16, 24, 1, 1e-3, 0.05, 0.1, null, null, null, null, null, null, null, null),
             List.of(new DatasetRef("chat", "synthetic:chat?docs=600", null, 1.0, null)),
-            new CheckpointRef(base, 300L),
+            // the pre-trained model as the Hugging Face directory its stage exported
+            new CheckpointRef("hf:" + base.replace("manifest.json", "hf/"), null),
             store);
     Map<String, Double> after = finish(sft);
     assertThat(after.get("exact_match_before")).as("summary %s", after).isLessThan(0.2);

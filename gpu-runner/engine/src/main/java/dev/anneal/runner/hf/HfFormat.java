@@ -1,0 +1,182 @@
+package dev.anneal.runner.hf;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.anneal.runner.ckpt.SafeTensors;
+import dev.anneal.runner.data.ChatTemplate;
+import dev.anneal.runner.model.ModelShape;
+import dev.anneal.runner.tokenizer.BpeTokenizer;
+import dev.anneal.runner.train.RewardObjective;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A model as a directory Hugging Face {@code transformers} loads: {@code model.safetensors}
+ * (metadata {@code {"format": "pt"}}, HF tensor names — the engine uses them already — and layouts,
+ * float32), {@code config.json} ({@code LlamaForCausalLM}, or {@code
+ * LlamaForSequenceClassification} for a reward model with its {@code score.weight}), {@code
+ * generation_config.json}, {@code tokenizer.json} and {@code tokenizer_config.json} with the chat
+ * template. The same directory imports back: {@link #load} reads what {@link #export} wrote (and
+ * other float32 LLaMA checkpoints of this layout).
+ */
+public final class HfFormat {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** A loaded model: its shape, weights by HF name, and tokenizer. */
+  public record Model(
+      ModelShape shape, Map<String, SafeTensors.HostTensor> weights, BpeTokenizer tokenizer) {}
+
+  private HfFormat() {}
+
+  /** The directory's files, by name. */
+  public static Map<String, byte[]> export(
+      ModelShape shape, Map<String, SafeTensors.HostTensor> weights, BpeTokenizer tok) {
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    files.put(
+        "model.safetensors", SafeTensors.write(new TreeMap<>(weights), Map.of("format", "pt")));
+    files.put("config.json", json(config(shape, tok, weights.containsKey(RewardObjective.HEAD))));
+    files.put("generation_config.json", json(generationConfig(tok)));
+    files.put("tokenizer.json", tok.toHuggingFaceJson().getBytes(StandardCharsets.UTF_8));
+    files.put("tokenizer_config.json", json(tokenizerConfig(shape, tok)));
+    return files;
+  }
+
+  static ObjectNode config(ModelShape s, BpeTokenizer tok, boolean reward) {
+    ObjectNode c = JSON.createObjectNode();
+    c.putArray("architectures").add(reward ? "LlamaForSequenceClassification" : "LlamaForCausalLM");
+    c.put("model_type", "llama");
+    c.put("hidden_size", s.dModel());
+    c.put("intermediate_size", s.ffnHidden());
+    c.put("num_hidden_layers", s.nLayers());
+    c.put("num_attention_heads", s.nHeads());
+    c.put("num_key_value_heads", s.nKvHeads());
+    c.put("head_dim", s.headDim());
+    c.put("vocab_size", s.vocabSize());
+    c.put("max_position_embeddings", s.maxSeqLen());
+    c.put("rms_norm_eps", s.normEps());
+    c.put("rope_theta", s.ropeTheta());
+    c.put("tie_word_embeddings", s.tieEmbeddings());
+    c.put("hidden_act", "silu");
+    c.put("attention_bias", false);
+    c.put("mlp_bias", false);
+    c.put("torch_dtype", "float32");
+    special(c, "eos_token_id", tok, ChatTemplate.END);
+    special(c, "pad_token_id", tok, "<|pad|>");
+    if (reward) {
+      c.put("num_labels", 1);
+    }
+    if (s.prefixLm()) {
+      // transformers' LLaMA is causal only; the engine's prefix-LM attention does not carry over
+      c.put("anneal_prefix_lm", true);
+    }
+    return c;
+  }
+
+  private static ObjectNode generationConfig(BpeTokenizer tok) {
+    ObjectNode g = JSON.createObjectNode();
+    ArrayNode eos = g.putArray("eos_token_id");
+    for (String t : new String[] {ChatTemplate.END, "<|endoftext|>"}) {
+      if (tok.specialTokens().contains(t)) eos.add(tok.id(t));
+    }
+    special(g, "pad_token_id", tok, "<|pad|>");
+    g.put("do_sample", false);
+    return g;
+  }
+
+  private static ObjectNode tokenizerConfig(ModelShape s, BpeTokenizer tok) {
+    ObjectNode t = JSON.createObjectNode();
+    t.put("tokenizer_class", "PreTrainedTokenizerFast");
+    t.put("model_max_length", s.maxSeqLen());
+    t.put("clean_up_tokenization_spaces", false);
+    putToken(t, "eos_token", tok, ChatTemplate.END);
+    putToken(t, "pad_token", tok, "<|pad|>");
+    t.putNull("bos_token");
+    t.putNull("unk_token");
+    t.put("chat_template", ChatTemplate.JINJA);
+    ObjectNode added = t.putObject("added_tokens_decoder");
+    for (String sp : tok.specialTokens()) {
+      ObjectNode a = added.putObject(Integer.toString(tok.id(sp)));
+      a.put("content", sp);
+      a.put("lstrip", false);
+      a.put("rstrip", false);
+      a.put("normalized", false);
+      a.put("single_word", false);
+      a.put("special", true);
+    }
+    return t;
+  }
+
+  private static void special(ObjectNode n, String field, BpeTokenizer tok, String token) {
+    if (tok.specialTokens().contains(token)) n.put(field, tok.id(token));
+    else n.putNull(field);
+  }
+
+  private static void putToken(ObjectNode n, String field, BpeTokenizer tok, String token) {
+    if (tok.specialTokens().contains(token)) n.put(field, token);
+    else n.putNull(field);
+  }
+
+  private static byte[] json(JsonNode n) {
+    try {
+      return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Reads a directory's files back; errors name the file and the field. */
+  public static Model load(Map<String, byte[]> files, String where) {
+    for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json"}) {
+      if (!files.containsKey(f)) {
+        throw new IllegalArgumentException(where + ": has no " + f);
+      }
+    }
+    JsonNode c;
+    try {
+      c = JSON.readTree(files.get("config.json"));
+    } catch (IOException e) {
+      throw new IllegalArgumentException(where + "/config.json: not JSON (" + e.getMessage() + ")");
+    }
+    if (!"llama".equals(c.path("model_type").asText())) {
+      throw new IllegalArgumentException(
+          where
+              + "/config.json: model_type must be llama, got '"
+              + c.path("model_type").asText()
+              + "'");
+    }
+    int d = required(c, "hidden_size", where);
+    int heads = required(c, "num_attention_heads", where);
+    ModelShape shape =
+        new ModelShape(
+            d,
+            required(c, "num_hidden_layers", where),
+            heads,
+            c.path("num_key_value_heads").asInt(heads),
+            required(c, "intermediate_size", where),
+            c.path("max_position_embeddings").asInt(2048),
+            required(c, "vocab_size", where),
+            c.path("tie_word_embeddings").asBoolean(false),
+            c.path("anneal_prefix_lm").asBoolean(false),
+            c.path("rope_theta").asDouble(10000.0),
+            c.path("rms_norm_eps").asDouble(1e-6));
+    Map<String, SafeTensors.HostTensor> weights =
+        SafeTensors.read(files.get("model.safetensors"), where + "/model.safetensors");
+    BpeTokenizer tok =
+        BpeTokenizer.fromHuggingFaceJson(
+            new String(files.get("tokenizer.json"), StandardCharsets.UTF_8));
+    return new Model(shape, weights, tok);
+  }
+
+  private static int required(JsonNode c, String field, String where) {
+    if (!c.path(field).isInt()) {
+      throw new IllegalArgumentException(where + "/config.json: " + field + " must be an integer");
+    }
+    return c.get(field).asInt();
+  }
+}
