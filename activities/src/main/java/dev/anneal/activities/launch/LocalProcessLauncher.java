@@ -1,5 +1,7 @@
 package dev.anneal.activities.launch;
 
+import dev.anneal.protocol.ProtocolJson;
+import dev.anneal.protocol.RunnerEvent;
 import dev.anneal.workflows.api.jobs.JobState;
 import dev.anneal.workflows.api.jobs.JobState.Phase;
 import dev.anneal.workflows.api.jobs.LaunchRequest;
@@ -142,6 +144,39 @@ public final class LocalProcessLauncher implements JobLauncher {
     read(jobDir(jobName).resolve("pid"))
         .flatMap(pid -> ProcessHandle.of(Long.parseLong(pid.trim())))
         .ifPresent(ProcessHandle::destroy);
+  }
+
+  /**
+   * The runner's events so far, from the job folder's {@code events.jsonl} (its standard output, a
+   * batch a line); a line still being written is left out.
+   */
+  public List<RunnerEvent> events(String jobName) {
+    List<RunnerEvent> out = new ArrayList<>();
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(jobDir(jobName).resolve("events.jsonl"));
+    } catch (IOException e) {
+      return out; // not started yet
+    }
+    for (String line : lines) {
+      if (line.isBlank()) continue;
+      try {
+        out.addAll(ProtocolJson.readEventBatch(line).events());
+      } catch (RuntimeException partial) {
+        // the process is writing this line right now
+      }
+    }
+    return out;
+  }
+
+  /** The highest step index the runner has reported metrics for (-1: none yet). */
+  public long lastStep(String jobName) {
+    return events(jobName).stream()
+        .filter(e -> e instanceof RunnerEvent.Metrics)
+        .flatMap(e -> ((RunnerEvent.Metrics) e).points().stream())
+        .mapToLong(RunnerEvent.MetricPoint::step)
+        .max()
+        .orElse(-1);
   }
 
   private static Optional<String> read(Path file) {

@@ -127,6 +127,8 @@ class LocalProcessLauncherTest {
 
   @Test
   void jobNamesAreDeterministicKubernetesNames() {
+    assertThat(JobNames.attemptOf(JobNames.of("pipeline-p/pretrain", 3))).isEqualTo(3);
+    assertThat(JobNames.attemptOf("anneal-something-else")).isEqualTo(-1);
     String a = JobNames.of("tiny-chat-7f3a/Pretrain", 2);
     assertThat(a)
         .isEqualTo(JobNames.of("tiny-chat-7f3a/Pretrain", 2))

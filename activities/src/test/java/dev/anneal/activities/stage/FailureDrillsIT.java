@@ -16,6 +16,7 @@ import dev.anneal.protocol.ObjectKeys;
 import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.protocol.RunnerEvent;
 import dev.anneal.workflows.api.TaskQueues;
+import dev.anneal.workflows.api.jobs.JobNames;
 import dev.anneal.workflows.api.jobs.JobState;
 import dev.anneal.workflows.api.jobs.LaunchRequest;
 import dev.anneal.workflows.api.spec.PipelineSpec;
@@ -30,7 +31,6 @@ import io.temporal.client.WorkflowStub;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.WorkerFactory;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -41,7 +41,6 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -385,8 +384,7 @@ class FailureDrillsIT {
         if (Files.isDirectory(jobs)) {
           try (Stream<Path> s = Files.list(jobs)) {
             var found =
-                s.filter(
-                        p -> p.getFileName().toString().matches(".*-a" + attempt + "-[0-9a-f]{10}"))
+                s.filter(p -> JobNames.attemptOf(p.getFileName().toString()) == attempt)
                     .filter(p -> Files.exists(p.resolve("pid")))
                     .findFirst();
             if (found.isPresent()) return found.get();
@@ -398,21 +396,9 @@ class FailureDrillsIT {
     }
   }
 
-  /**
-   * The runner's events as it wrote them to standard output (the job folder's events.jsonl, one
-   * batch a line).
-   */
-  private static List<RunnerEvent> events(Path job) throws IOException {
-    List<RunnerEvent> out = new ArrayList<>();
-    for (String line : Files.readAllLines(job.resolve("events.jsonl"))) {
-      if (line.isBlank()) continue;
-      try {
-        out.addAll(ProtocolJson.readEventBatch(line).events());
-      } catch (RuntimeException partialLastLine) {
-        // the process may be writing this line right now
-      }
-    }
-    return out;
+  private static List<RunnerEvent> events(Path job) {
+    return new LocalProcessLauncher(RUNNER, job.getParent(), List.of())
+        .events(job.getFileName().toString());
   }
 
   private static void awaitEvent(Path job, Predicate<RunnerEvent> p) throws Exception {
@@ -424,15 +410,10 @@ class FailureDrillsIT {
     throw new AssertionError("the runner in " + job + " never sent the awaited event");
   }
 
-  /** The last step the runner reported (its metrics). */
-  private static long lastStep(Path job) throws IOException {
-    OptionalLong max =
-        events(job).stream()
-            .filter(e -> e instanceof RunnerEvent.Metrics)
-            .flatMap(e -> ((RunnerEvent.Metrics) e).points().stream())
-            .mapToLong(RunnerEvent.MetricPoint::step)
-            .max();
-    return max.orElse(0);
+  /** The last step index the runner reported (its metrics). */
+  private static long lastStep(Path job) {
+    return new LocalProcessLauncher(RUNNER, job.getParent(), List.of())
+        .lastStep(job.getFileName().toString());
   }
 
   private static long resumeStep(String restartDecision) {

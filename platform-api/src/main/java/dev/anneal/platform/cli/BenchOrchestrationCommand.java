@@ -3,9 +3,8 @@ package dev.anneal.platform.cli;
 import dev.anneal.activities.launch.LocalProcessLauncher;
 import dev.anneal.activities.metadata.MetadataStore;
 import dev.anneal.platform.pipeline.PipelineLauncher;
-import dev.anneal.protocol.EventBatch;
-import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.protocol.RunnerEvent;
+import dev.anneal.workflows.api.jobs.JobNames;
 import dev.anneal.workflows.api.pipeline.PipelineResult;
 import dev.anneal.workflows.api.spec.PipelineSpec;
 import dev.anneal.workflows.api.spec.PipelineSpecs;
@@ -145,7 +144,9 @@ class BenchOrchestrationCommand implements Callable<Integer> {
         Path dir = awaitJob(jobs, s2, k + 1, f);
         if (dir == null) break;
         long target = kills.get(k);
-        while (!f.isDone() && lastStep(dir) < target) Thread.sleep(20);
+        while (!f.isDone() && jobs.lastStep(dir.getFileName().toString()) < target) {
+          Thread.sleep(20);
+        }
         if (f.isDone()) break;
         long pid = Long.parseLong(Files.readString(dir.resolve("pid")).trim());
         ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
@@ -262,43 +263,14 @@ class BenchOrchestrationCommand implements Callable<Integer> {
   }
 
   private static int attemptOf(Path p) {
-    // <prefix>-a<attempt>-<10 hex digits> (JobNames); a UUID in the prefix may hold "-a12-"
-    Matcher m = Pattern.compile("-a(\\d+)-[0-9a-f]{10}$").matcher(p.getFileName().toString());
-    return m.find() ? Integer.parseInt(m.group(1)) : 0;
-  }
-
-  private static List<RunnerEvent> events(Path dir) {
-    List<RunnerEvent> out = new ArrayList<>();
-    try {
-      for (String line : Files.readAllLines(dir.resolve("events.jsonl"))) {
-        if (line.isBlank()) continue;
-        try {
-          EventBatch b = ProtocolJson.readEventBatch(line);
-          out.addAll(b.events());
-        } catch (RuntimeException partial) {
-          // a line being written
-        }
-      }
-    } catch (IOException e) {
-      // not there yet
-    }
-    return out;
-  }
-
-  private static long lastStep(Path dir) {
-    return events(dir).stream()
-        .filter(e -> e instanceof RunnerEvent.Metrics)
-        .flatMap(e -> ((RunnerEvent.Metrics) e).points().stream())
-        .mapToLong(RunnerEvent.MetricPoint::step)
-        .max()
-        .orElse(0);
+    return JobNames.attemptOf(p.getFileName().toString());
   }
 
   private static List<Attempt> attempts(LocalProcessLauncher jobs, PipelineLauncher.Started s)
       throws IOException {
     List<Attempt> out = new ArrayList<>();
     for (Path dir : jobDirs(jobs, s)) {
-      List<RunnerEvent> ev = events(dir);
+      List<RunnerEvent> ev = jobs.events(dir.getFileName().toString());
       Instant first =
           ev.stream()
               .filter(e -> e instanceof RunnerEvent.Metrics)
@@ -319,7 +291,7 @@ class BenchOrchestrationCommand implements Callable<Integer> {
               read(dir.resolve("finished_at")),
               first,
               last,
-              lastStep(dir),
+              jobs.lastStep(dir.getFileName().toString()),
               instability));
     }
     return out;

@@ -1,7 +1,6 @@
 package dev.anneal.runner.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.anneal.runner.data.ChatTemplate.Message;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,41 +21,33 @@ import java.util.List;
  */
 public final class ChatData {
 
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   private ChatData() {}
 
   public static List<List<Message>> parse(String what, String jsonl) {
     List<List<Message>> out = new ArrayList<>();
-    String[] lines = jsonl.split("\n", -1);
-    for (int i = 0; i < lines.length; i++) {
-      String line = lines[i].strip();
-      if (line.isEmpty()) continue;
-      String where = what + " line " + (i + 1);
-      JsonNode n;
-      try {
-        n = JSON.readTree(line);
-      } catch (java.io.IOException e) {
-        throw new JsonlTexts.DataException(where + ": not JSON (" + e.getMessage() + ")");
-      }
-      if (n.has("messages")) {
-        List<Message> d = new ArrayList<>();
-        JsonNode ms = n.get("messages");
-        if (!ms.isArray() || ms.isEmpty()) {
-          throw new JsonlTexts.DataException(where + ": messages must be a non-empty array");
-        }
-        for (int k = 0; k < ms.size(); k++)
-          d.add(message(ms.get(k), where + ": messages[" + k + "]"));
-        out.add(checked(d, where));
-      } else if (n.has("tree")) {
-        List<List<Message>> paths = new ArrayList<>();
-        expand(n.get("tree"), new ArrayList<>(), paths, where + ": tree");
-        for (List<Message> p : paths) out.add(checked(p, where));
-      } else {
-        throw new JsonlTexts.DataException(
-            where + ": expected a \"messages\" array or a \"tree\" object");
-      }
-    }
+    JsonlTexts.forEachLine(
+        what,
+        jsonl,
+        (where, n) -> {
+          if (n.has("messages")) {
+            List<Message> d = new ArrayList<>();
+            JsonNode ms = n.get("messages");
+            if (!ms.isArray() || ms.isEmpty()) {
+              throw new JsonlTexts.DataException(where + ": messages must be a non-empty array");
+            }
+            for (int k = 0; k < ms.size(); k++) {
+              d.add(message(ms.get(k), where + ": messages[" + k + "]"));
+            }
+            out.add(checked(d, where));
+          } else if (n.has("tree")) {
+            List<List<Message>> paths = new ArrayList<>();
+            expand(n.get("tree"), new ArrayList<>(), paths, where + ": tree");
+            for (List<Message> p : paths) out.add(checked(p, where));
+          } else {
+            throw new JsonlTexts.DataException(
+                where + ": expected a \"messages\" array or a \"tree\" object");
+          }
+        });
     if (out.isEmpty()) throw new JsonlTexts.DataException(what + ": no dialogues");
     return out;
   }

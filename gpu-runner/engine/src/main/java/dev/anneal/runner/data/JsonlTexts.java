@@ -14,31 +14,44 @@ public final class JsonlTexts {
 
   private JsonlTexts() {}
 
-  public static List<String> parse(String source, String content) {
-    List<String> texts = new ArrayList<>();
+  /**
+   * Calls {@code each} with every non-blank line's JSON value and where it is ({@code "<source>
+   * line <n>"}); a line that is not JSON is an error naming it.
+   */
+  public static void forEachLine(
+      String source, String content, java.util.function.BiConsumer<String, JsonNode> each) {
     try (BufferedReader r = new BufferedReader(new StringReader(content))) {
       String line;
       int n = 0;
       while ((line = r.readLine()) != null) {
         n++;
         if (line.isBlank()) continue;
+        String where = source + " line " + n;
         JsonNode node;
         try {
           node = JSON.readTree(line);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-          throw new DataException(
-              source + " line " + n + ": not valid JSON (" + e.getOriginalMessage() + ")");
+          throw new DataException(where + ": not valid JSON (" + e.getOriginalMessage() + ")");
         }
-        JsonNode text = node.get("text");
-        if (text == null || !text.isTextual()) {
-          throw new DataException(
-              source + " line " + n + ": expected an object with a string field \"text\"");
-        }
-        texts.add(text.asText());
+        each.accept(where, node);
       }
     } catch (IOException e) {
       throw new DataException(source + ": " + e.getMessage());
     }
+  }
+
+  public static List<String> parse(String source, String content) {
+    List<String> texts = new ArrayList<>();
+    forEachLine(
+        source,
+        content,
+        (where, node) -> {
+          JsonNode text = node.get("text");
+          if (text == null || !text.isTextual()) {
+            throw new DataException(where + ": expected an object with a string field \"text\"");
+          }
+          texts.add(text.asText());
+        });
     if (texts.isEmpty()) {
       throw new DataException(source + ": no documents");
     }

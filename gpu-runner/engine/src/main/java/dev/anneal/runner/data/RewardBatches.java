@@ -27,15 +27,12 @@ public final class RewardBatches implements BatchSource {
     }
     this.pad = pad;
     this.seed = seed;
-    int every = (int) Math.max(2, Math.round(1 / Math.max(heldOutFraction, 1e-6)));
     for (int i = 0; i < pairs.size(); i++) {
       Preference p = pairs.get(i);
       int[][] rendered = {
         render(template, p.prompt(), p.chosen()), render(template, p.prompt(), p.rejected())
       };
-      boolean hold =
-          Math.floorMod(new SplittableRandom(seed ^ (i * 0x9E3779B97F4A7C15L)).nextInt(), every)
-              == 0;
+      boolean hold = SftBatches.heldOut(seed, i, heldOutFraction);
       (hold ? heldOut : train).add(rendered);
     }
     if (heldOut.isEmpty()) heldOut.add(train.remove(0));

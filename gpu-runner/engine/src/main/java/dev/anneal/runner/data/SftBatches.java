@@ -36,13 +36,9 @@ public final class SftBatches implements BatchSource {
     }
     this.pad = pad;
     this.seed = seed;
-    int every = (int) Math.max(2, Math.round(1 / Math.max(heldOutFraction, 1e-6)));
     for (int i = 0; i < dialogues.size(); i++) {
       List<Message> d = dialogues.get(i);
-      boolean hold =
-          Math.floorMod(new SplittableRandom(seed ^ (i * 0x9E3779B97F4A7C15L)).nextInt(), every)
-              == 0;
-      if (hold) {
+      if (heldOut(seed, i, heldOutFraction)) {
         heldOut.add(d);
         eval.add(template.render(d));
       } else {
@@ -56,6 +52,13 @@ public final class SftBatches implements BatchSource {
     if (train.isEmpty()) {
       train.add(eval.get(eval.size() - 1));
     }
+  }
+
+  /** Whether item {@code i} is held out: a seeded draw, about {@code fraction} of the items. */
+  static boolean heldOut(long seed, int i, double fraction) {
+    int every = (int) Math.max(2, Math.round(1 / Math.max(fraction, 1e-6)));
+    return Math.floorMod(new SplittableRandom(seed ^ (i * 0x9E3779B97F4A7C15L)).nextInt(), every)
+        == 0;
   }
 
   public int trainingDialogues() {

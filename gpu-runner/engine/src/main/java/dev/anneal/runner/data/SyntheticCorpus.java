@@ -127,6 +127,21 @@ public final class SyntheticCorpus {
     return out;
   }
 
+  /** A dataset key {@code synthetic:<source>[?docs=N]}, parsed; N defaults to 2000. */
+  public record Key(String source, int docs) {
+    public static boolean is(String key) {
+      return key.startsWith("synthetic:");
+    }
+
+    public static Key parse(String key) {
+      String rest = key.substring("synthetic:".length());
+      int q = rest.indexOf("?docs=");
+      return new Key(
+          q < 0 ? rest : rest.substring(0, q),
+          q < 0 ? 2000 : Integer.parseInt(rest.substring(q + 6)));
+    }
+  }
+
   /** The arithmetic facts the tiny model is asked to learn: a + b for a, b in 0..9. */
   public static String arithmeticFact(int a, int b) {
     return a + " + " + b + " = " + (a + b);

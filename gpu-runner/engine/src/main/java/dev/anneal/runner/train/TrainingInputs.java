@@ -98,12 +98,9 @@ public final class TrainingInputs {
     List<PreferenceData.Preference> pairs = new ArrayList<>();
     for (DatasetRef d : spec.datasets()) {
       String key = d.key();
-      if (key.startsWith("synthetic:")) {
-        String rest = key.substring("synthetic:".length());
-        int q = rest.indexOf("?docs=");
-        String source = q < 0 ? rest : rest.substring(0, q);
-        int docs = q < 0 ? 2000 : Integer.parseInt(rest.substring(q + 6));
-        if (!source.equals("preferences")) {
+      if (SyntheticCorpus.Key.is(key)) {
+        SyntheticCorpus.Key k = SyntheticCorpus.Key.parse(key);
+        if (!k.source().equals("preferences")) {
           throw new MissingInputException(
               "dataset '"
                   + d.name()
@@ -111,7 +108,7 @@ public final class TrainingInputs {
                   + " source is synthetic:preferences, got "
                   + key);
         }
-        pairs.addAll(SyntheticCorpus.preferences(spec.seed(), docs));
+        pairs.addAll(SyntheticCorpus.preferences(spec.seed(), k.docs()));
       } else {
         pairs.addAll(
             PreferenceData.parse(
@@ -131,12 +128,9 @@ public final class TrainingInputs {
   private static List<List<ChatTemplate.Message>> readChat(
       DatasetRef d, BlobStore store, long seed) {
     String key = d.key();
-    if (key.startsWith("synthetic:")) {
-      String rest = key.substring("synthetic:".length());
-      int q = rest.indexOf("?docs=");
-      String source = q < 0 ? rest : rest.substring(0, q);
-      int docs = q < 0 ? 2000 : Integer.parseInt(rest.substring(q + 6));
-      if (!source.equals("chat")) {
+    if (SyntheticCorpus.Key.is(key)) {
+      SyntheticCorpus.Key k = SyntheticCorpus.Key.parse(key);
+      if (!k.source().equals("chat")) {
         throw new MissingInputException(
             "dataset '"
                 + d.name()
@@ -144,7 +138,7 @@ public final class TrainingInputs {
                 + " synthetic:chat, got "
                 + key);
       }
-      return SyntheticCorpus.chat(seed, docs);
+      return SyntheticCorpus.chat(seed, k.docs());
     }
     return ChatData.parse(
         "dataset '" + d.name() + "'", new String(bytes(d, store), StandardCharsets.UTF_8));
@@ -188,12 +182,9 @@ public final class TrainingInputs {
   private static List<String> read(DatasetRef d, BlobStore store, long seed) {
     String key = d.key();
     byte[] bytes;
-    if (key.startsWith("synthetic:")) {
-      String rest = key.substring("synthetic:".length());
-      int q = rest.indexOf("?docs=");
-      String source = q < 0 ? rest : rest.substring(0, q);
-      int docs = q < 0 ? 2000 : Integer.parseInt(rest.substring(q + 6));
-      return SyntheticCorpus.generate(source, seed, docs).stream()
+    if (SyntheticCorpus.Key.is(key)) {
+      SyntheticCorpus.Key k = SyntheticCorpus.Key.parse(key);
+      return SyntheticCorpus.generate(k.source(), seed, k.docs()).stream()
           .map(SyntheticCorpus.Doc::text)
           .toList();
     }

@@ -8,24 +8,21 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import dev.anneal.protocol.CheckpointPolicy;
 import dev.anneal.protocol.CheckpointRef;
 import dev.anneal.protocol.DatasetRef;
 import dev.anneal.protocol.ModelConfig;
 import dev.anneal.protocol.ObjectStoreTarget;
 import dev.anneal.protocol.RunSpec;
-import dev.anneal.protocol.RunnerEvent;
 import dev.anneal.protocol.StageKind;
 import dev.anneal.protocol.TokenizerSpec;
 import dev.anneal.protocol.TrainingConfig;
-import dev.anneal.runner.StageRunner;
+import dev.anneal.runner.StageRuns;
 import dev.anneal.runner.data.ChatData;
 import dev.anneal.runner.data.ChatTemplate;
 import dev.anneal.runner.data.ChatTemplate.Message;
 import dev.anneal.runner.data.JsonlTexts;
 import dev.anneal.runner.data.Sampler;
 import dev.anneal.runner.data.SftBatches;
-import dev.anneal.runner.events.EventLog;
 import dev.anneal.runner.model.Transformer;
 import dev.anneal.runner.tokenizer.BpeTokenizer;
 import dev.anneal.runner.tokenizer.BpeTrainer;
@@ -33,7 +30,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -154,7 +150,7 @@ class SftTest {
     ObjectStoreTarget store = new ObjectStoreTarget("file:" + dir, "local", null);
     ModelConfig tiny = ModelConfig.preset("tiny");
     RunSpec pretrain =
-        spec(
+        StageRuns.spec(
             StageKind.PRETRAIN,
             tiny,
             new TrainingConfig(
@@ -163,14 +159,15 @@ class SftTest {
                 new DatasetRef("arithmetic", "synthetic:arithmetic?docs=400", null, 1.0, null),
                 new DatasetRef("dialogue", "synthetic:dialogue?docs=400", null, 1.0, null)),
             null,
-            store);
-    Map<String, Double> pre = finish(pretrain);
+            store,
+            null);
+    Map<String, Double> pre = StageRuns.finish(pretrain);
     assertThat(pre.get("eval_loss")).isLessThan(2.0);
 
     String base =
         dev.anneal.protocol.ObjectKeys.checkpointManifest("t", "p", StageKind.PRETRAIN, 300, 1);
     RunSpec sft =
-        spec(
+        StageRuns.spec(
             StageKind.SFT,
             tiny,
             new TrainingConfig(
@@ -178,50 +175,12 @@ class SftTest {
             List.of(new DatasetRef("chat", "synthetic:chat?docs=600", null, 1.0, null)),
             // the pre-trained model as the Hugging Face directory its stage exported
             new CheckpointRef("hf:" + base.replace("manifest.json", "hf/"), null),
-            store);
-    Map<String, Double> after = finish(sft);
+            store,
+            null);
+    Map<String, Double> after = StageRuns.finish(sft);
     assertThat(after.get("exact_match_before")).as("summary %s", after).isLessThan(0.2);
     assertThat(after.get("exact_match"))
         .as("summary %s", after)
         .isGreaterThan(after.get("exact_match_before") + 0.4);
-  }
-
-  private static RunSpec spec(
-      StageKind stage,
-      ModelConfig model,
-      TrainingConfig training,
-      List<DatasetRef> data,
-      CheckpointRef init,
-      ObjectStoreTarget store) {
-    return new RunSpec(
-        null,
-        "t",
-        "p",
-        stage,
-        1,
-        "cpu",
-        5L,
-        model,
-        training,
-        data,
-        null,
-        new TokenizerSpec(null, 300, false, null),
-        init,
-        null,
-        new CheckpointPolicy(1000, 2, 0),
-        null,
-        store,
-        null,
-        null);
-  }
-
-  private static Map<String, Double> finish(RunSpec spec) {
-    List<String> lines = new ArrayList<>();
-    EventLog events = new EventLog("t", "p", spec.stage(), 1, lines::add);
-    int code =
-        StageRunner.run(spec, StageRunner.store(spec.store()), events, new AtomicReference<>());
-    RunnerEvent last = events.events().get(events.events().size() - 1);
-    assertThat(code).as(String.join("\n", lines)).isZero();
-    return ((RunnerEvent.Finished) last).summary();
   }
 }

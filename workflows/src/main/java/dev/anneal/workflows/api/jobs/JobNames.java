@@ -24,6 +24,12 @@ public final class JobNames {
     return (prefix + "-a" + attempt + "-" + hash).replaceAll("-+", "-");
   }
 
+  /** The attempt number in a name {@link #of} made; -1 for any other name. */
+  public static int attemptOf(String jobName) {
+    java.util.regex.Matcher m = Pattern.compile("-a(\\d+)-[0-9a-f]{10}$").matcher(jobName);
+    return m.find() ? Integer.parseInt(m.group(1)) : -1;
+  }
+
   static String check(String name) {
     if (name == null || !DNS1123.matcher(name).matches()) {
       throw new IllegalArgumentException("jobName: '" + name + "' is not a valid DNS-1123 label");

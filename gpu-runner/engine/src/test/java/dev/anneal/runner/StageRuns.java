@@ -1,0 +1,71 @@
+package dev.anneal.runner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.anneal.protocol.CheckpointPolicy;
+import dev.anneal.protocol.CheckpointRef;
+import dev.anneal.protocol.DatasetRef;
+import dev.anneal.protocol.ModelConfig;
+import dev.anneal.protocol.ObjectStoreTarget;
+import dev.anneal.protocol.RunSpec;
+import dev.anneal.protocol.RunnerEvent;
+import dev.anneal.protocol.StabilityConfig;
+import dev.anneal.protocol.StageKind;
+import dev.anneal.protocol.TokenizerSpec;
+import dev.anneal.protocol.TrainingConfig;
+import dev.anneal.runner.events.EventLog;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** Stage attempts for tests: a RunSpec on a local store, run by the runner to its end. */
+public final class StageRuns {
+  private StageRuns() {}
+
+  public static TrainingConfig training(long steps, int batch, int seqLen, double lr) {
+    return new TrainingConfig(
+        steps, batch, seqLen, 1, lr, 0.05, 0.1, null, null, null, null, null, null, null, null);
+  }
+
+  public static RunSpec spec(
+      StageKind stage,
+      ModelConfig model,
+      TrainingConfig training,
+      List<DatasetRef> data,
+      CheckpointRef init,
+      ObjectStoreTarget store,
+      StabilityConfig stability) {
+    return new RunSpec(
+        null,
+        "t",
+        "p",
+        stage,
+        1,
+        "cpu",
+        5L,
+        model,
+        training,
+        data,
+        null,
+        new TokenizerSpec(null, 300, false, null),
+        init,
+        null,
+        new CheckpointPolicy(1000, 2, 0),
+        stability,
+        store,
+        null,
+        null);
+  }
+
+  /** Runs the spec; it must finish; returns the summary of its {@code finished} event. */
+  public static Map<String, Double> finish(RunSpec spec) {
+    List<String> lines = new ArrayList<>();
+    EventLog events = new EventLog("t", "p", spec.stage(), 1, lines::add);
+    int code =
+        StageRunner.run(spec, StageRunner.store(spec.store()), events, new AtomicReference<>());
+    assertThat(code).as(String.join("\n", lines)).isZero();
+    RunnerEvent last = events.events().get(events.events().size() - 1);
+    return ((RunnerEvent.Finished) last).summary();
+  }
+}
