@@ -108,8 +108,14 @@ public final class StageActivitiesImpl implements StageActivities {
     String job = attempt.launch().jobName();
     UUID attemptId = UUID.fromString(attempt.attemptId());
     JobState state = launcher.status(job);
+    UUID stageId = meta.attempt(attemptId).map(MetadataStore.AttemptRef::stageId).orElse(null);
     while (!state.terminal()) {
-      Activity.getExecutionContext().heartbeat(state.phase().name());
+      // progress for whoever looks at the activity in Temporal: the phase and the stage's step
+      Activity.getExecutionContext()
+          .heartbeat(
+              state.phase().name()
+                  + (stageId == null ? "" : " at step " + meta.currentStep(stageId))
+                  + (state.reason() == null ? "" : " (" + state.reason() + ")"));
       try {
         Thread.sleep(pollInterval.toMillis());
       } catch (InterruptedException e) {
