@@ -38,6 +38,11 @@ public final class LocalProcessLauncher implements JobLauncher {
     this.jvmOptions = jvmOptions.stream().filter(o -> !o.isBlank()).toList();
   }
 
+  /** The folder that holds one folder a job. */
+  public Path workDir() {
+    return workDir;
+  }
+
   public Path jobDir(String jobName) {
     return workDir.resolve(jobName);
   }

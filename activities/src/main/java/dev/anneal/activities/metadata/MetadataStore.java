@@ -168,17 +168,10 @@ public final class MetadataStore {
   }
 
   public void setStageStatus(UUID stage, String status) {
-    tx(
-        c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "UPDATE stages SET status = ?, started_at = coalesce(started_at, now()) WHERE id = ?")) {
-            ps.setString(1, status);
-            ps.setObject(2, stage);
-            ps.executeUpdate();
-          }
-          return null;
-        });
+    update(
+        "UPDATE stages SET status = ?, started_at = coalesce(started_at, now()) WHERE id = ?",
+        status,
+        stage);
   }
 
   /** The runner event of this type with the highest sequence number in the attempt, as JSON. */
@@ -215,25 +208,18 @@ public final class MetadataStore {
    * end time, and RUNNING its start time (once).
    */
   public void setPipelineStatus(UUID pipeline, String status, String reason) {
-    tx(
-        c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  """
-          UPDATE pipelines SET status = ?, updated_at = now(),
-            failure_reason = COALESCE(?, failure_reason),
-            started_at = CASE WHEN ? = 'RUNNING' THEN COALESCE(started_at, now()) ELSE started_at END,
-            finished_at = CASE WHEN ? IN ('SUCCEEDED', 'FAILED', 'CANCELLED') THEN now() ELSE finished_at END
-          WHERE id = ?""")) {
-            ps.setString(1, status);
-            ps.setString(2, reason);
-            ps.setString(3, status);
-            ps.setString(4, status);
-            ps.setObject(5, pipeline);
-            ps.executeUpdate();
-          }
-          return null;
-        });
+    update(
+        """
+        UPDATE pipelines SET status = ?, updated_at = now(),
+          failure_reason = COALESCE(?, failure_reason),
+          started_at = CASE WHEN ? = 'RUNNING' THEN COALESCE(started_at, now()) ELSE started_at END,
+          finished_at = CASE WHEN ? IN ('SUCCEEDED', 'FAILED', 'CANCELLED') THEN now() ELSE finished_at END
+        WHERE id = ?""",
+        status,
+        reason,
+        status,
+        status,
+        pipeline);
   }
 
   /** The pipeline's status and failure reason. */
@@ -257,32 +243,16 @@ public final class MetadataStore {
    * (lineage) and its end time.
    */
   public void setStageResult(UUID stage, String evalJson, String finalCheckpoint) {
-    tx(
-        c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement(
-                  "UPDATE stages SET eval = ?::jsonb, final_checkpoint = ?, finished_at = now() WHERE id = ?")) {
-            ps.setString(1, evalJson);
-            ps.setString(2, finalCheckpoint);
-            ps.setObject(3, stage);
-            ps.executeUpdate();
-          }
-          return null;
-        });
+    update(
+        "UPDATE stages SET eval = ?::jsonb, final_checkpoint = ?, finished_at = now() WHERE id = ?",
+        evalJson,
+        finalCheckpoint,
+        stage);
   }
 
   /** Where a stage starts from: a parent stage's final checkpoint or a model's (lineage). */
   public void setStageInitFrom(UUID stage, String manifestKey) {
-    tx(
-        c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement("UPDATE stages SET init_from = ? WHERE id = ?")) {
-            ps.setString(1, manifestKey);
-            ps.setObject(2, stage);
-            ps.executeUpdate();
-          }
-          return null;
-        });
+    update("UPDATE stages SET init_from = ? WHERE id = ?", manifestKey, stage);
   }
 
   /** The stage's lineage: {init_from, final_checkpoint}, either null when not known. */
@@ -590,6 +560,18 @@ public final class MetadataStore {
   @FunctionalInterface
   private interface Work<T> {
     T run(Connection c) throws SQLException;
+  }
+
+  /** One statement in its own transaction; parameters in order, null as SQL NULL. */
+  private void update(String sql, Object... params) {
+    tx(
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) ps.setObject(i + 1, params[i]);
+            ps.executeUpdate();
+          }
+          return null;
+        });
   }
 
   private <T> T tx(Work<T> work) {

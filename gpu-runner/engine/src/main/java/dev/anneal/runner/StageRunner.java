@@ -9,6 +9,7 @@ import dev.anneal.protocol.StageKind;
 import dev.anneal.runner.ckpt.BlobStore;
 import dev.anneal.runner.ckpt.CheckpointException;
 import dev.anneal.runner.ckpt.CheckpointReader;
+import dev.anneal.runner.ckpt.DeviceSnapshot;
 import dev.anneal.runner.ckpt.DirectoryStore;
 import dev.anneal.runner.ckpt.S3Store;
 import dev.anneal.runner.ckpt.SafeTensors;
@@ -221,11 +222,14 @@ public final class StageRunner {
     for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
       store.get(prefix + f).ifPresent(b -> files.put(f, b));
     }
-    if (!files.containsKey("config.json")) {
-      throw new TrainingInputs.MissingInputException(
-          "initFrom: " + store.describe(prefix + "config.json") + " does not exist");
+    for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+      if (!files.containsKey(f)) {
+        throw new TrainingInputs.MissingInputException(
+            "initFrom: " + store.describe(prefix + f) + " does not exist");
+      }
     }
-    HfFormat.load(files, store.describe(prefix)); // refuses what is not a LLaMA directory
+    // refuses what is not a LLaMA directory; the weights are read once, by the trainer
+    HfFormat.shape(files.get("config.json"), store.describe(prefix));
     return new CheckpointReader.Loaded(key, null, files);
   }
 
@@ -238,14 +242,7 @@ public final class StageRunner {
       PretrainTrainer.Result r) {
     String manifest = r.lastCheckpoint().manifestKey();
     String prefix = manifest.substring(0, manifest.lastIndexOf('/') + 1) + "hf/";
-    Map<String, SafeTensors.HostTensor> weights = new LinkedHashMap<>();
-    trainer
-        .params()
-        .all()
-        .forEach(
-            (k, v) ->
-                weights.put(
-                    k, new SafeTensors.HostTensor(v.getShape().getShape(), v.toFloatArray())));
+    Map<String, SafeTensors.HostTensor> weights = DeviceSnapshot.host(trainer.params().all());
     HfFormat.export(shape, weights, tok).forEach((name, bytes) -> store.put(prefix + name, bytes));
     return prefix;
   }

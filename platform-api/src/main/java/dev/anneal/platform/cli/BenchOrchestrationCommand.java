@@ -251,7 +251,7 @@ class BenchOrchestrationCommand implements Callable<Integer> {
 
   private static List<Path> jobDirs(LocalProcessLauncher jobs, PipelineLauncher.Started s)
       throws IOException {
-    Path root = jobs.jobDir("x").getParent();
+    Path root = jobs.workDir();
     // job names start with the pipeline's id (JobNames)
     String prefix = "anneal-" + s.pipelineId();
     if (!Files.isDirectory(root)) return List.of();

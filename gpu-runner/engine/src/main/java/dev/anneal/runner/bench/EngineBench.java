@@ -23,6 +23,7 @@ import dev.anneal.runner.ckpt.DirectoryStore;
 import dev.anneal.runner.data.SyntheticCorpus;
 import dev.anneal.runner.events.EventLog;
 import dev.anneal.runner.model.ModelShape;
+import dev.anneal.runner.train.Objective;
 import dev.anneal.runner.train.PretrainTrainer;
 import dev.anneal.runner.train.TrainingInputs;
 import java.io.IOException;
@@ -90,7 +91,16 @@ public final class EngineBench {
         EventLog events = new EventLog("bench", "bench", StageKind.PRETRAIN, 1, line -> {});
         try (PretrainTrainer t =
             new PretrainTrainer(
-                spec, shape, in.sampler(), in.tokenizer(), store, events, true, null, null)) {
+                spec,
+                shape,
+                in.sampler(),
+                in.tokenizer(),
+                store,
+                events,
+                true,
+                null,
+                null,
+                Objective.LANGUAGE_MODEL)) {
           t.run();
           for (RunnerEvent e : events.events()) {
             if (e instanceof RunnerEvent.Metrics m) {

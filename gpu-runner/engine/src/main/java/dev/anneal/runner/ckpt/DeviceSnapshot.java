@@ -63,7 +63,8 @@ public final class DeviceSnapshot {
     }
   }
 
-  private static Map<String, SafeTensors.HostTensor> host(Map<String, NDArray> arrays) {
+  /** Host copies of device arrays, by name (float32). */
+  public static Map<String, SafeTensors.HostTensor> host(Map<String, NDArray> arrays) {
     Map<String, SafeTensors.HostTensor> out = new LinkedHashMap<>();
     arrays.forEach(
         (k, a) ->

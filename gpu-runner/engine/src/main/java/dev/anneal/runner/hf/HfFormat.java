@@ -137,9 +137,20 @@ public final class HfFormat {
         throw new IllegalArgumentException(where + ": has no " + f);
       }
     }
+    ModelShape shape = shape(files.get("config.json"), where);
+    Map<String, SafeTensors.HostTensor> weights =
+        SafeTensors.read(files.get("model.safetensors"), where + "/model.safetensors");
+    BpeTokenizer tok =
+        BpeTokenizer.fromHuggingFaceJson(
+            new String(files.get("tokenizer.json"), StandardCharsets.UTF_8));
+    return new Model(shape, weights, tok);
+  }
+
+  /** The model's shape from its {@code config.json}; refuses what is not a LLaMA config. */
+  public static ModelShape shape(byte[] configJson, String where) {
     JsonNode c;
     try {
-      c = JSON.readTree(files.get("config.json"));
+      c = JSON.readTree(configJson);
     } catch (IOException e) {
       throw new IllegalArgumentException(where + "/config.json: not JSON (" + e.getMessage() + ")");
     }
@@ -150,27 +161,19 @@ public final class HfFormat {
               + c.path("model_type").asText()
               + "'");
     }
-    int d = required(c, "hidden_size", where);
     int heads = required(c, "num_attention_heads", where);
-    ModelShape shape =
-        new ModelShape(
-            d,
-            required(c, "num_hidden_layers", where),
-            heads,
-            c.path("num_key_value_heads").asInt(heads),
-            required(c, "intermediate_size", where),
-            c.path("max_position_embeddings").asInt(2048),
-            required(c, "vocab_size", where),
-            c.path("tie_word_embeddings").asBoolean(false),
-            c.path("anneal_prefix_lm").asBoolean(false),
-            c.path("rope_theta").asDouble(10000.0),
-            c.path("rms_norm_eps").asDouble(1e-6));
-    Map<String, SafeTensors.HostTensor> weights =
-        SafeTensors.read(files.get("model.safetensors"), where + "/model.safetensors");
-    BpeTokenizer tok =
-        BpeTokenizer.fromHuggingFaceJson(
-            new String(files.get("tokenizer.json"), StandardCharsets.UTF_8));
-    return new Model(shape, weights, tok);
+    return new ModelShape(
+        required(c, "hidden_size", where),
+        required(c, "num_hidden_layers", where),
+        heads,
+        c.path("num_key_value_heads").asInt(heads),
+        required(c, "intermediate_size", where),
+        c.path("max_position_embeddings").asInt(2048),
+        required(c, "vocab_size", where),
+        c.path("tie_word_embeddings").asBoolean(false),
+        c.path("anneal_prefix_lm").asBoolean(false),
+        c.path("rope_theta").asDouble(10000.0),
+        c.path("rms_norm_eps").asDouble(1e-6));
   }
 
   private static int required(JsonNode c, String field, String where) {

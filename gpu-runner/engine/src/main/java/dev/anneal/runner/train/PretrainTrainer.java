@@ -118,29 +118,6 @@ public final class PretrainTrainer implements AutoCloseable {
       EventLog events,
       boolean asyncCheckpoints,
       CheckpointReader.Loaded resume,
-      CheckpointReader.Loaded init) {
-    this(
-        spec,
-        shape,
-        sampler,
-        tokenizer,
-        store,
-        events,
-        asyncCheckpoints,
-        resume,
-        init,
-        Objective.LANGUAGE_MODEL);
-  }
-
-  public PretrainTrainer(
-      RunSpec spec,
-      ModelShape shape,
-      BatchSource sampler,
-      BpeTokenizer tokenizer,
-      BlobStore store,
-      EventLog events,
-      boolean asyncCheckpoints,
-      CheckpointReader.Loaded resume,
       CheckpointReader.Loaded init,
       Objective objective) {
     this.objective = objective;

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.anneal.protocol.ModelConfig;
 import dev.anneal.protocol.TokenizerSpec;
+import dev.anneal.runner.ckpt.DeviceSnapshot;
 import dev.anneal.runner.ckpt.SafeTensors;
 import dev.anneal.runner.data.ChatTemplate;
 import dev.anneal.runner.model.Host;
@@ -102,11 +103,6 @@ class HfFormatTest {
   }
 
   private static Map<String, SafeTensors.HostTensor> host(Params p) {
-    Map<String, SafeTensors.HostTensor> out = new LinkedHashMap<>();
-    p.all()
-        .forEach(
-            (k, v) ->
-                out.put(k, new SafeTensors.HostTensor(v.getShape().getShape(), v.toFloatArray())));
-    return out;
+    return new LinkedHashMap<>(DeviceSnapshot.host(p.all()));
   }
 }

@@ -76,7 +76,8 @@ class ArithmeticLearningTest {
             new EventLog("t", "p", StageKind.PRETRAIN, 1, s -> {}),
             true,
             null,
-            null)) {
+            null,
+            Objective.LANGUAGE_MODEL)) {
       double before =
           GreedyAnswers.evaluate(model, t.params(), in.tokenizer(), prompts, answers, 3).accuracy();
       assertThat(t.run().outcome()).isEqualTo(PretrainTrainer.Outcome.FINISHED);

@@ -188,7 +188,16 @@ class RecipeTest {
     var events = new dev.anneal.runner.events.EventLog("t", "p", spec.stage(), 1, s -> {});
     try (PretrainTrainer t =
         new PretrainTrainer(
-            spec, shape, in.sampler(), in.tokenizer(), store, events, true, null, null)) {
+            spec,
+            shape,
+            in.sampler(),
+            in.tokenizer(),
+            store,
+            events,
+            true,
+            null,
+            null,
+            Objective.LANGUAGE_MODEL)) {
       t.run();
       int live = t.liveArrays();
       // the weights and two Adam moments per weight; nothing that grows with steps

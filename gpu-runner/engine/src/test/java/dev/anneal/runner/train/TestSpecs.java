@@ -86,7 +86,16 @@ final class TestSpecs {
         new EventLog(spec.team(), spec.pipeline(), spec.stage(), spec.attempt(), lines::add);
     try (PretrainTrainer t =
         new PretrainTrainer(
-            spec, shape, in.sampler(), in.tokenizer(), store, events, async, resume, null)) {
+            spec,
+            shape,
+            in.sampler(),
+            in.tokenizer(),
+            store,
+            events,
+            async,
+            resume,
+            null,
+            Objective.LANGUAGE_MODEL)) {
       return new Run(t.run(), events);
     }
   }
