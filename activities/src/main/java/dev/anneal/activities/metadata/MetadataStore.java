@@ -2,6 +2,7 @@ package dev.anneal.activities.metadata;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.anneal.protocol.EventBatch;
+import dev.anneal.protocol.ObjectKeys;
 import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.protocol.RunnerEvent;
 import dev.anneal.protocol.StageKind;
@@ -30,6 +31,7 @@ public final class MetadataStore {
       UUID stageId,
       UUID pipelineId,
       String team,
+      // the run's key segment, as in its RunSpec: <name>-<8 hex of the pipeline id>
       String pipelineName,
       StageKind stage,
       int number) {}
@@ -312,7 +314,8 @@ public final class MetadataStore {
                       rs.getObject(2, UUID.class),
                       rs.getObject(3, UUID.class),
                       rs.getString(4),
-                      rs.getString(5),
+                      ObjectKeys.pipelineRun(
+                          rs.getString(5), rs.getObject(3, UUID.class).toString()),
                       StageKind.fromId(rs.getString(6)),
                       rs.getInt(7)));
             }

@@ -32,7 +32,7 @@ public final class RunSpecFactory {
     return new RunSpec(
         null,
         team,
-        plan.stage().pipelineName(),
+        plan.stage().pipelineKey(),
         s.kind(),
         plan.attempt(),
         "cpu",
@@ -48,7 +48,9 @@ public final class RunSpecFactory {
         s.stability().forAttempt(plan.skipWindows(), plan.lrFactor()),
         store,
         eventsUrl == null ? null : new EventSink(eventsUrl, null, null),
-        s.inject());
+        s.inject(),
+        plan.stage().rewardFrom(),
+        s.rl());
   }
 
   /**

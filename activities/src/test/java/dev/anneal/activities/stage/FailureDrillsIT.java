@@ -226,7 +226,12 @@ class FailureDrillsIT {
     // with garbage of the same size (so only the sha256 tells)
     d.launcher =
         new CorruptingLauncher(
-            d.launcher, 2, () -> corrupted.add(corruptNewestWeights("drills", "corrupt")));
+            d.launcher,
+            2,
+            () ->
+                corrupted.add(
+                    corruptNewestWeights(
+                        "drills", ObjectKeys.pipelineRun("corrupt", d.pipeline.toString()))));
     StageResult r = d.runToEnd();
 
     assertThat(r.status()).as(String.join("\n", r.decisions())).isEqualTo("SUCCEEDED");

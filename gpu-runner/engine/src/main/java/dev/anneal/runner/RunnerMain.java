@@ -20,7 +20,6 @@ import dev.anneal.runner.ckpt.S3Store;
 import dev.anneal.runner.data.SyntheticCorpus;
 import dev.anneal.runner.events.EventLog;
 import dev.anneal.runner.events.HttpEventShipper;
-import dev.anneal.runner.train.PretrainTrainer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -46,7 +45,7 @@ public final class RunnerMain {
   private RunnerMain() {}
 
   public static void main(String[] args) {
-    AtomicReference<PretrainTrainer> trainer = new AtomicReference<>();
+    AtomicReference<Runnable> trainer = new AtomicReference<>();
     AtomicBoolean stopping = new AtomicBoolean();
     AtomicInteger exit = new AtomicInteger(ExitCode.PREEMPTED.code());
     CountDownLatch done = new CountDownLatch(1);
@@ -56,9 +55,9 @@ public final class RunnerMain {
             () -> {
               if (done.getCount() == 0) return;
               stopping.set(true);
-              PretrainTrainer t = trainer.get();
-              if (t != null) {
-                t.requestStop();
+              Runnable stop = trainer.get();
+              if (stop != null) {
+                stop.run();
                 try {
                   done.await(120, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
@@ -83,7 +82,7 @@ public final class RunnerMain {
 
   /** Runs one command and returns the process exit status (see {@link ExitCode}). */
   static int run(
-      String[] args, PrintStream out, PrintStream err, AtomicReference<PretrainTrainer> trainer) {
+      String[] args, PrintStream out, PrintStream err, AtomicReference<Runnable> trainer) {
     if (args.length == 0 || args[0].equals("help") || args[0].equals("--help")) {
       out.println(usage());
       return args.length == 0 ? ExitCode.INVALID_SPEC.code() : ExitCode.SUCCESS.code();
@@ -238,7 +237,7 @@ public final class RunnerMain {
       int from,
       PrintStream out,
       PrintStream err,
-      AtomicReference<PretrainTrainer> trainer) {
+      AtomicReference<Runnable> trainer) {
     Args a = new Args(args, from, Set.of("spec"), Set.of());
     String where = a.get("spec", null);
     if (where == null) {
@@ -284,7 +283,7 @@ public final class RunnerMain {
     }
   }
 
-  private static int train(Args a, PrintStream out, AtomicReference<PretrainTrainer> trainer) {
+  private static int train(Args a, PrintStream out, AtomicReference<Runnable> trainer) {
     Path outDir = Path.of(a.get("out", "runs/local"));
     List<DatasetRef> data = new ArrayList<>();
     if (a.has("data")) {
@@ -362,7 +361,9 @@ public final class RunnerMain {
             null,
             new ObjectStoreTarget("file:" + outDir.toAbsolutePath(), "local", null),
             null,
-            inject);
+            inject,
+            null,
+            null);
     EventLog events =
         EventLog.toStream(spec.team(), spec.pipeline(), spec.stage(), spec.attempt(), out);
     return StageRunner.run(spec, StageRunner.store(spec.store()), events, trainer);

@@ -18,11 +18,15 @@ import dev.anneal.runner.eval.ChatEval;
 import dev.anneal.runner.events.EventLog;
 import dev.anneal.runner.hf.HfFormat;
 import dev.anneal.runner.model.ModelShape;
+import dev.anneal.runner.model.Params;
 import dev.anneal.runner.model.Transformer;
+import dev.anneal.runner.tokenizer.BpeTokenizer;
 import dev.anneal.runner.train.Objective;
+import dev.anneal.runner.train.PpoTrainer;
 import dev.anneal.runner.train.PretrainTrainer;
 import dev.anneal.runner.train.RewardObjective;
 import dev.anneal.runner.train.TrainingInputs;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -59,17 +63,13 @@ public final class StageRunner {
   }
 
   /**
-   * @param current receives the trainer once it exists, so a SIGTERM handler can stop it
+   * @param current receives the trainer's stop request once it exists, so a SIGTERM handler can
+   *     stop it
    */
   public static int run(
-      RunSpec spec, BlobStore store, EventLog events, AtomicReference<PretrainTrainer> current) {
+      RunSpec spec, BlobStore store, EventLog events, AtomicReference<Runnable> current) {
     if (spec.stage() == StageKind.RLHF) {
-      return fail(
-          events,
-          ExitCode.INVALID_SPEC,
-          "stage "
-              + spec.stage().id()
-              + " is not implemented by this runner yet (pretrain, sft and reward are)");
+      return runRlhf(spec, store, events, current);
     }
     boolean sft = spec.stage() == StageKind.SFT;
     boolean reward = spec.stage() == StageKind.REWARD;
@@ -94,6 +94,15 @@ public final class StageRunner {
             String.format(
                 "reward model: %d training pairs, %d held out for evaluation",
                 prefs.batches().trainingPairs(), prefs.batches().heldOutPairs()));
+        long cut = prefs.batches().longerThan(spec.training().seqLen());
+        if (cut > 0) {
+          events.log(
+              "WARN",
+              String.format(
+                  "reward model: %d pairs are longer than seqLen %d: their prompts lose their"
+                      + " start (raise hyperparameters.seqLen to keep them whole)",
+                  cut, spec.training().seqLen()));
+        }
       } else if (sft) {
         chat = TrainingInputs.prepareSft(spec, shape, store, resume != null ? resume : init);
         inputs = new TrainingInputs.Inputs(chat.tokenizer(), chat.batches(), Map.of());
@@ -102,15 +111,20 @@ public final class StageRunner {
             String.format(
                 "sft: %d training dialogues, %d held out for evaluation",
                 chat.batches().trainingDialogues(), chat.batches().heldOut().size()));
+        long cut = chat.batches().longerThan(spec.training().seqLen());
+        if (cut > 0) {
+          events.log(
+              "WARN",
+              String.format(
+                  "sft: %d dialogues are longer than seqLen %d + 1 tokens: their ends are cut and"
+                      + " not learned (raise hyperparameters.seqLen)",
+                  cut, spec.training().seqLen()));
+        }
       } else {
         inputs = TrainingInputs.prepare(spec, shape, store, resume != null ? resume : init);
       }
-    } catch (CheckpointException e) {
-      return fail(events, ExitCode.CORRUPT_CHECKPOINT, e.getMessage());
-    } catch (TrainingInputs.MissingInputException | JsonlTexts.DataException e) {
-      return fail(events, ExitCode.INPUT_MISSING, e.getMessage());
-    } catch (IllegalArgumentException e) {
-      return fail(events, ExitCode.INVALID_SPEC, e.getMessage());
+    } catch (RuntimeException e) {
+      return exitFor(events, e);
     }
     try (PretrainTrainer trainer =
         new PretrainTrainer(
@@ -124,7 +138,7 @@ public final class StageRunner {
             resume,
             init,
             reward ? new RewardObjective() : Objective.LANGUAGE_MODEL)) {
-      current.set(trainer);
+      current.set(trainer::requestStop);
       Map<String, Double> before = new LinkedHashMap<>();
       if (chat != null && resume == null) {
         // the starting model's score, so the summary shows what SFT changed
@@ -189,15 +203,139 @@ public final class StageRunner {
         case UNSTABLE -> ExitCode.INSTABILITY.code();
         case PREEMPTED -> ExitCode.PREEMPTED.code();
       };
-    } catch (IllegalArgumentException e) {
-      return fail(events, ExitCode.INVALID_SPEC, e.getMessage());
-    } catch (CheckpointException e) {
-      return fail(events, ExitCode.CORRUPT_CHECKPOINT, e.getMessage());
-    } catch (PretrainTrainer.InjectedCrash e) {
-      return ExitCode.CRASH.code(); // a crash sends nothing: the platform sees only the exit code
     } catch (RuntimeException e) {
-      return fail(events, ExitCode.CRASH, e.toString());
+      return exitFor(events, e);
     }
+  }
+
+  /**
+   * An RLHF stage: the actor and reference from {@code initFrom}, the critic and reward model from
+   * {@code rewardFrom}, PPO until the step budget, then held-out figures before and after.
+   */
+  private static int runRlhf(
+      RunSpec spec, BlobStore store, EventLog events, AtomicReference<Runnable> current) {
+    ModelShape shape;
+    CheckpointReader.Loaded init;
+    CheckpointReader.Loaded reward;
+    CheckpointReader.Loaded resume = null;
+    TrainingInputs.RlInputs data;
+    Map<String, SafeTensors.HostTensor> policy;
+    Map<String, SafeTensors.HostTensor> rm;
+    try {
+      shape = ModelShape.of(spec.model());
+      if (spec.initFrom() == null) {
+        throw new IllegalArgumentException(
+            "initFrom: an rlhf stage starts from a fine-tuned (sft) checkpoint");
+      }
+      init = loadInit(store, spec.initFrom().manifestKey());
+      reward = CheckpointReader.load(store, spec.rewardFrom().manifestKey());
+      if (spec.resumeFrom() != null) {
+        resume = CheckpointReader.load(store, spec.resumeFrom().manifestKey());
+      }
+      data = TrainingInputs.prepareRlhf(spec, shape, store, init);
+      byte[] rmTokenizer = reward.files().get("tokenizer.json");
+      if (rmTokenizer != null
+          && !BpeTokenizer.fromHuggingFaceJson(new String(rmTokenizer, StandardCharsets.UTF_8))
+              .toHuggingFaceJson()
+              .equals(data.tokenizer().toHuggingFaceJson())) {
+        throw new IllegalArgumentException(
+            "rewardFrom: the reward model "
+                + spec.rewardFrom().manifestKey()
+                + " has another tokenizer than the policy "
+                + spec.initFrom().manifestKey()
+                + "; both must come from the same pre-trained model");
+      }
+      policy =
+          SafeTensors.read(
+              init.file("model.safetensors"), init.manifestKey() + " model.safetensors");
+      rm =
+          SafeTensors.read(
+              reward.file("model.safetensors"), reward.manifestKey() + " model.safetensors");
+      events.log(
+          "INFO",
+          String.format(
+              "rlhf: %d training prompts, %d held out; %d PTX datasets",
+              data.prompts().size(), data.heldOut().size(), spec.datasets().size() - 1));
+    } catch (RuntimeException e) {
+      return exitFor(events, e);
+    }
+    try (PpoTrainer trainer =
+        new PpoTrainer(
+            spec,
+            shape,
+            data.tokenizer(),
+            data.prompts(),
+            data.heldOut(),
+            data.ptx(),
+            policy,
+            rm,
+            resume,
+            store,
+            events,
+            true)) {
+      current.set(trainer::requestStop);
+      PpoTrainer.Result r = trainer.run();
+      return switch (r.outcome()) {
+        case FINISHED -> {
+          PpoTrainer.Eval before = trainer.baseline();
+          PpoTrainer.Eval after = trainer.evaluate(trainer.actor());
+          Map<String, Double> summary = new LinkedHashMap<>();
+          summary.put("mean_reward_before", before.meanReward());
+          summary.put("mean_reward", after.meanReward());
+          summary.put("kl", after.kl());
+          summary.put("exact_match_before", before.exactMatch());
+          summary.put("exact_match", after.exactMatch());
+          summary.put("response_length", after.responseLength());
+          summary.put("kl_coef", trainer.lastMetrics().getOrDefault("kl_coef", Double.NaN));
+          summary.put("tokens_per_s", r.tokensPerSecond());
+          summary.put("steps", (double) r.step());
+          if (trainer.ema() != null) {
+            PpoTrainer.Eval e = trainer.evaluate(trainer.ema());
+            summary.put("ema_mean_reward", e.meanReward());
+            summary.put("ema_exact_match", e.exactMatch());
+          }
+          events.log(
+              "INFO",
+              String.format(
+                  "after rlhf on held-out prompts: mean reward %.3f (sft %.3f), KL %.3f nats,"
+                      + " exact match %.3f (sft %.3f), %.1f tokens per response",
+                  after.meanReward(),
+                  before.meanReward(),
+                  after.kl(),
+                  after.exactMatch(),
+                  before.exactMatch(),
+                  after.responseLength()));
+          String prefix = exportDir(r.lastCheckpoint().manifestKey(), "hf/");
+          export(store, shape, trainer.actor(), data.tokenizer(), prefix);
+          events.log(
+              "INFO", "Hugging Face export (transformers loads it): " + store.describe(prefix));
+          if (trainer.ema() != null) {
+            String emaPrefix = exportDir(r.lastCheckpoint().manifestKey(), "hf-ema/");
+            export(store, shape, trainer.ema(), data.tokenizer(), emaPrefix);
+            events.log("INFO", "the actor's EMA, exported: " + store.describe(emaPrefix));
+          }
+          events.emit(
+              s ->
+                  new RunnerEvent.Finished(
+                      s, Instant.now(), r.step(), r.lastCheckpoint().manifestKey(), summary));
+          yield ExitCode.SUCCESS.code();
+        }
+        case UNSTABLE -> ExitCode.INSTABILITY.code();
+        case PREEMPTED -> ExitCode.PREEMPTED.code();
+      };
+    } catch (RuntimeException e) {
+      return exitFor(events, e);
+    }
+  }
+
+  private static String exportDir(String manifestKey, String name) {
+    return manifestKey.substring(0, manifestKey.lastIndexOf('/') + 1) + name;
+  }
+
+  private static void export(
+      BlobStore store, ModelShape shape, Params p, BpeTokenizer tok, String prefix) {
+    HfFormat.export(shape, DeviceSnapshot.host(p.all()), tok)
+        .forEach((name, bytes) -> store.put(prefix + name, bytes));
   }
 
   private static RewardObjective.Eval rewardEval(
@@ -240,10 +378,8 @@ public final class StageRunner {
       PretrainTrainer trainer,
       dev.anneal.runner.tokenizer.BpeTokenizer tok,
       PretrainTrainer.Result r) {
-    String manifest = r.lastCheckpoint().manifestKey();
-    String prefix = manifest.substring(0, manifest.lastIndexOf('/') + 1) + "hf/";
-    Map<String, SafeTensors.HostTensor> weights = DeviceSnapshot.host(trainer.params().all());
-    HfFormat.export(shape, weights, tok).forEach((name, bytes) -> store.put(prefix + name, bytes));
+    String prefix = exportDir(r.lastCheckpoint().manifestKey(), "hf/");
+    export(store, shape, trainer.params(), tok, prefix);
     return prefix;
   }
 
@@ -261,6 +397,43 @@ public final class StageRunner {
           100,
           24);
     }
+  }
+
+  /**
+   * The exit code of a failure, reported as a {@code failed} event: bad spec, missing input,
+   * corrupt checkpoint, or a crash with where it happened. An injected crash sends nothing — the
+   * platform sees only the exit code, as after a real one.
+   */
+  static int exitFor(EventLog events, RuntimeException e) {
+    if (e instanceof PretrainTrainer.InjectedCrash) return ExitCode.CRASH.code();
+    if (e instanceof CheckpointException) {
+      return fail(events, ExitCode.CORRUPT_CHECKPOINT, e.getMessage());
+    }
+    if (e instanceof TrainingInputs.MissingInputException
+        || e instanceof JsonlTexts.DataException) {
+      return fail(events, ExitCode.INPUT_MISSING, e.getMessage());
+    }
+    if (e instanceof IllegalArgumentException) {
+      return fail(events, ExitCode.INVALID_SPEC, e.getMessage());
+    }
+    return fail(events, ExitCode.CRASH, crashReason(e));
+  }
+
+  /** The exception and where in Anneal's code it was raised (the first frame of ours). */
+  static String crashReason(RuntimeException e) {
+    for (StackTraceElement f : e.getStackTrace()) {
+      if (f.getClassName().startsWith("dev.anneal.")) {
+        return e
+            + " (at "
+            + f.getClassName()
+            + "."
+            + f.getMethodName()
+            + ":"
+            + f.getLineNumber()
+            + ")";
+      }
+    }
+    return e.toString();
   }
 
   private static int fail(EventLog events, ExitCode code, String reason) {

@@ -7,6 +7,7 @@ import dev.anneal.protocol.CheckpointRef;
 import dev.anneal.protocol.DatasetRef;
 import dev.anneal.protocol.ModelConfig;
 import dev.anneal.protocol.ObjectStoreTarget;
+import dev.anneal.protocol.RlConfig;
 import dev.anneal.protocol.RunSpec;
 import dev.anneal.protocol.RunnerEvent;
 import dev.anneal.protocol.StabilityConfig;
@@ -55,7 +56,44 @@ public final class StageRuns {
         stability,
         store,
         null,
+        null,
+        null,
         null);
+  }
+
+  /** An RLHF stage's spec: the actor starts from {@code init}, the critic from {@code reward}. */
+  public static RunSpec rlhf(
+      ModelConfig model,
+      TrainingConfig training,
+      List<DatasetRef> data,
+      CheckpointRef init,
+      CheckpointRef reward,
+      RlConfig rl,
+      ObjectStoreTarget store,
+      StabilityConfig stability) {
+    RunSpec s = spec(StageKind.PRETRAIN, model, training, data, init, store, stability);
+    return new RunSpec(
+        s.apiVersion(),
+        s.team(),
+        s.pipeline(),
+        StageKind.RLHF,
+        s.attempt(),
+        s.device(),
+        s.seed(),
+        s.model(),
+        s.training(),
+        s.datasets(),
+        s.curriculum(),
+        s.tokenizer(),
+        s.initFrom(),
+        s.resumeFrom(),
+        s.checkpoint(),
+        s.stability(),
+        s.store(),
+        s.events(),
+        s.inject(),
+        reward,
+        rl);
   }
 
   /** Runs the spec; it must finish; returns the summary of its {@code finished} event. */

@@ -28,6 +28,16 @@ public final class ObjectKeys {
   private ObjectKeys() {}
 
   /** Checks one path segment (a team, pipeline, dataset or model name); returns it unchanged. */
+  /**
+   * The key segment of one pipeline run: its name and the first 8 hex digits of its id, so two runs
+   * of the same spec (the demo run twice, a resubmission) never write to the same keys.
+   */
+  public static String pipelineRun(String name, String pipelineId) {
+    String hex = pipelineId.replace("-", "");
+    String base = name.length() > 54 ? name.substring(0, 54) : name;
+    return segment("pipeline", base + "-" + hex.substring(0, Math.min(8, hex.length())));
+  }
+
   public static String segment(String what, String value) {
     if (value == null || !SEGMENT.matcher(value).matches() || value.contains("..")) {
       throw new IllegalArgumentException(

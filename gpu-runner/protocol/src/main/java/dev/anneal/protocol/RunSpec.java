@@ -25,7 +25,9 @@ public record RunSpec(
     StabilityConfig stability,
     ObjectStoreTarget store,
     EventSink events,
-    FaultInjection inject) {
+    FaultInjection inject,
+    CheckpointRef rewardFrom,
+    RlConfig rl) {
 
   public static final String API_VERSION = "anneal.dev/runner/v1";
 
@@ -51,6 +53,16 @@ public record RunSpec(
     curriculum = curriculum == null ? List.of() : List.copyOf(curriculum);
     tokenizer = Checks.orDefault(tokenizer, TokenizerSpec.defaults());
     inject = Checks.orDefault(inject, FaultInjection.none());
+    if (stage == StageKind.RLHF) {
+      rl = Checks.orDefault(rl, RlConfig.defaults());
+      if (rewardFrom == null) {
+        throw new IllegalArgumentException(
+            "rewardFrom: an rlhf stage needs the reward model's checkpoint");
+      }
+    } else if (rl != null || rewardFrom != null) {
+      throw new IllegalArgumentException(
+          (rl != null ? "rl" : "rewardFrom") + ": only an rlhf stage takes one");
+    }
     checkpoint = Checks.orDefault(checkpoint, CheckpointPolicy.defaults());
     stability = Checks.orDefault(stability, StabilityConfig.defaults());
     Checks.present("store", store);

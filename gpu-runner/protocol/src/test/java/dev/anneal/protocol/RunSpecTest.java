@@ -39,6 +39,42 @@ class RunSpecTest {
   }
 
   @Test
+  void anRlhfSpecNeedsItsRewardModelAndTakesPpoDefaults() {
+    String rlhf =
+        """
+        {"team":"t","pipeline":"p","stage":"rlhf","attempt":1,
+         "training":{"steps":10},
+         "initFrom":{"manifestKey":"a/sft/manifest.json"},
+         %s
+         "store":{"endpoint":"http://s3","bucket":"b"}}
+        """;
+    assertThatThrownBy(() -> ProtocolJson.readSpec(rlhf.formatted("")))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("rewardFrom: an rlhf stage needs the reward model's checkpoint");
+    RunSpec ok =
+        ProtocolJson.readSpec(
+            rlhf.formatted("\"rewardFrom\":{\"manifestKey\":\"a/rm/manifest.json\"},"));
+    assertThat(ok.rl().lambda()).isEqualTo(0.95);
+    assertThat(ok.rl().gamma()).isEqualTo(1.0);
+    assertThat(ok.rl().clipRange()).isEqualTo(0.2);
+    assertThat(ok.rl().klTarget()).isNull();
+    assertThatThrownBy(
+            () ->
+                ProtocolJson.readSpec(
+                    rlhf.formatted(
+                        "\"rewardFrom\":{\"manifestKey\":\"a/rm/manifest.json\"},"
+                            + "\"rl\":{\"topP\":1.5},")))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("rl.topP: must be in (0, 1], got 1.5");
+    assertThatThrownBy(
+            () ->
+                ProtocolJson.readSpec(
+                    rlhf.replace("\"rlhf\"", "\"sft\"").formatted("\"rl\":{\"klCoef\":0.1},")))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageContaining("rl: only an rlhf stage takes one");
+  }
+
+  @Test
   void unknownFieldIsAnErrorThatNamesThePath() {
     ObjectNode node = ProtocolJson.mapper().valueToTree(Samples.spec());
     ((ObjectNode) node.get("training")).put("learningRate", 0.1);

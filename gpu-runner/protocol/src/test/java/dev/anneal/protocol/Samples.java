@@ -58,6 +58,8 @@ final class Samples {
             List.of(new StabilityConfig.BatchWindow(90L, 300L))),
         new ObjectStoreTarget("http://127.0.0.1:9000", "anneal", null),
         new EventSink("http://127.0.0.1:8080/internal/v1/events", null, null),
-        new FaultInjection(150L, null, null, null, null, null));
+        new FaultInjection(150L, null, null, null, null, null),
+        null,
+        null);
   }
 }

@@ -13,8 +13,8 @@ import picocli.CommandLine;
 
 /**
  * {@code anneal demo} on the embedded stack with a short pipeline: an injected spike is rolled back
- * and pre-training completes; the SFT stage, which the engine cannot run yet, fails with a clear
- * reason instead of a fake success.
+ * and pre-training completes; SFT, the reward model and PPO follow on the micro model, and the
+ * summary names the RLHF stage's model as the pipeline's.
  */
 class DemoCommandIT {
 
@@ -38,6 +38,7 @@ class DemoCommandIT {
           - {name: prose, source: "synthetic:prose?docs=300"}
           - {name: chat, source: "synthetic:chat?docs=200"}
           - {name: prefs, source: "synthetic:preferences?docs=100"}
+          - {name: prompts, source: "synthetic:prompts?docs=100"}
         stages:
           - kind: pretrain
             data: [{dataset: prose}]
@@ -47,7 +48,12 @@ class DemoCommandIT {
             inject: {spikeAtStep: 80, spikeSteps: 10, spikeLrMultiplier: 300}
           - {kind: sft, from: pretrain, data: [{dataset: chat}], hyperparameters: {steps: 30, batchSize: 8, seqLen: 32}}
           - {kind: reward, from: sft, data: [{dataset: prefs}], hyperparameters: {steps: 5, batchSize: 8, seqLen: 32}}
-          - {kind: rlhf, from: sft, reward: reward, data: [{dataset: chat}], hyperparameters: {steps: 5}}
+          - kind: rlhf
+            from: sft
+            reward: reward
+            data: [{dataset: prompts}]
+            hyperparameters: {steps: 4, batchSize: 4, seqLen: 40, lr: 0.00003}
+            rl: {maxNewTokens: 8, evalEvery: 0}
         """);
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
@@ -74,7 +80,7 @@ class DemoCommandIT {
             "--set",
             "anneal.runner.restart-backoff-seconds=1");
     String text = out.toString();
-    assertThat(status).as(text + err).isEqualTo(3);
+    assertThat(status).as(text + err).isZero();
     assertThat(text)
         .contains("submitted short-demo")
         .contains("FAULT INJECTION: learning rate x300")
@@ -86,9 +92,10 @@ class DemoCommandIT {
         .contains("exact_match_before")
         .containsPattern("reward\\s+succeeded\\s+5\\s")
         .contains("pairwise_accuracy")
-        .contains("stage rlhf is not implemented by this runner yet")
-        .contains("pipeline FAILED")
-        .contains(
-            "final model: s3://anneal/teams/demo/pipelines/short-demo/sft/checkpoints/step-00000030-a1/");
+        .containsPattern("rlhf\\s+succeeded\\s+4\\s")
+        .contains("mean_reward_before")
+        .contains("pipeline SUCCEEDED")
+        .containsPattern(
+            "final model: s3://anneal/teams/demo/pipelines/short-demo-[0-9a-f]{8}/rlhf/checkpoints/step-00000004-a1/");
   }
 }

@@ -100,7 +100,8 @@ class IngestIT {
     HttpResponse<String> misaddressed = post(tokens.issue(other.attemptId()), body);
     assertThat(misaddressed.statusCode()).isEqualTo(409);
     assertThat(misaddressed.body())
-        .contains("but the token is for research/ingest-other/pretrain attempt 1");
+        .containsPattern(
+            "but the token is for research/ingest-other-[0-9a-f]{8}/pretrain attempt 1");
 
     HttpResponse<String> malformed =
         post(tokens.issue(a.attemptId()), body.replace("\"seq\" : 1", "\"seq\" : 0"));

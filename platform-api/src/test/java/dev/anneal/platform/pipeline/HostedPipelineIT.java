@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.anneal.activities.metadata.MetadataStore;
+import dev.anneal.protocol.ObjectKeys;
 import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.workflows.api.TaskQueues;
 import dev.anneal.workflows.api.pipeline.PipelineInput;
@@ -76,7 +77,9 @@ class HostedPipelineIT {
     assertThat(r.status()).as(String.valueOf(r)).isEqualTo("SUCCEEDED");
     assertThat(r.stages().get(0).finalManifestKey())
         .isEqualTo(
-            "teams/hosted/pipelines/hosted/pretrain/checkpoints/step-00000040-a1/manifest.json");
+            "teams/hosted/pipelines/"
+                + ObjectKeys.pipelineRun("hosted", pipeline.toString())
+                + "/pretrain/checkpoints/step-00000040-a1/manifest.json");
     assertThat(meta.count("metrics", stage)).isGreaterThanOrEqualTo(40);
     assertThat(meta.currentStep(stage)).isEqualTo(40);
     assertThat(meta.events(pipeline, 0, 10_000)).anyMatch(e -> e.type().equals("finished"));

@@ -67,7 +67,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
       }
       String parent = s.from() == null ? null : finalCheckpoint.get(s.from());
       CheckpointRef initFrom = parent == null ? null : new CheckpointRef(parent, null);
-      StageInput stageIn =
+      StageInput plain =
           new StageInput(
               in.pipelineId(),
               in.stageIds().get(i),
@@ -76,6 +76,10 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
               i,
               initFrom,
               in.restartBackoffSeconds());
+      StageInput stageIn =
+          s.reward() == null
+              ? plain
+              : plain.withRewardFrom(new CheckpointRef(finalCheckpoint.get(s.reward()), null));
       StageWorkflow child =
           Workflow.newChildWorkflowStub(
               StageWorkflow.class,

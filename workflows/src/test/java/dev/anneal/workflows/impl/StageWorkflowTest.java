@@ -177,7 +177,7 @@ class StageWorkflowTest {
   }
 
   private static StageInput input(StabilityPolicy policy, int attemptsPerRun) {
-    return new StageInput("p1", "s1", "t", spec(policy), 0, null, 30, attemptsPerRun, null);
+    return new StageInput("p1", "s1", "t", spec(policy), 0, null, 30, attemptsPerRun, null, null);
   }
 
   private static dev.anneal.workflows.api.spec.PipelineSpec spec(StabilityPolicy policy) {

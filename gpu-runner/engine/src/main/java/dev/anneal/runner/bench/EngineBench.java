@@ -204,6 +204,8 @@ public final class EngineBench {
         null,
         new ObjectStoreTarget("file:" + dir, "bench", null),
         null,
+        null,
+        null,
         null);
   }
 

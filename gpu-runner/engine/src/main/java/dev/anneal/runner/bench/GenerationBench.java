@@ -2,14 +2,39 @@ package dev.anneal.runner.bench;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.anneal.protocol.CheckpointPolicy;
+import dev.anneal.protocol.CheckpointRef;
 import dev.anneal.protocol.ModelConfig;
+import dev.anneal.protocol.ObjectStoreTarget;
+import dev.anneal.protocol.RlConfig;
+import dev.anneal.protocol.RunSpec;
+import dev.anneal.protocol.RunnerEvent;
+import dev.anneal.protocol.StageKind;
+import dev.anneal.protocol.TokenizerSpec;
+import dev.anneal.protocol.TrainingConfig;
+import dev.anneal.runner.StageRunner;
+import dev.anneal.runner.ckpt.DeviceSnapshot;
+import dev.anneal.runner.ckpt.SafeTensors;
+import dev.anneal.runner.data.PromptData;
+import dev.anneal.runner.data.SyntheticCorpus;
+import dev.anneal.runner.events.EventLog;
 import dev.anneal.runner.generate.Generator;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.model.Params;
 import dev.anneal.runner.model.Transformer;
+import dev.anneal.runner.tokenizer.BpeTokenizer;
+import dev.anneal.runner.tokenizer.BpeTrainer;
+import dev.anneal.runner.train.PpoTrainer;
+import dev.anneal.runner.train.RewardObjective;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 
@@ -82,6 +107,133 @@ public final class GenerationBench {
         }
       }
     }
+    for (String preset : o.presets()) {
+      ppoSplit(preset, o.batch(), out);
+    }
     return allSame ? 0 : 1;
+  }
+
+  /**
+   * Where a PPO step's time goes: generating the rollouts, scoring them (reference, old policy,
+   * critic and reward model forwards) and training (the PPO epochs of actor and critic). Random
+   * weights and a tokenizer trained on the synthetic chat data; responses run to the token limit.
+   */
+  static void ppoSplit(String preset, int batch, PrintStream out) {
+    ModelShape shape =
+        ModelShape.of(
+            new ModelConfig(preset, null, null, null, null, null, null, null, null, null));
+    int steps = 6;
+    int warmup = 2;
+    int newTokens = 32;
+    Path dir;
+    try {
+      dir = Files.createTempDirectory("anneal-ppo-bench");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    List<PromptData.Prompt> prompts = SyntheticCorpus.prompts(7, 200);
+    List<String> texts = new ArrayList<>();
+    for (PromptData.Prompt p : prompts) {
+      texts.add(p.messages().get(0).content() + " " + p.answer());
+    }
+    BpeTokenizer tok =
+        BpeTrainer.train(
+            texts, Math.min(shape.vocabSize(), 512), false, TokenizerSpec.DEFAULT_SPECIALS);
+    Map<String, SafeTensors.HostTensor> policy;
+    Map<String, SafeTensors.HostTensor> reward;
+    try (NDManager m = NDManager.newBaseManager()) {
+      Params p = Params.init(shape, m, 1, DataType.FLOAT32);
+      policy = DeviceSnapshot.host(p.all());
+      reward = new LinkedHashMap<>(policy);
+      reward.putAll(DeviceSnapshot.host(new RewardObjective().extraParams(shape, m, 1)));
+    }
+    RunSpec spec =
+        new RunSpec(
+            null,
+            "bench",
+            "ppo",
+            StageKind.RLHF,
+            1,
+            "cpu",
+            1L,
+            new ModelConfig(preset, null, null, null, null, null, null, null, null, null),
+            new TrainingConfig(
+                (long) steps,
+                batch,
+                64,
+                1,
+                1e-5,
+                0.0,
+                0.1,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null),
+            List.of(),
+            null,
+            null,
+            null,
+            null,
+            new CheckpointPolicy(1000, 1, 0),
+            null,
+            new ObjectStoreTarget("file:" + dir, "bench", null),
+            null,
+            null,
+            new CheckpointRef("bench/reward/manifest.json", null),
+            new RlConfig(
+                newTokens, 1.0, null, null, null, null, null, null, null, null, null, null, null,
+                null, null, null, 1e9, 0.0, null, 0, null));
+    List<Map<String, Double>> perStep = new ArrayList<>();
+    EventLog events = new EventLog("bench", "ppo", StageKind.RLHF, 1, line -> {});
+    try (PpoTrainer t =
+        new PpoTrainer(
+            spec,
+            shape,
+            tok,
+            prompts.subList(20, prompts.size()),
+            prompts.subList(0, 20),
+            null,
+            policy,
+            reward,
+            null,
+            StageRunner.store(spec.store()),
+            events,
+            false)) {
+      t.run();
+    }
+    for (RunnerEvent e : events.events()) {
+      if (e instanceof RunnerEvent.Metrics mm && mm.points().size() > 5) {
+        Map<String, Double> v = new LinkedHashMap<>();
+        mm.points().forEach(pt -> v.put(pt.name(), pt.value()));
+        if (mm.points().get(0).step() >= warmup) perStep.add(v);
+      }
+    }
+    double g = avg(perStep, "generate_ms");
+    double sc = avg(perStep, "score_ms");
+    double tr = avg(perStep, "train_ms");
+    double all = g + sc + tr;
+    out.printf(
+        "%-6s ppo step (batch %d, %d new tokens, 2 epochs; mean of %d steps): generate %.0f ms"
+            + " (%.0f%%), score %.0f ms (%.0f%%), train %.0f ms (%.0f%%); generation %.0f tok/s%n",
+        preset,
+        batch,
+        newTokens,
+        perStep.size(),
+        g,
+        100 * g / all,
+        sc,
+        100 * sc / all,
+        tr,
+        100 * tr / all,
+        avg(perStep, "tokens_per_s"));
+    out.flush();
+  }
+
+  private static double avg(List<Map<String, Double>> rows, String key) {
+    return rows.stream().mapToDouble(r -> r.getOrDefault(key, Double.NaN)).average().orElse(0);
   }
 }

@@ -122,6 +122,8 @@ public final class CheckpointWriter implements AutoCloseable {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
+    s.extraTensors().forEach((name, t) -> files.put(name, SafeTensors.write(t, Map.of())));
+    files.putAll(s.extraFiles());
     if (s.tokenizerJson() != null) {
       files.put("tokenizer.json", s.tokenizerJson().getBytes(StandardCharsets.UTF_8));
     }

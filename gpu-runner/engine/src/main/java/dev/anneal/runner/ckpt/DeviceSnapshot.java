@@ -19,6 +19,8 @@ public final class DeviceSnapshot {
   private final TrainerState state;
   private final String tokenizerJson;
   private final CheckpointManifest.Health health;
+  private final Map<String, Map<String, NDArray>> extraTensors;
+  private final Map<String, byte[]> extraFiles;
 
   public DeviceSnapshot(
       long step,
@@ -28,6 +30,22 @@ public final class DeviceSnapshot {
       TrainerState state,
       String tokenizerJson,
       CheckpointManifest.Health health) {
+    this(step, manager, model, optimizer, state, tokenizerJson, health, Map.of(), Map.of());
+  }
+
+  /** With further safetensors files (by name, their arrays owned by {@code manager}) and files. */
+  public DeviceSnapshot(
+      long step,
+      NDManager manager,
+      Map<String, NDArray> model,
+      Map<String, NDArray> optimizer,
+      TrainerState state,
+      String tokenizerJson,
+      CheckpointManifest.Health health,
+      Map<String, Map<String, NDArray>> extraTensors,
+      Map<String, byte[]> extraFiles) {
+    this.extraTensors = extraTensors;
+    this.extraFiles = extraFiles;
     this.step = step;
     this.manager = manager;
     this.model = model;
@@ -56,8 +74,10 @@ public final class DeviceSnapshot {
 
   public CheckpointSnapshot toHost() {
     try {
+      Map<String, Map<String, SafeTensors.HostTensor>> extra = new LinkedHashMap<>();
+      extraTensors.forEach((file, arrays) -> extra.put(file, host(arrays)));
       return new CheckpointSnapshot(
-          step, host(model), host(optimizer), state, tokenizerJson, health);
+          step, host(model), host(optimizer), state, tokenizerJson, health, extra, extraFiles);
     } finally {
       manager.close();
     }

@@ -10,7 +10,8 @@ import java.util.SplittableRandom;
  * Reward-model batches: each preference pair gives two rows, the prompt and the chosen response,
  * then the prompt and the rejected one, both rendered through the chat template; the weights are
  * one-hot at each row's last token (the {@code <|end|>} closing the response), where the reward is
- * read. A seeded 10% of the pairs are held out for the pairwise accuracy.
+ * read. A rendering longer than the sequence loses the start of its prompt, never its end. A seeded
+ * 10% of the pairs are held out for the pairwise accuracy.
  */
 public final class RewardBatches implements BatchSource {
 
@@ -41,6 +42,13 @@ public final class RewardBatches implements BatchSource {
 
   private static int[] render(ChatTemplate t, String prompt, String response) {
     return t.render(List.of(new Message("user", prompt), new Message("assistant", response))).ids();
+  }
+
+  /** Pairs with a rendering longer than {@code seqLen} tokens (their prompts lose their start). */
+  public long longerThan(int seqLen) {
+    return java.util.stream.Stream.concat(train.stream(), heldOut.stream())
+        .filter(p -> p[0].length > seqLen || p[1].length > seqLen)
+        .count();
   }
 
   public int trainingPairs() {
@@ -91,7 +99,9 @@ public final class RewardBatches implements BatchSource {
         int r = 2 * i + k;
         int[] ids = pairs.get(i)[k];
         int n = Math.min(ids.length, seqLen);
-        for (int j = 0; j < span; j++) tokens[r * span + j] = j < n ? ids[j] : pad;
+        // too long: the start of the prompt goes, so the reward is still read at the response's end
+        int skip = ids.length - n;
+        for (int j = 0; j < span; j++) tokens[r * span + j] = j < n ? ids[skip + j] : pad;
         weights[r * seqLen + n - 1] = 1f; // the reward is read at the last token
       }
     }

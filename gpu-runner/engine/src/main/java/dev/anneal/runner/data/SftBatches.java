@@ -55,10 +55,17 @@ public final class SftBatches implements BatchSource {
   }
 
   /** Whether item {@code i} is held out: a seeded draw, about {@code fraction} of the items. */
-  static boolean heldOut(long seed, int i, double fraction) {
+  public static boolean heldOut(long seed, int i, double fraction) {
     int every = (int) Math.max(2, Math.round(1 / Math.max(fraction, 1e-6)));
     return Math.floorMod(new SplittableRandom(seed ^ (i * 0x9E3779B97F4A7C15L)).nextInt(), every)
         == 0;
+  }
+
+  /** Dialogues whose rendering does not fit {@code seqLen + 1} tokens (their ends are cut). */
+  public long longerThan(int seqLen) {
+    return java.util.stream.Stream.concat(train.stream(), eval.stream())
+        .filter(d -> d.ids().length > seqLen + 1)
+        .count();
   }
 
   public int trainingDialogues() {

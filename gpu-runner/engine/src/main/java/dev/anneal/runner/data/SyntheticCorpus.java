@@ -98,8 +98,8 @@ public final class SyntheticCorpus {
 
   /**
    * Preference pairs for the reward model, on the questions of {@link #chat}: the chosen response
-   * is the right answer in the trained format; the rejected one is a wrong answer (another number,
-   * another place) or an evasion.
+   * is the right answer in the trained format; the rejected one is a wrong answer (a near-miss sum
+   * half the time, else another number; another place) or an evasion.
    */
   public static List<PreferenceData.Preference> preferences(long seed, int n) {
     SplittableRandom r = new SplittableRandom(seed ^ "preferences".hashCode());
@@ -108,7 +108,18 @@ public final class SyntheticCorpus {
       if (r.nextInt(3) < 2) {
         int a = r.nextInt(10);
         int b = r.nextInt(10);
-        int wrong = (a + b + 1 + r.nextInt(8)) % 19;
+        // half the time a near miss (off by one or two, the mistakes a model makes), else any
+        // other sum in 0..18: a reward model that only saw random wrong sums ranked those well
+        // and the near misses poorly, and PPO found the near misses at once
+        int sum = a + b;
+        int wrong;
+        if (r.nextBoolean()) {
+          int d = 1 + r.nextInt(2);
+          wrong = r.nextBoolean() ? sum + d : sum - d;
+          if (wrong < 0 || wrong > 18) wrong = sum + d <= 18 ? sum + d : sum - d;
+        } else {
+          wrong = (sum + 1 + r.nextInt(18)) % 19;
+        }
         String rejected = r.nextInt(4) == 0 ? "I do not know." : Integer.toString(wrong);
         out.add(
             new PreferenceData.Preference(
@@ -123,6 +134,18 @@ public final class SyntheticCorpus {
                 "The " + fact[0] + " is " + fact[1] + ".",
                 "The " + fact[0] + " is " + other[1] + "."));
       }
+    }
+    return out;
+  }
+
+  /**
+   * Prompts for RLHF: the questions of {@link #chat} (drawn from another stream), each with its
+   * reference answer.
+   */
+  public static List<PromptData.Prompt> prompts(long seed, int n) {
+    List<PromptData.Prompt> out = new ArrayList<>(n);
+    for (List<ChatTemplate.Message> d : chat(seed ^ 0x50524F4D50L, n)) {
+      out.add(new PromptData.Prompt(d.subList(0, d.size() - 1), d.get(d.size() - 1).content()));
     }
     return out;
   }

@@ -19,6 +19,30 @@ public final class Host {
     return copy;
   }
 
+  /**
+   * A 0-dimensional array of {@code value} with {@code like}'s type, device and manager, whose
+   * memory PyTorch owns. Use it instead of DJL's {@code mul(Number)}, {@code div(Number)} and
+   * friends inside anything that is back-propagated: those wrap the number in a direct buffer
+   * ({@code from_blob}) and close the wrapper at once, while autograd keeps the tensor for the
+   * backward pass — after a garbage collection frees the buffer, the backward pass multiplies by
+   * whatever the memory holds (the non-finite gradients that followed every checkpoint, whose large
+   * allocations trigger collections).
+   */
+  public static NDArray scalar(NDArray like, double value) {
+    NDArray s = owned(like.getManager().create(new float[] {(float) value}, new Shape()));
+    if (like.getDataType() != s.getDataType()) {
+      NDArray cast = s.toType(like.getDataType(), false);
+      s.close();
+      s = cast;
+    }
+    if (!like.getDevice().equals(s.getDevice())) {
+      NDArray moved = s.toDevice(like.getDevice(), false);
+      s.close();
+      s = moved;
+    }
+    return s;
+  }
+
   public static NDArray floats(NDManager m, float[] data, Shape shape) {
     return owned(m.create(data, shape));
   }

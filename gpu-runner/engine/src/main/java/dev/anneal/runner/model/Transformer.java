@@ -139,7 +139,12 @@ public final class Transformer {
   /** RMSNorm: x / sqrt(mean(x^2) + eps) * w, over the last axis. */
   public static NDArray rmsNorm(NDArray x, NDArray weight, double eps) {
     NDArray ms = x.square().mean(new int[] {-1}, true);
-    return x.div(ms.add(eps).sqrt()).mul(weight);
+    return x.div(ms.add(Host.scalar(ms, eps)).sqrt()).mul(weight);
+  }
+
+  /** Attention scores over sqrt(headDim), the divisor an array autograd can keep (see Host). */
+  private static NDArray scaled(NDArray scores, long headDim) {
+    return scores.div(Host.scalar(scores, Math.sqrt(headDim)));
   }
 
   /** SwiGLU: down(silu(gate(x)) * up(x)). */
@@ -197,8 +202,7 @@ public final class Transformer {
       // group share one key/value head
       int rep = nh / nkv;
       NDArray qg = q.reshape(b, nkv, (long) rep * t, hd);
-      NDArray sc =
-          qg.matMul(k.transpose(0, 1, 3, 2)).div(Math.sqrt(hd)).reshape(b, nkv, rep, t, tk);
+      NDArray sc = scaled(qg.matMul(k.transpose(0, 1, 3, 2)), hd).reshape(b, nkv, rep, t, tk);
       if (mask != null) {
         sc = sc.add(mask.expandDims(2));
       }
@@ -211,7 +215,7 @@ public final class Transformer {
       k = k.expandDims(2).broadcast(new Shape(b, nkv, rep, tk, hd)).reshape(b, nh, tk, hd);
       v = v.expandDims(2).broadcast(new Shape(b, nkv, rep, tk, hd)).reshape(b, nh, tk, hd);
     }
-    NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(Math.sqrt(hd));
+    NDArray scores = scaled(q.matMul(k.transpose(0, 1, 3, 2)), hd);
     if (mask != null) {
       scores = scores.add(mask);
     }

@@ -29,7 +29,6 @@ import dev.anneal.runner.model.Params;
 import dev.anneal.runner.model.Transformer;
 import dev.anneal.runner.stability.InstabilityDetector;
 import dev.anneal.runner.tokenizer.BpeTokenizer;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -169,20 +168,7 @@ public final class PretrainTrainer implements AutoCloseable {
     this.schedule = LrSchedule.of(cfg.lr(), cfg.warmupFraction(), cfg.steps(), cfg.minLrRatio());
     this.ramp = BatchRamp.of(cfg);
     this.lossScale = computeType == DataType.FLOAT16 ? INITIAL_LOSS_SCALE : 1.0;
-    this.writer =
-        new CheckpointWriter(
-            store,
-            spec.team(),
-            spec.pipeline(),
-            spec.stage(),
-            spec.attempt(),
-            spec.checkpoint(),
-            asyncCheckpoints,
-            c ->
-                events.emit(
-                    s ->
-                        new RunnerEvent.CheckpointCommitted(
-                            s, Instant.now(), c.step(), c.manifestKey(), c.manifestSha256())));
+    this.writer = TrainingRuns.writer(spec, store, events, asyncCheckpoints);
     if (resume != null) {
       restore(resume, true);
     } else if (init != null) {
@@ -223,13 +209,7 @@ public final class PretrainTrainer implements AutoCloseable {
     long target = cfg.steps();
     List<Double> losses = new ArrayList<>();
     FaultInjection inject = spec.inject();
-    boolean injecting = inject.activeOn(spec.attempt());
-    if (injecting
-        && (inject.spikeAtStep() != null
-            || inject.nanAtStep() != null
-            || inject.crashAtStep() != null)) {
-      events.log("WARN", "FAULT INJECTION armed for this attempt: " + inject);
-    }
+    boolean injecting = TrainingRuns.injecting(spec, events);
     events.log(
         "INFO",
         String.format(
@@ -248,27 +228,11 @@ public final class PretrainTrainer implements AutoCloseable {
         CheckpointWriter.Committed c = checkpointNow();
         return new Result(Outcome.PREEMPTED, step, losses, null, c, rate(t0, tokensAtStart), null);
       }
-      if (injecting && inject.crashAtStep() != null && step == inject.crashAtStep()) {
-        events.log("ERROR", "FAULT INJECTION: crashing at step " + step);
-        throw new InjectedCrash(step);
-      }
+      TrainingRuns.crashIfInjected(inject, injecting, step, events);
       Optional<InstabilityDetector.Trigger> trigger = trainStep(losses, injecting ? inject : null);
       if (trigger.isPresent()) {
         InstabilityDetector.Trigger t = trigger.get();
-        CheckpointWriter.Committed last = writer.flush();
-        String healthy = last == null ? "none written by this attempt" : last.manifestKey();
-        events.emit(
-            s ->
-                new RunnerEvent.Instability(
-                    s,
-                    Instant.now(),
-                    t.step(),
-                    t.kind(),
-                    t.value(),
-                    t.threshold(),
-                    t.firstBatch(),
-                    t.lastBatch(),
-                    t.message() + "; newest checkpoint: " + healthy));
+        CheckpointWriter.Committed last = TrainingRuns.reportInstability(writer, events, t);
         return new Result(Outcome.UNSTABLE, step, losses, t, last, rate(t0, tokensAtStart), null);
       }
       if (step % spec.checkpoint().everySteps() == 0 && step < target) {
@@ -314,12 +278,7 @@ public final class PretrainTrainer implements AutoCloseable {
   }
 
   private CheckpointWriter.Committed checkpointNow() {
-    CheckpointWriter.Committed newest = writer.flush();
-    if (newest == null || newest.step() != step) {
-      writer.submit(capture());
-      newest = writer.flush();
-    }
-    return newest;
+    return TrainingRuns.checkpointNow(writer, step, this::capture);
   }
 
   /** One optimizer step; returns a trigger if the detector stopped training (no update made). */
@@ -359,9 +318,9 @@ public final class PretrainTrainer implements AutoCloseable {
         for (int k = 0; k < micro; k++) {
           NDArray[] in = tensors(sm, batch, k * microRows, microRows, seqLen);
           NDArray l = objective.loss(model, work, in);
-          if (poison) l = l.mul(Double.NaN);
+          if (poison) l = l.mul(Host.scalar(l, Double.NaN));
           loss += l.toType(DataType.FLOAT32, false).getFloat() / micro;
-          gc.backward(l.mul(lossScale / micro));
+          gc.backward(l.mul(Host.scalar(l, lossScale / micro)));
         }
       }
       lastForwardBackwardMs = (System.nanoTime() - t0) / 1e6;
@@ -402,8 +361,8 @@ public final class PretrainTrainer implements AutoCloseable {
           }
         } else {
           // A finite loss with a non-finite gradient: skip this update, as a loss scaler would;
-          // a run of them is a gradient explosion. With two intra-op threads PyTorch 2.7.1's CPU
-          // kernels produced such steps now and then here, never with one (docs/engine.md).
+          // a run of them is a gradient explosion. (Such steps followed every checkpoint until
+          // scalars in the graph came from Host.scalar; docs/engine.md.)
           skippedInARow++;
           skippedTotal++;
           List<String> bad = new ArrayList<>();

@@ -6,6 +6,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.nn.core.Linear;
 import dev.anneal.runner.data.RewardBatches;
 import dev.anneal.runner.data.Sampler;
 import dev.anneal.runner.model.Host;
@@ -39,7 +40,8 @@ public final class RewardObjective implements Objective {
   public static NDArray rewards(
       Transformer model, Params p, NDArray tokens, NDArray mask, NDArray onehot) {
     NDArray h = model.hidden(p, tokens, mask);
-    NDArray scores = h.matMul(p.get(HEAD).transpose()).squeeze(-1);
+    // h · head^T without a transposed copy of the head in the parameters' manager
+    NDArray scores = Linear.linear(h, p.get(HEAD)).singletonOrThrow().squeeze(-1);
     return scores.mul(onehot).sum(new int[] {1});
   }
 

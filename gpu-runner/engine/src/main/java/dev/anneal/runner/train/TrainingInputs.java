@@ -12,6 +12,7 @@ import dev.anneal.runner.data.ChatTemplate;
 import dev.anneal.runner.data.Curriculum;
 import dev.anneal.runner.data.JsonlTexts;
 import dev.anneal.runner.data.PreferenceData;
+import dev.anneal.runner.data.PromptData;
 import dev.anneal.runner.data.RewardBatches;
 import dev.anneal.runner.data.Sampler;
 import dev.anneal.runner.data.SftBatches;
@@ -125,6 +126,67 @@ public final class TrainingInputs {
         template);
   }
 
+  /**
+   * An RLHF stage's data: the prompts (train and held out), and the PTX mixture of the further
+   * datasets (null without any).
+   */
+  public record RlInputs(
+      BpeTokenizer tokenizer,
+      List<PromptData.Prompt> prompts,
+      List<PromptData.Prompt> heldOut,
+      BatchSource ptx) {}
+
+  /**
+   * Reads an RLHF stage's datasets: the first is the prompt set ({@code
+   * synthetic:prompts[?docs=N]}, a {@code file:} path or an object key, JSONL of prompts); any
+   * further ones are text for the PTX loss, sampled like pre-training data. The tokenizer comes
+   * from the starting checkpoint.
+   */
+  public static RlInputs prepareRlhf(
+      RunSpec spec, ModelShape shape, BlobStore store, CheckpointReader.Loaded checkpoint) {
+    if (checkpoint == null) {
+      throw new IllegalArgumentException(
+          "initFrom: an rlhf stage starts from a fine-tuned checkpoint (its weights and tokenizer)");
+    }
+    if (spec.datasets().isEmpty()) {
+      throw new IllegalArgumentException("datasets: an rlhf stage needs a prompt dataset first");
+    }
+    BpeTokenizer tokenizer = tokenizer(spec, shape, store, checkpoint, Map.of());
+    DatasetRef first = spec.datasets().get(0);
+    List<PromptData.Prompt> all;
+    if (SyntheticCorpus.Key.is(first.key())) {
+      SyntheticCorpus.Key k = SyntheticCorpus.Key.parse(first.key());
+      if (!k.source().equals("prompts")) {
+        throw new MissingInputException(
+            "dataset '"
+                + first.name()
+                + "': an rlhf stage's first dataset holds its prompts; the synthetic source is"
+                + " synthetic:prompts, got "
+                + first.key());
+      }
+      all = SyntheticCorpus.prompts(spec.seed(), k.docs());
+    } else {
+      all =
+          PromptData.parse(
+              "dataset '" + first.name() + "'",
+              new String(bytes(first, store), StandardCharsets.UTF_8));
+    }
+    List<PromptData.Prompt> train = new ArrayList<>();
+    List<PromptData.Prompt> held = new ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      (SftBatches.heldOut(spec.seed(), i, SFT_HELD_OUT) ? held : train).add(all.get(i));
+    }
+    if (train.isEmpty()) train.add(held.remove(held.size() - 1));
+    BatchSource ptx = null;
+    List<DatasetRef> rest = spec.datasets().subList(1, spec.datasets().size());
+    if (!rest.isEmpty()) {
+      Map<String, List<String>> texts = new LinkedHashMap<>();
+      for (DatasetRef d : rest) texts.put(d.name(), read(d, store, spec.seed()));
+      ptx = sampler(rest, texts, tokenizer, spec).sampler();
+    }
+    return new RlInputs(tokenizer, train, held, ptx);
+  }
+
   private static List<List<ChatTemplate.Message>> readChat(
       DatasetRef d, BlobStore store, long seed) {
     String key = d.key();
@@ -160,11 +222,19 @@ public final class TrainingInputs {
               + " tokens but the model only "
               + shape.vocabSize());
     }
+    return sampler(spec.datasets(), texts, tokenizer, spec);
+  }
+
+  private static Inputs sampler(
+      List<DatasetRef> datasets,
+      Map<String, List<String>> texts,
+      BpeTokenizer tokenizer,
+      RunSpec spec) {
     int eos = tokenizer.id(tokenizer.specialTokens().get(0));
     List<Sampler.Source> sources = new ArrayList<>();
     Map<String, Double> weights = new LinkedHashMap<>();
     Map<String, Integer> sizes = new LinkedHashMap<>();
-    for (DatasetRef d : spec.datasets()) {
+    for (DatasetRef d : datasets) {
       List<Integer> stream = new ArrayList<>();
       for (String text : texts.get(d.name())) {
         for (int id : tokenizer.encode(text)) stream.add(id);

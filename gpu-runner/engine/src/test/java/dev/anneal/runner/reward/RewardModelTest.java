@@ -60,19 +60,17 @@ class RewardModelTest {
                 StageKind.REWARD,
                 tiny,
                 new TrainingConfig(
-                    300L, 32, 24, 1, 1e-3, 0.05, 0.1, null, null, null, null, null, null, null,
+                    300L, 32, 48, 1, 3e-4, 0.05, 0.1, null, null, null, null, null, null, null,
                     null),
-                List.of(new DatasetRef("prefs", "synthetic:preferences?docs=800", null, 1.0, null)),
+                List.of(
+                    new DatasetRef("prefs", "synthetic:preferences?docs=2000", null, 1.0, null)),
                 new CheckpointRef(base, 400L),
                 store,
                 // the pairwise loss of a small batch jumps when it draws a hard pair; a spike
-                // must last
+                // must last 8 steps
                 new StabilityConfig(null, null, 8, null, null, null, null, null)));
-    // measured: 0.64 from this 400-step base (the evasions and the world facts are ranked right,
-    // the wrong sums are near chance); the goal of 0.9 is not reached yet
-    assertThat(rm.get("pairwise_accuracy"))
-        .as("summary %s", rm)
-        .isGreaterThan(rm.get("pairwise_accuracy_before") + 0.2);
+    // the goal on the synthetic data is 0.9 (measured: 0.96, from 0.48 with a fresh head)
+    assertThat(rm.get("pairwise_accuracy")).as("summary %s", rm).isGreaterThanOrEqualTo(0.9);
     assertThat(rm.get("reward_margin")).isPositive();
   }
 }

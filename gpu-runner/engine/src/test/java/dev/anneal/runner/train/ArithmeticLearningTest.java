@@ -51,6 +51,8 @@ class ArithmeticLearningTest {
             null,
             new ObjectStoreTarget("file:", "local", null),
             null,
+            null,
+            null,
             null);
     ModelShape shape = ModelShape.of(spec.model());
     DirectoryStore store = new DirectoryStore(dir);

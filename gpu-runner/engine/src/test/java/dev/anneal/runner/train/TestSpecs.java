@@ -61,7 +61,9 @@ final class TestSpecs {
         stability,
         new ObjectStoreTarget("file:", "local", null),
         null,
-        inject);
+        inject,
+        null,
+        null);
   }
 
   static RunSpec micro(TrainingConfig training) {

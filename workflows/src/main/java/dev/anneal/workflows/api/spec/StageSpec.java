@@ -5,6 +5,7 @@ import dev.anneal.protocol.Checks;
 import dev.anneal.protocol.CurriculumPhase;
 import dev.anneal.protocol.FaultInjection;
 import dev.anneal.protocol.ObjectKeys;
+import dev.anneal.protocol.RlConfig;
 import dev.anneal.protocol.StageKind;
 import dev.anneal.protocol.TrainingConfig;
 import java.util.List;
@@ -12,7 +13,8 @@ import java.util.List;
 /**
  * One stage of a pipeline. {@code from} names the earlier stage whose final checkpoint it starts
  * from, or a registered model ({@code model:<name>[@v<version>]}); a pre-training stage may start
- * from scratch. An RLHF stage also names its reward stage ({@code reward}).
+ * from scratch. An RLHF stage also names its reward stage ({@code reward}) and may set PPO options
+ * ({@code rl}).
  */
 public record StageSpec(
     String name,
@@ -26,7 +28,8 @@ public record StageSpec(
     CheckpointPolicy checkpoint,
     StabilitySpec stability,
     GateSpec gate,
-    FaultInjection inject) {
+    FaultInjection inject,
+    RlConfig rl) {
 
   public StageSpec {
     Checks.present("kind", kind);
@@ -51,6 +54,9 @@ public record StageSpec(
     }
     if (kind != StageKind.RLHF && reward != null) {
       throw new IllegalArgumentException("reward: only an rlhf stage takes a reward model");
+    }
+    if (kind != StageKind.RLHF && rl != null) {
+      throw new IllegalArgumentException("rl: only an rlhf stage takes PPO settings");
     }
     for (int i = 0; i < curriculum.size(); i++) {
       for (String ds : curriculum.get(i).weights().keySet()) {

@@ -11,7 +11,8 @@ import dev.anneal.workflows.api.spec.StageSpec;
  * platform made for it, and where it starts from (the parent stage's final checkpoint, or nothing
  * for pre-training from scratch). {@code attemptsPerRun} bounds the attempts of one workflow run
  * before it continues as new (0: the default); {@code carry} is what a previous run handed over
- * (null on the first run).
+ * (null on the first run). An RLHF stage also gets the reward stage's final checkpoint ({@code
+ * rewardFrom}).
  */
 public record StageInput(
     String pipelineId,
@@ -22,7 +23,8 @@ public record StageInput(
     CheckpointRef initFrom,
     long restartBackoffSeconds,
     int attemptsPerRun,
-    StageCarry carry) {
+    StageCarry carry,
+    CheckpointRef rewardFrom) {
 
   public static final int DEFAULT_ATTEMPTS_PER_RUN = 20;
 
@@ -38,7 +40,22 @@ public record StageInput(
       int position,
       CheckpointRef initFrom,
       long restartBackoffSeconds) {
-    this(pipelineId, stageId, team, spec, position, initFrom, restartBackoffSeconds, 0, null);
+    this(pipelineId, stageId, team, spec, position, initFrom, restartBackoffSeconds, 0, null, null);
+  }
+
+  /** The first run of an RLHF stage: it also names the reward model's final checkpoint. */
+  public StageInput withRewardFrom(CheckpointRef reward) {
+    return new StageInput(
+        pipelineId,
+        stageId,
+        team,
+        spec,
+        position,
+        initFrom,
+        restartBackoffSeconds,
+        attemptsPerRun,
+        carry,
+        reward);
   }
 
   public StageInput withCarry(StageCarry next) {
@@ -51,7 +68,8 @@ public record StageInput(
         initFrom,
         restartBackoffSeconds,
         attemptsPerRun,
-        next);
+        next,
+        rewardFrom);
   }
 
   public StageSpec stage() {
@@ -64,6 +82,11 @@ public record StageInput(
 
   public StabilityPolicy policy() {
     return stage().stability().policy();
+  }
+
+  /** The key segment of this pipeline run in the store ({@code <name>-<8 hex of its id>}). */
+  public String pipelineKey() {
+    return dev.anneal.protocol.ObjectKeys.pipelineRun(pipelineName(), pipelineId);
   }
 
   public String pipelineName() {

@@ -1,0 +1,86 @@
+package dev.anneal.runner.train;
+
+import dev.anneal.protocol.FaultInjection;
+import dev.anneal.protocol.RunSpec;
+import dev.anneal.protocol.RunnerEvent;
+import dev.anneal.runner.ckpt.BlobStore;
+import dev.anneal.runner.ckpt.CheckpointWriter;
+import dev.anneal.runner.ckpt.DeviceSnapshot;
+import dev.anneal.runner.events.EventLog;
+import dev.anneal.runner.stability.InstabilityDetector;
+import java.time.Instant;
+import java.util.function.Supplier;
+
+/** What every trainer's loop does the same way: checkpoints, fault injection, instabilities. */
+final class TrainingRuns {
+  private TrainingRuns() {}
+
+  /** The attempt's checkpoint writer, announcing each commit as an event. */
+  static CheckpointWriter writer(RunSpec spec, BlobStore store, EventLog events, boolean async) {
+    return new CheckpointWriter(
+        store,
+        spec.team(),
+        spec.pipeline(),
+        spec.stage(),
+        spec.attempt(),
+        spec.checkpoint(),
+        async,
+        c ->
+            events.emit(
+                s ->
+                    new RunnerEvent.CheckpointCommitted(
+                        s, Instant.now(), c.step(), c.manifestKey(), c.manifestSha256())));
+  }
+
+  /** Whether the spec's fault injection fires on this attempt (announced when it does). */
+  static boolean injecting(RunSpec spec, EventLog events) {
+    FaultInjection inject = spec.inject();
+    boolean on = inject.activeOn(spec.attempt());
+    if (on
+        && (inject.spikeAtStep() != null
+            || inject.nanAtStep() != null
+            || inject.crashAtStep() != null)) {
+      events.log("WARN", "FAULT INJECTION armed for this attempt: " + inject);
+    }
+    return on;
+  }
+
+  /** Dies as the injection asks, without a final checkpoint. */
+  static void crashIfInjected(FaultInjection inject, boolean injecting, long step, EventLog e) {
+    if (injecting && inject.crashAtStep() != null && step == inject.crashAtStep()) {
+      e.log("ERROR", "FAULT INJECTION: crashing at step " + step);
+      throw new PretrainTrainer.InjectedCrash(step);
+    }
+  }
+
+  /** Waits for pending checkpoints, reports the instability; returns the newest checkpoint. */
+  static CheckpointWriter.Committed reportInstability(
+      CheckpointWriter writer, EventLog events, InstabilityDetector.Trigger t) {
+    CheckpointWriter.Committed newest = writer.flush();
+    String healthy = newest == null ? "none written by this attempt" : newest.manifestKey();
+    events.emit(
+        s ->
+            new RunnerEvent.Instability(
+                s,
+                Instant.now(),
+                t.step(),
+                t.kind(),
+                t.value(),
+                t.threshold(),
+                t.firstBatch(),
+                t.lastBatch(),
+                t.message() + "; newest checkpoint: " + healthy));
+    return newest;
+  }
+
+  /** A committed checkpoint of {@code step}: the pending one, or a new one. */
+  static CheckpointWriter.Committed checkpointNow(
+      CheckpointWriter writer, long step, Supplier<DeviceSnapshot> capture) {
+    CheckpointWriter.Committed newest = writer.flush();
+    if (newest == null || newest.step() != step) {
+      writer.submit(capture.get());
+      newest = writer.flush();
+    }
+    return newest;
+  }
+}
