@@ -45,7 +45,7 @@ public final class ChatEval {
     }
     if (prompts.isEmpty()) return new Result(Double.NaN, 0, List.of());
     int pad = tok.id(tok.specialTokens().get(0));
-    Generator g = new Generator(model, pad);
+    Generator g = new Generator(model, pad, tok.vocabSize());
     List<String> answers = new ArrayList<>();
     int correct = 0;
     int chunk = 32;

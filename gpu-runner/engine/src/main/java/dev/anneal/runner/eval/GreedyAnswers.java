@@ -51,7 +51,8 @@ public final class GreedyAnswers {
         NDArray tokens = dev.anneal.runner.model.Host.longs(m, x, new Shape(1, x.length));
         NDArray mask = Transformer.mask(m, 1, x.length, null, DataType.FLOAT32);
         NDArray logits = model.logits(params, tokens, mask);
-        int next = (int) logits.get(new NDIndex("0, -1, :")).argMax().getLong();
+        // only ids the tokenizer knows (the embedding may have more rows)
+        int next = (int) logits.get(new NDIndex("0, -1, :{}", tok.vocabSize())).argMax().getLong();
         String piece = tok.decode(new int[] {next});
         if (piece.contains("\n")) break;
         out.add(next);

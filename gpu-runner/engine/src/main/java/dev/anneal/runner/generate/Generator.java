@@ -48,10 +48,21 @@ public final class Generator {
 
   private final Transformer model;
   private final int padToken;
+  private final int vocabLimit;
 
   public Generator(Transformer model, int padToken) {
+    this(model, padToken, model.shape().vocabSize());
+  }
+
+  /**
+   * @param vocabLimit tokens at or above it are never generated: a model's embedding may have more
+   *     rows than its tokenizer has tokens (BPE stops merging when the text runs out), and an id
+   *     the tokenizer does not know cannot be decoded
+   */
+  public Generator(Transformer model, int padToken, int vocabLimit) {
     this.model = model;
     this.padToken = padToken;
+    this.vocabLimit = Math.min(vocabLimit, model.shape().vocabSize());
   }
 
   public Output generate(Params p, NDManager parent, List<int[]> prompts, Sampling s) {
@@ -116,7 +127,9 @@ public final class Generator {
           float[] flat = lastLogits.toFloatArray();
           int v = (int) lastLogits.getShape().get(1);
           last = new float[b][];
-          for (int r = 0; r < b; r++) last[r] = Arrays.copyOfRange(flat, r * v, (r + 1) * v);
+          for (int r = 0; r < b; r++) {
+            last[r] = Arrays.copyOfRange(flat, r * v, r * v + vocabLimit);
+          }
         }
         for (int r = 0; r < b; r++) {
           int next;

@@ -234,7 +234,7 @@ public final class PpoTrainer implements AutoCloseable {
         tokenizer.specialTokens().contains("<|pad|>")
             ? tokenizer.id("<|pad|>")
             : tokenizer.id(tokenizer.specialTokens().get(0));
-    this.generator = new Generator(model, pad);
+    this.generator = new Generator(model, pad, tokenizer.vocabSize());
     this.stops = Set.of(template.endToken(), tokenizer.id(tokenizer.specialTokens().get(0)));
     this.klCoef = rl.klCoef();
     this.writer = TrainingRuns.writer(spec, store, events, asyncCheckpoints);

@@ -60,6 +60,18 @@ class GeneratorTest {
   }
 
   @Test
+  void idsBeyondTheTokenizersVocabularyAreNeverGenerated() {
+    Generator limited = new Generator(new Transformer(SHAPE), 0, 10);
+    Generator.Output out =
+        limited.generate(
+            params, manager, PROMPTS, new Generator.Sampling(1.5, 1.0, 32, Set.of(), 7));
+    for (int[] row : out.tokens()) {
+      assertThat(row).hasSize(32);
+      assertThat(java.util.Arrays.stream(row).max().orElseThrow()).isLessThan(10);
+    }
+  }
+
+  @Test
   void aRowGeneratesTheSameAloneAndInAPaddedBatch() {
     Generator.Sampling greedy = Generator.Sampling.greedy(16, Set.of());
     Generator.Output batch = generator.generate(params, manager, PROMPTS, greedy);
