@@ -319,6 +319,7 @@ public final class RunnerMain {
             null,
             null,
             a.get("precision", null),
+            null,
             null);
     ModelConfig model =
         new ModelConfig(

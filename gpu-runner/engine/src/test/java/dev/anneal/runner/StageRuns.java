@@ -26,7 +26,8 @@ public final class StageRuns {
 
   public static TrainingConfig training(long steps, int batch, int seqLen, double lr) {
     return new TrainingConfig(
-        steps, batch, seqLen, 1, lr, 0.05, 0.1, null, null, null, null, null, null, null, null);
+        steps, batch, seqLen, 1, lr, 0.05, 0.1, null, null, null, null, null, null, null, null,
+        null);
   }
 
   public static RunSpec spec(

@@ -3,7 +3,8 @@ package dev.anneal.protocol;
 /**
  * Optimisation settings. Missing values take the defaults of the LLM survey's recipe: AdamW (0.9,
  * 0.95, 1e-8), weight decay 0.1, global-norm clip 1.0, linear warm-up then cosine decay to 10% of
- * the peak learning rate, fp32 on CPU.
+ * the peak learning rate, fp32 on CPU. {@code packing} (SFT) fills each row with several short
+ * dialogues, each attending only to itself.
  */
 public record TrainingConfig(
     Long steps,
@@ -20,7 +21,8 @@ public record TrainingConfig(
     Double weightDecay,
     Double gradClip,
     String precision,
-    BatchRamp batchRamp) {
+    BatchRamp batchRamp,
+    Boolean packing) {
 
   /** GPT-3-style batch-size ramp: start at {@code startBatchSize}, reach the target by tokens. */
   public record BatchRamp(Integer startBatchSize, Long rampTokens) {
@@ -45,6 +47,7 @@ public record TrainingConfig(
     weightDecay = Checks.orDefault(weightDecay, 0.1);
     gradClip = Checks.orDefault(gradClip, 1.0);
     precision = Checks.orDefault(precision, "fp32");
+    packing = Checks.orDefault(packing, false);
 
     Checks.positive("batchSize", batchSize);
     Checks.positive("seqLen", seqLen);

@@ -30,7 +30,8 @@ final class Samples {
             null,
             null,
             "fp32",
-            new TrainingConfig.BatchRamp(2, 10_000L)),
+            new TrainingConfig.BatchRamp(2, 10_000L),
+            null),
         List.of(
             new DatasetRef(
                 "stories",

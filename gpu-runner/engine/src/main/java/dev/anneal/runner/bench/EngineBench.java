@@ -194,6 +194,7 @@ public final class EngineBench {
             null,
             null,
             precision,
+            null,
             null),
         data,
         null,

@@ -172,6 +172,7 @@ public final class GenerationBench {
                 null,
                 null,
                 null,
+                null,
                 null),
             List.of(),
             null,

@@ -26,12 +26,25 @@ public final class Sampler implements BatchSource {
   /**
    * {@code rows} sequences of {@code seqLen + 1} tokens (inputs and shifted targets). {@code
    * weights}, when not null, says per target ({@code rows * seqLen}) whether it counts in the loss
-   * (SFT: assistant tokens only); null means every target counts (pre-training).
+   * (SFT: assistant tokens only); null means every target counts (pre-training). {@code segments},
+   * when not null, gives every input position ({@code rows * seqLen}) the id of the sample it
+   * belongs to in a packed row: a position attends only to earlier positions of its own sample.
    */
   public record Batch(
-      long dataIndex, long[] tokens, int rows, int seqLen, int[] sourceOfRow, float[] weights) {
+      long dataIndex,
+      long[] tokens,
+      int rows,
+      int seqLen,
+      int[] sourceOfRow,
+      float[] weights,
+      int[] segments) {
     public Batch(long dataIndex, long[] tokens, int rows, int seqLen, int[] sourceOfRow) {
-      this(dataIndex, tokens, rows, seqLen, sourceOfRow, null);
+      this(dataIndex, tokens, rows, seqLen, sourceOfRow, null, null);
+    }
+
+    public Batch(
+        long dataIndex, long[] tokens, int rows, int seqLen, int[] sourceOfRow, float[] weights) {
+      this(dataIndex, tokens, rows, seqLen, sourceOfRow, weights, null);
     }
   }
 

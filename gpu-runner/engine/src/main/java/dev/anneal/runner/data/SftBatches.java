@@ -19,6 +19,7 @@ public final class SftBatches implements BatchSource {
   private final List<List<Message>> heldOut = new ArrayList<>();
   private final int pad;
   private final long seed;
+  private final boolean packing;
 
   /**
    * @param heldOutFraction share of dialogues kept for evaluation (at least one, and at least one
@@ -30,6 +31,21 @@ public final class SftBatches implements BatchSource {
       int pad,
       long seed,
       double heldOutFraction) {
+    this(dialogues, template, pad, seed, heldOutFraction, false);
+  }
+
+  /**
+   * @param packing fill each row with several dialogues, each attending only to itself (a dialogue
+   *     longer than a row is cut, as without packing)
+   */
+  public SftBatches(
+      List<List<Message>> dialogues,
+      ChatTemplate template,
+      int pad,
+      long seed,
+      double heldOutFraction,
+      boolean packing) {
+    this.packing = packing;
     if (dialogues.size() < 2) {
       throw new IllegalArgumentException(
           "data: SFT needs at least 2 dialogues, got " + dialogues.size());
@@ -80,6 +96,7 @@ public final class SftBatches implements BatchSource {
   @Override
   public Sampler.Batch batch(long step, long dataIndex, int rows, int seqLen) {
     List<ChatTemplate.Rendered> pool = dataIndex >= EVAL_DATA_INDEX ? eval : train;
+    if (packing) return packed(pool, dataIndex, rows, seqLen);
     int span = seqLen + 1;
     long[] tokens = new long[rows * span];
     float[] weights = new float[rows * seqLen];
@@ -95,5 +112,42 @@ public final class SftBatches implements BatchSource {
       }
     }
     return new Sampler.Batch(dataIndex, tokens, rows, seqLen, sourceOfRow, weights);
+  }
+
+  /**
+   * Rows filled with whole dialogues drawn in a seeded order until the next does not fit (the first
+   * of a row is cut if longer than the row); each dialogue is its own segment, so it attends only
+   * to itself, and a dialogue's last token does not predict the next one's first.
+   */
+  private Sampler.Batch packed(
+      List<ChatTemplate.Rendered> pool, long dataIndex, int rows, int seqLen) {
+    int span = seqLen + 1;
+    long[] tokens = new long[rows * span];
+    float[] weights = new float[rows * seqLen];
+    int[] segments = new int[rows * seqLen];
+    for (int r = 0; r < rows; r++) {
+      SplittableRandom rng = new SplittableRandom(seed * 31 + dataIndex * 1_000_003L + r);
+      int filled = 0;
+      int seg = 0;
+      while (filled < span) {
+        ChatTemplate.Rendered d = pool.get(rng.nextInt(pool.size()));
+        if (filled > 0 && filled + d.ids().length > span) break;
+        int n = Math.min(d.ids().length, span - filled);
+        for (int k = 0; k < n; k++) {
+          tokens[r * span + filled + k] = d.ids()[k];
+          if (filled + k < seqLen) {
+            segments[r * seqLen + filled + k] = seg;
+            weights[r * seqLen + filled + k] = k + 1 < n && d.target()[k + 1] ? 1f : 0f;
+          }
+        }
+        filled += n;
+        seg++;
+      }
+      for (int i = filled; i < span; i++) {
+        tokens[r * span + i] = pad;
+        if (i < seqLen) segments[r * seqLen + i] = seg;
+      }
+    }
+    return new Sampler.Batch(dataIndex, tokens, rows, seqLen, new int[rows], weights, segments);
   }
 }

@@ -247,6 +247,24 @@ public final class Transformer {
   }
 
   /**
+   * {@code [B, 1, t, t]}: causal within each packed sample, nothing across samples; {@code
+   * segments} ({@code B * t}) is each position's sample id.
+   */
+  public static NDArray segmentMask(NDManager m, int batch, int t, int[] segments, DataType dtype) {
+    float[] values = new float[batch * t * t];
+    for (int r = 0; r < batch; r++) {
+      for (int i = 0; i < t; i++) {
+        for (int j = 0; j < t; j++) {
+          boolean visible = j <= i && segments[r * t + i] == segments[r * t + j];
+          values[(r * t + i) * t + j] = visible ? 0f : -1e9f;
+        }
+      }
+    }
+    NDArray mask = Host.floats(m, values, new Shape(batch, 1, t, t));
+    return dtype == DataType.FLOAT32 ? mask : mask.toType(dtype, false);
+  }
+
+  /**
    * Mean cross-entropy of next-token predictions: logits {@code [B, T, V]}, targets {@code [B, T]}
    * (int64), weights {@code [B, T]} (1 where the target counts, 0 for prefix or padding).
    */

@@ -30,6 +30,7 @@ import dev.anneal.runner.model.Transformer;
 import dev.anneal.runner.stability.InstabilityDetector;
 import dev.anneal.runner.tokenizer.BpeTokenizer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -486,7 +487,13 @@ public final class PretrainTrainer implements AutoCloseable {
       }
     }
     Shape s = new Shape(n, seqLen);
-    NDArray mask = Transformer.mask(m, n, seqLen, prefix, computeType);
+    NDArray mask;
+    if (batch.segments() != null) {
+      int[] seg = Arrays.copyOfRange(batch.segments(), from * seqLen, (from + n) * seqLen);
+      mask = Transformer.segmentMask(m, n, seqLen, seg, computeType);
+    } else {
+      mask = Transformer.mask(m, n, seqLen, prefix, computeType);
+    }
     NDArray weights = Host.floats(m, w, s);
     if (computeType != DataType.FLOAT32) weights = weights.toType(computeType, false);
     return new NDArray[] {Host.longs(m, x, s), Host.longs(m, y, s), weights, mask};

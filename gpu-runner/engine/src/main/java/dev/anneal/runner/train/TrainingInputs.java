@@ -75,7 +75,13 @@ public final class TrainingInputs {
             ? "<|pad|>"
             : tokenizer.specialTokens().get(0);
     SftBatches batches =
-        new SftBatches(dialogues, template, tokenizer.id(padName), spec.seed(), SFT_HELD_OUT);
+        new SftBatches(
+            dialogues,
+            template,
+            tokenizer.id(padName),
+            spec.seed(),
+            SFT_HELD_OUT,
+            spec.training().packing());
     return new SftInputs(tokenizer, batches, template);
   }
 

@@ -46,7 +46,8 @@ class RewardModelTest {
             StageKind.PRETRAIN,
             tiny,
             new TrainingConfig(
-                400L, 16, 48, 1, 3e-3, 0.05, 0.1, null, null, null, null, null, null, null, null),
+                400L, 16, 48, 1, 3e-3, 0.05, 0.1, null, null, null, null, null, null, null, null,
+                null),
             List.of(
                 new DatasetRef("arithmetic", "synthetic:arithmetic?docs=400", null, 1.0, null),
                 new DatasetRef("dialogue", "synthetic:dialogue?docs=400", null, 1.0, null)),
@@ -61,7 +62,7 @@ class RewardModelTest {
                 tiny,
                 new TrainingConfig(
                     300L, 32, 48, 1, 3e-4, 0.05, 0.1, null, null, null, null, null, null, null,
-                    null),
+                    null, null),
                 List.of(
                     new DatasetRef("prefs", "synthetic:preferences?docs=2000", null, 1.0, null)),
                 new CheckpointRef(base, 400L),

@@ -22,7 +22,10 @@ import dev.anneal.runner.StageRunner;
 import dev.anneal.runner.ckpt.CheckpointReader;
 import dev.anneal.runner.ckpt.DeviceSnapshot;
 import dev.anneal.runner.ckpt.SafeTensors;
+import dev.anneal.runner.data.BatchSource;
+import dev.anneal.runner.data.Curriculum;
 import dev.anneal.runner.data.PromptData;
+import dev.anneal.runner.data.Sampler;
 import dev.anneal.runner.data.SyntheticCorpus;
 import dev.anneal.runner.events.EventLog;
 import dev.anneal.runner.model.ModelShape;
@@ -95,7 +98,7 @@ class PpoTrainerTest {
         9L,
         MICRO,
         new TrainingConfig(
-            steps, 8, 40, 1, lr, 0.0, 1.0, null, null, null, null, 0.0, null, null, null),
+            steps, 8, 40, 1, lr, 0.0, 1.0, null, null, null, null, 0.0, null, null, null, null),
         List.of(),
         null,
         null,
@@ -120,6 +123,15 @@ class PpoTrainerTest {
 
   private Run run(
       RunSpec spec, Weights w, CheckpointReader.Loaded resume, Map<String, float[]> out) {
+    return run(spec, w, resume, out, null);
+  }
+
+  private Run run(
+      RunSpec spec,
+      Weights w,
+      CheckpointReader.Loaded resume,
+      Map<String, float[]> out,
+      BatchSource ptx) {
     List<String> lines = new ArrayList<>();
     EventLog events = new EventLog("t", "p", StageKind.RLHF, spec.attempt(), lines::add);
     PpoTrainer.Result r;
@@ -130,7 +142,7 @@ class PpoTrainerTest {
             TOK,
             PROMPTS.subList(20, PROMPTS.size()),
             PROMPTS.subList(0, 20),
-            null,
+            ptx,
             w.policy(),
             w.reward(),
             resume,
@@ -233,6 +245,31 @@ class PpoTrainerTest {
     assertThat(c.steps().get(1).get("kl_coef")).isEqualTo(a.steps().get(5).get("kl_coef"));
     assertThat(resumed.keySet()).isEqualTo(straight.keySet());
     straight.forEach((k, v) -> assertThat(resumed.get(k)).as(k).containsExactly(v));
+  }
+
+  @Test
+  void ptxMixesTheLanguageModelLossOfTextIntoTheActorsAndNeedsText() {
+    Weights w = randomWeights();
+    RlConfig ptx =
+        new RlConfig(
+            8, 1.0, null, 1, 0.05, null, null, null, null, null, null, null, null, null, 0.5, null,
+            null, null, null, 0, null);
+    List<String> texts = new ArrayList<>();
+    for (PromptData.Prompt p : PROMPTS) texts.add(p.messages().get(0).content() + " " + p.answer());
+    List<Integer> stream = new ArrayList<>();
+    for (String t : texts) for (int id : TOK.encode(t)) stream.add(id);
+    Sampler text =
+        new Sampler(
+            List.of(
+                new Sampler.Source("text", stream.stream().mapToInt(Integer::intValue).toArray())),
+            new Curriculum(Map.of("text", 1.0), List.of()),
+            9);
+    Run r = run(spec(3, 1e-3, ptx, FaultInjection.none(), null), w, null, null, text);
+    assertThat(r.result().outcome()).isEqualTo(PretrainTrainer.Outcome.FINISHED);
+    assertThat(r.steps()).allSatisfy(m -> assertThat(m.get("ptx_loss")).isPositive().isFinite());
+    assertThatThrownBy(() -> run(spec(3, 1e-3, ptx, FaultInjection.none(), null), w, null, null))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("rl.ptxCoef: PTX mixes in the language-model loss");
   }
 
   @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.anneal.protocol.CheckpointRef;
@@ -23,6 +24,9 @@ import dev.anneal.runner.data.ChatTemplate.Message;
 import dev.anneal.runner.data.JsonlTexts;
 import dev.anneal.runner.data.Sampler;
 import dev.anneal.runner.data.SftBatches;
+import dev.anneal.runner.model.Host;
+import dev.anneal.runner.model.ModelShape;
+import dev.anneal.runner.model.Params;
 import dev.anneal.runner.model.Transformer;
 import dev.anneal.runner.tokenizer.BpeTokenizer;
 import dev.anneal.runner.tokenizer.BpeTrainer;
@@ -100,6 +104,68 @@ class SftTest {
   }
 
   @Test
+  void packedDialoguesAttendOnlyToThemselvesAndKeepTheirTargets() {
+    ChatTemplate t = new ChatTemplate(TOK);
+    List<List<Message>> dialogues = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      dialogues.add(
+          List.of(
+              new Message("user", "What is " + i + " + 4?"),
+              new Message("assistant", Integer.toString(i + 4))));
+    }
+    int seqLen = 63;
+    SftBatches packed = new SftBatches(dialogues, t, TOK.id("<|pad|>"), 3, 0.5, true);
+    Sampler.Batch b = packed.batch(0, 0, 1, seqLen);
+    int segmentsInRow = b.segments()[seqLen - 1] + 1;
+    assertThat(segmentsInRow).as("dialogues sharing a 64-token row").isGreaterThanOrEqualTo(3);
+    // each dialogue keeps its answer and <|end|> as targets; nothing predicts across a boundary
+    int[] perSegment = new int[segmentsInRow];
+    for (int i = 0; i < seqLen; i++) {
+      if (b.weights()[i] > 0) perSegment[b.segments()[i]]++;
+      if (i + 1 < seqLen && b.segments()[i + 1] != b.segments()[i]) {
+        assertThat(b.weights()[i]).as("position %d ends a dialogue", i).isZero();
+      }
+    }
+    for (int k = 0; k < segmentsInRow - 1; k++) {
+      assertThat(perSegment[k]).as("targets of dialogue %d", k).isGreaterThanOrEqualTo(2);
+    }
+    // the first dialogue's logits are the same packed or alone (the mask isolates it; rotary
+    // positions are relative)
+    ModelShape shape = ModelShape.of(ModelConfig.preset("micro"));
+    Transformer model = new Transformer(shape);
+    try (NDManager m = NDManager.newBaseManager()) {
+      Params p = Params.init(shape, m, 4, DataType.FLOAT32);
+      long[] row = new long[seqLen];
+      for (int i = 0; i < seqLen; i++) row[i] = b.tokens()[i];
+      NDArray all =
+          model.logits(
+              p,
+              Host.longs(m, row, new Shape(1, seqLen)),
+              Transformer.segmentMask(m, 1, seqLen, b.segments(), DataType.FLOAT32));
+      // the second dialogue of the row, alone from position 0
+      int start = 0;
+      while (b.segments()[start] == 0) start++;
+      int end = start;
+      while (end < seqLen && b.segments()[end] == 1) end++;
+      long[] alone = java.util.Arrays.copyOfRange(row, start, end);
+      NDArray single =
+          model.logits(
+              p,
+              Host.longs(m, alone, new Shape(1, alone.length)),
+              Transformer.mask(m, 1, alone.length, null, DataType.FLOAT32));
+      float[] a =
+          all.get(new ai.djl.ndarray.index.NDIndex("0, {}:{}, :", start, end)).toFloatArray();
+      float[] c = single.toFloatArray();
+      assertThat(a.length).isEqualTo(c.length);
+      for (int i = 0; i < a.length; i++) {
+        assertThat(a[i])
+            .as("logit %d", i)
+            .isCloseTo(c[i], org.assertj.core.data.Offset.offset(1e-4f));
+      }
+    }
+  }
+
+  @Test
   void aConversationTreeBecomesOneDialoguePerPathToALeaf() {
     String jsonl =
         """
@@ -154,7 +220,8 @@ class SftTest {
             StageKind.PRETRAIN,
             tiny,
             new TrainingConfig(
-                300L, 16, 48, 1, 3e-3, 0.05, 0.1, null, null, null, null, null, null, null, null),
+                300L, 16, 48, 1, 3e-3, 0.05, 0.1, null, null, null, null, null, null, null, null,
+                null),
             List.of(
                 new DatasetRef("arithmetic", "synthetic:arithmetic?docs=400", null, 1.0, null),
                 new DatasetRef("dialogue", "synthetic:dialogue?docs=400", null, 1.0, null)),
@@ -171,7 +238,8 @@ class SftTest {
             StageKind.SFT,
             tiny,
             new TrainingConfig(
-                250L, 16, 24, 1, 1e-3, 0.05, 0.1, null, null, null, null, null, null, null, null),
+                250L, 16, 24, 1, 1e-3, 0.05, 0.1, null, null, null, null, null, null, null, null,
+                null),
             List.of(new DatasetRef("chat", "synthetic:chat?docs=600", null, 1.0, null)),
             // the pre-trained model as the Hugging Face directory its stage exported
             new CheckpointRef("hf:" + base.replace("manifest.json", "hf/"), null),

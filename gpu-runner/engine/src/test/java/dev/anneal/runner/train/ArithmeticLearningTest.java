@@ -40,7 +40,8 @@ class ArithmeticLearningTest {
             3L,
             ModelConfig.preset("tiny"),
             new TrainingConfig(
-                400L, 16, 32, 1, 3e-3, 0.05, 0.1, null, null, null, null, null, null, null, null),
+                400L, 16, 32, 1, 3e-3, 0.05, 0.1, null, null, null, null, null, null, null, null,
+                null),
             List.of(
                 new DatasetRef("arithmetic", "synthetic:arithmetic?docs=1500", null, 1.0, null)),
             null,

@@ -33,7 +33,7 @@ class RecipeTest {
       TrainingConfig.BatchRamp ramp) {
     return new TrainingConfig(
         steps, batch, 32, accum, 3e-3, 0.05, 0.1, optimizer, null, null, null, null, null,
-        precision, ramp);
+        precision, ramp, null);
   }
 
   @Test

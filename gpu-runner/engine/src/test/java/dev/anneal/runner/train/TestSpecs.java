@@ -31,7 +31,7 @@ final class TestSpecs {
 
   static TrainingConfig training(long steps, double lr) {
     return new TrainingConfig(
-        steps, 8, 32, 1, lr, 0.05, 0.1, null, null, null, null, null, null, null, null);
+        steps, 8, 32, 1, lr, 0.05, 0.1, null, null, null, null, null, null, null, null, null);
   }
 
   static RunSpec spec(
