@@ -60,8 +60,8 @@ class PipelineSpecsTest {
     String bad =
         tinyChat()
             .replace(
-                "hyperparameters: {steps: 300, batchSize: 32, seqLen: 64, lr: 0.0003}",
-                "hyperparameters: {steps: 300, batchSize: 32, seqLen: 64, lr: -1}");
+                "hyperparameters: {steps: 800, batchSize: 32, seqLen: 64, lr: 0.0003}",
+                "hyperparameters: {steps: 800, batchSize: 32, seqLen: 64, lr: -1}");
     assertThatThrownBy(() -> PipelineSpecs.parse(bad))
         .isInstanceOf(ProtocolException.class)
         .hasMessage("stages[2].hyperparameters.lr: must be > 0, got -1.0");
