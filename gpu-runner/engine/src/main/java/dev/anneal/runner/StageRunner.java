@@ -194,11 +194,7 @@ public final class StageRunner {
           }
           String hf = exportHuggingFace(store, shape, trainer, inputs.tokenizer(), r);
           events.log("INFO", "Hugging Face export (transformers loads it): " + store.describe(hf));
-          events.emit(
-              s ->
-                  new RunnerEvent.Finished(
-                      s, Instant.now(), r.step(), r.lastCheckpoint().manifestKey(), summary));
-          yield ExitCode.SUCCESS.code();
+          yield finished(events, r.step(), r.lastCheckpoint().manifestKey(), summary);
         }
         case UNSTABLE -> ExitCode.INSTABILITY.code();
         case PREEMPTED -> ExitCode.PREEMPTED.code();
@@ -314,11 +310,7 @@ public final class StageRunner {
             export(store, shape, trainer.ema(), data.tokenizer(), emaPrefix);
             events.log("INFO", "the actor's EMA, exported: " + store.describe(emaPrefix));
           }
-          events.emit(
-              s ->
-                  new RunnerEvent.Finished(
-                      s, Instant.now(), r.step(), r.lastCheckpoint().manifestKey(), summary));
-          yield ExitCode.SUCCESS.code();
+          yield finished(events, r.step(), r.lastCheckpoint().manifestKey(), summary);
         }
         case UNSTABLE -> ExitCode.INSTABILITY.code();
         case PREEMPTED -> ExitCode.PREEMPTED.code();
@@ -434,6 +426,12 @@ public final class StageRunner {
       }
     }
     return e.toString();
+  }
+
+  private static int finished(
+      EventLog events, long step, String manifestKey, Map<String, Double> summary) {
+    events.emit(s -> new RunnerEvent.Finished(s, Instant.now(), step, manifestKey, summary));
+    return ExitCode.SUCCESS.code();
   }
 
   private static int fail(EventLog events, ExitCode code, String reason) {

@@ -206,11 +206,17 @@ public final class PpoTrainer implements AutoCloseable {
           "rewardFrom: the checkpoint has no " + RewardObjective.HEAD + " (not a reward model)");
     }
     this.root = Engine.getEngine("PyTorch").newBaseManager(PretrainTrainer.device(spec.device()));
-    this.reference = load(policy, "initFrom", false);
-    this.rewardModel = load(reward, "rewardFrom", true);
-    this.actor = load(policy, "initFrom", false);
-    this.critic = load(reward, "rewardFrom", true);
-    this.ema = rl.emaDecay() == null ? null : load(policy, "initFrom", false);
+    Map<String, Shape> expected = new LinkedHashMap<>();
+    try (Params fresh = Params.init(shape, root, spec.seed(), DataType.FLOAT32)) {
+      fresh.all().forEach((name, value) -> expected.put(name, value.getShape()));
+    }
+    check(policy, expected, "initFrom");
+    check(reward, expected, "rewardFrom");
+    this.reference = load(policy, expected, false);
+    this.rewardModel = load(reward, expected, true);
+    this.actor = load(policy, expected, false);
+    this.critic = load(reward, expected, true);
+    this.ema = rl.emaDecay() == null ? null : load(policy, expected, false);
     this.actorOpt = new AdamW(root, cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay());
     this.criticOpt = new AdamW(root, cfg.beta1(), cfg.beta2(), cfg.eps(), cfg.weightDecay());
     this.actorLr = LrSchedule.of(cfg.lr(), cfg.warmupFraction(), cfg.steps(), cfg.minLrRatio());
@@ -245,14 +251,12 @@ public final class PpoTrainer implements AutoCloseable {
     critic.requireGradients();
   }
 
-  private Params load(Map<String, SafeTensors.HostTensor> w, String what, boolean withHead) {
-    Params reference = Params.init(shape, root, spec.seed(), DataType.FLOAT32);
-    Params p = Params.empty(root);
-    for (var e : reference.all().entrySet()) {
+  /** Refuses weights that are not the spec's model: a missing tensor or another shape. */
+  private static void check(
+      Map<String, SafeTensors.HostTensor> w, Map<String, Shape> expected, String what) {
+    for (var e : expected.entrySet()) {
       SafeTensors.HostTensor t = w.get(e.getKey());
-      if (t == null || !e.getValue().getShape().equals(new Shape(t.shape()))) {
-        reference.close();
-        p.close();
+      if (t == null || !e.getValue().equals(new Shape(t.shape()))) {
         throw new CheckpointException(
             what
                 + ": "
@@ -262,12 +266,20 @@ public final class PpoTrainer implements AutoCloseable {
                     : " has shape "
                         + new Shape(t.shape())
                         + ", the spec's model needs "
-                        + e.getValue().getShape())
+                        + e.getValue())
                 + " (a checkpoint of another model shape?)");
       }
-      p.put(e.getKey(), Host.floats(root, t.data(), new Shape(t.shape())));
     }
-    reference.close();
+  }
+
+  /** A device copy of checked weights (the model's, and the reward head if asked). */
+  private Params load(
+      Map<String, SafeTensors.HostTensor> w, Map<String, Shape> expected, boolean withHead) {
+    Params p = Params.empty(root);
+    for (String name : expected.keySet()) {
+      SafeTensors.HostTensor t = w.get(name);
+      p.put(name, Host.floats(root, t.data(), new Shape(t.shape())));
+    }
     if (withHead) {
       SafeTensors.HostTensor h = w.get(RewardObjective.HEAD);
       p.put(RewardObjective.HEAD, Host.floats(root, h.data(), new Shape(h.shape())));
