@@ -89,17 +89,25 @@ public final class MetadataStore {
   }
 
   public UUID createStage(UUID pipeline, int position, StageKind kind, long totalSteps) {
+    return createStage(pipeline, position, kind.id(), kind, totalSteps, 0);
+  }
+
+  /** A stage's row: its spec name (unique in the pipeline) and the GPUs its jobs ask for. */
+  public UUID createStage(
+      UUID pipeline, int position, String name, StageKind kind, long totalSteps, int gpus) {
     UUID id = UUID.randomUUID();
     tx(
         c -> {
           try (PreparedStatement ps =
               c.prepareStatement(
-                  "INSERT INTO stages (id, pipeline_id, position, kind, status, total_steps) VALUES (?, ?, ?, ?, 'PENDING', ?)")) {
+                  "INSERT INTO stages (id, pipeline_id, position, name, kind, status, total_steps, gpus) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?)")) {
             ps.setObject(1, id);
             ps.setObject(2, pipeline);
             ps.setInt(3, position);
-            ps.setString(4, kind.id());
-            ps.setLong(5, totalSteps);
+            ps.setString(4, name);
+            ps.setString(5, kind.id());
+            ps.setLong(6, totalSteps);
+            ps.setInt(7, gpus);
             ps.executeUpdate();
           }
           return null;

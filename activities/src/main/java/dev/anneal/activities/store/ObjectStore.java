@@ -2,6 +2,8 @@ package dev.anneal.activities.store;
 
 import io.minio.BucketExistsArgs;
 import io.minio.GetObjectArgs;
+import io.minio.GetPresignedObjectUrlArgs;
+import io.minio.Http;
 import io.minio.ListObjectsArgs;
 import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
@@ -13,9 +15,13 @@ import io.minio.StatObjectResponse;
 import io.minio.errors.ErrorResponseException;
 import io.minio.messages.Item;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -97,6 +103,46 @@ public final class ObjectStore {
                     .userMetadata(Map.of(SHA256_META, sha))
                     .build()));
     return new StoredObject(key, data.length, sha);
+  }
+
+  /**
+   * Streams a file to an object, recording the sha256 the caller computed while it wrote the file.
+   */
+  public StoredObject putFile(String key, Path file, String sha256, String contentType) {
+    long size;
+    try {
+      size = Files.size(file);
+    } catch (IOException e) {
+      throw new ObjectStoreException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+    call(
+        "write",
+        key,
+        () -> {
+          try (InputStream in = Files.newInputStream(file)) {
+            return client.putObject(
+                PutObjectArgs.builder().bucket(bucket()).object(key).stream(in, size, -1L)
+                    .contentType(contentType)
+                    .userMetadata(Map.of(SHA256_META, sha256))
+                    .build());
+          }
+        });
+    return new StoredObject(key, size, sha256);
+  }
+
+  /** A URL that lets its holder GET one object, without credentials, until it expires. */
+  public String presignedGet(String key, Duration expiry) {
+    return call(
+        "presign",
+        key,
+        () ->
+            client.getPresignedObjectUrl(
+                GetPresignedObjectUrlArgs.builder()
+                    .method(Http.Method.GET)
+                    .bucket(bucket())
+                    .object(key)
+                    .expiry((int) expiry.toSeconds())
+                    .build()));
   }
 
   /** Reads a whole object and verifies its recorded sha256. */

@@ -1,5 +1,6 @@
 package dev.anneal.platform.cli;
 
+import dev.anneal.platform.cli.client.ClientCommands;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -17,6 +18,16 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       DemoCommand.class,
       BenchOrchestrationCommand.class,
+      ClientCommands.Login.class,
+      ClientCommands.Submit.class,
+      ClientCommands.ListPipelines.class,
+      ClientCommands.Status.class,
+      ClientCommands.Watch.class,
+      ClientCommands.Logs.class,
+      ClientCommands.Cancel.class,
+      ClientCommands.Datasets.class,
+      ClientCommands.Models.class,
+      TokenCommand.class,
       VersionCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -2,6 +2,7 @@ package dev.anneal.platform.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.anneal.activities.metadata.MetadataStore;
+import dev.anneal.platform.api.web.ApiProperties;
 import dev.anneal.platform.pipeline.PipelineLauncher;
 import dev.anneal.protocol.ProtocolException;
 import dev.anneal.protocol.ProtocolJson;
@@ -68,7 +69,9 @@ class DemoCommand implements Callable<Integer> {
     if (ctx == null) return 1;
     try {
       long t0 = System.nanoTime();
-      PipelineLauncher.Started started = ctx.getBean(PipelineLauncher.class).start("demo", ps);
+      PipelineLauncher.Started started =
+          ctx.getBean(PipelineLauncher.class)
+              .start(ctx.getBean(ApiProperties.class).bootstrapTeam(), ps);
       MetadataStore meta = ctx.getBean(MetadataStore.class);
       out.printf(
           "%nsubmitted %s (%s); console: http://localhost:%s/%n%n",

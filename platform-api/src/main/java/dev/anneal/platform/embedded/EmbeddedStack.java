@@ -101,6 +101,8 @@ public final class EmbeddedStack implements AutoCloseable {
     p.put("anneal.s3.secret-key", endpoints.s3SecretKey());
     p.put("anneal.s3.bucket", endpoints.bucket());
     p.put("anneal.ingest.secret", ingestSecret);
+    // the one data dir in use, resolved once (a ${random.uuid} in it would differ per read)
+    p.put("anneal.embedded.data-dir", endpoints.dataDir().toString());
     return p;
   }
 

@@ -10,11 +10,19 @@ import dev.anneal.workflows.api.spec.StageSpec;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.function.Consumer;
+import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.support.TransactionTemplate;
 
-/** Starts a pipeline: rows in PostgreSQL first (the API reads those), then the workflow. */
+/**
+ * Starts a pipeline: its rows in PostgreSQL first, in one transaction (the API reads those), then
+ * the workflow. A workflow that cannot be started leaves the pipeline FAILED with the reason.
+ */
 @Component
 public class PipelineLauncher {
 
@@ -22,27 +30,109 @@ public class PipelineLauncher {
   public record Started(
       UUID pipelineId, String workflowId, List<UUID> stageIds, PipelineWorkflow workflow) {}
 
+  /** A registered model a stage starts from: the reference in the spec, its row and checkpoint. */
+  public record ModelUse(String ref, UUID modelId, String manifestKey) {}
+
+  /**
+   * Everything a submission carries.
+   *
+   * @param precheck runs inside the transaction after the team's row is locked (quota checks); may
+   *     throw to refuse the submission
+   */
+  public record Submission(
+      UUID teamId,
+      String team,
+      PipelineSpec spec,
+      String source,
+      String idempotencyKey,
+      String requestSha256,
+      UUID clonedFrom,
+      List<UUID> datasetIds,
+      List<ModelUse> models,
+      Consumer<UUID> precheck) {}
+
   private final MetadataStore meta;
   private final WorkflowClient client;
   private final RunnerProperties runner;
+  private final JdbcTemplate jdbc;
+  private final TransactionTemplate tx;
 
-  PipelineLauncher(MetadataStore meta, WorkflowClient client, RunnerProperties runner) {
+  PipelineLauncher(
+      MetadataStore meta,
+      WorkflowClient client,
+      RunnerProperties runner,
+      JdbcTemplate jdbc,
+      TransactionTemplate tx) {
     this.meta = meta;
     this.client = client;
     this.runner = runner;
+    this.jdbc = jdbc;
+    this.tx = tx;
   }
 
+  /** Starts a spec for a team (made if missing), outside the API (demo, benchmarks). */
   public Started start(String team, PipelineSpec spec) {
     UUID teamId = meta.ensureTeam(team);
+    return start(
+        new Submission(teamId, team, spec, null, null, null, null, List.of(), List.of(), t -> {}));
+  }
+
+  public Started start(Submission s) {
+    PipelineSpec spec = s.spec();
     String workflowId =
         "pipeline-" + spec.metadata().name() + "-" + UUID.randomUUID().toString().substring(0, 8);
-    UUID pipeline =
-        meta.createPipeline(teamId, spec.metadata().name(), ProtocolJson.write(spec), workflowId);
+    UUID pipeline = UUID.randomUUID();
     List<UUID> stages = new ArrayList<>();
-    for (int i = 0; i < spec.stages().size(); i++) {
-      StageSpec s = spec.stages().get(i);
-      stages.add(meta.createStage(pipeline, i, s.kind(), s.hyperparameters().steps()));
-    }
+    tx.executeWithoutResult(
+        status -> {
+          jdbc.queryForList("SELECT id FROM teams WHERE id = ? FOR UPDATE", s.teamId());
+          s.precheck().accept(s.teamId());
+          jdbc.update(
+              "INSERT INTO pipelines (id, team_id, name, spec, spec_source, status, workflow_id,"
+                  + " idempotency_key, request_sha256, cloned_from)"
+                  + " VALUES (?, ?, ?, ?::jsonb, ?, 'PENDING', ?, ?, ?, ?)",
+              pipeline,
+              s.teamId(),
+              spec.metadata().name(),
+              ProtocolJson.write(spec),
+              s.source(),
+              workflowId,
+              s.idempotencyKey(),
+              s.requestSha256(),
+              s.clonedFrom());
+          for (int i = 0; i < spec.stages().size(); i++) {
+            StageSpec st = spec.stages().get(i);
+            UUID id = UUID.randomUUID();
+            jdbc.update(
+                "INSERT INTO stages (id, pipeline_id, position, name, kind, status, total_steps,"
+                    + " gpus) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?)",
+                id,
+                pipeline,
+                i,
+                st.name(),
+                st.kind().id(),
+                st.hyperparameters().steps(),
+                st.resources().gpus());
+            stages.add(id);
+          }
+          for (UUID d : s.datasetIds()) {
+            jdbc.update(
+                "INSERT INTO pipeline_datasets (pipeline_id, dataset_id) VALUES (?, ?)"
+                    + " ON CONFLICT DO NOTHING",
+                pipeline,
+                d);
+          }
+          for (ModelUse m : s.models()) {
+            jdbc.update(
+                "INSERT INTO pipeline_models (pipeline_id, model_id, ref) VALUES (?, ?, ?)"
+                    + " ON CONFLICT DO NOTHING",
+                pipeline,
+                m.modelId(),
+                m.ref());
+          }
+        });
+    Map<String, String> models = new LinkedHashMap<>();
+    for (ModelUse m : s.models()) models.put(m.ref(), m.manifestKey());
     PipelineWorkflow wf =
         client.newWorkflowStub(
             PipelineWorkflow.class,
@@ -50,14 +140,26 @@ public class PipelineLauncher {
                 .setTaskQueue(TaskQueues.CONTROL)
                 .setWorkflowId(workflowId)
                 .build());
-    WorkflowClient.start(
-        wf::run,
-        new PipelineInput(
-            pipeline.toString(),
-            team,
-            spec,
-            stages.stream().map(UUID::toString).toList(),
-            runner.restartBackoffSeconds()));
+    try {
+      WorkflowClient.start(
+          wf::run,
+          new PipelineInput(
+              pipeline.toString(),
+              s.team(),
+              spec,
+              stages.stream().map(UUID::toString).toList(),
+              runner.restartBackoffSeconds(),
+              models));
+    } catch (RuntimeException e) {
+      meta.setPipelineStatus(
+          pipeline, "FAILED", "the workflow could not be started: " + e.getMessage());
+      throw e;
+    }
     return new Started(pipeline, workflowId, stages, wf);
+  }
+
+  /** The workflow of a pipeline, to signal it. */
+  public PipelineWorkflow workflow(String workflowId) {
+    return client.newWorkflowStub(PipelineWorkflow.class, workflowId);
   }
 }

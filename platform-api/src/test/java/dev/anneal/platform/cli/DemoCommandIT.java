@@ -96,6 +96,6 @@ class DemoCommandIT {
         .contains("mean_reward_before")
         .contains("pipeline SUCCEEDED")
         .containsPattern(
-            "final model: s3://anneal/teams/demo/pipelines/short-demo-[0-9a-f]{8}/rlhf/checkpoints/step-00000004-a1/");
+            "final model: s3://anneal/teams/default/pipelines/short-demo-[0-9a-f]{8}/rlhf/checkpoints/step-00000004-a1/");
   }
 }

@@ -65,7 +65,12 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         return end(
             in, new PipelineResult("CANCELLED", results, "cancelled before stage " + s.name()));
       }
-      String parent = s.from() == null ? null : finalCheckpoint.get(s.from());
+      String parent =
+          s.from() == null
+              ? null
+              : s.from().startsWith("model:")
+                  ? in.models().get(s.from())
+                  : finalCheckpoint.get(s.from());
       CheckpointRef initFrom = parent == null ? null : new CheckpointRef(parent, null);
       StageInput plain =
           new StageInput(

@@ -1,0 +1,202 @@
+package dev.anneal.platform.api.datasets;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Checks a JSONL dataset while it streams through: every line one JSON object of the same format,
+ * in UTF-8. Computes the sha256, size and record count on the way. The first bad line stops it with
+ * its line number and what was wrong.
+ *
+ * <p>Formats: {@code text} ({"text": …}, pre-training), {@code chat} ({"messages": [{role,
+ * content}…]}, SFT), {@code preference} ({"prompt", "chosen", "rejected"}, reward model), {@code
+ * prompt} ({"prompt"} or {"messages"} with an optional "answer", RLHF).
+ */
+public final class JsonlCheck {
+  public static final Set<String> FORMATS = Set.of("text", "chat", "preference", "prompt");
+  private static final int MAX_LINE = 16 << 20;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** What a good file held. */
+  public record Result(String format, long records, long bytes, String sha256) {}
+
+  /** The file is not a dataset; {@code line} is 1-based (0 when it concerns the whole file). */
+  public static final class BadLine extends RuntimeException {
+    public final long line;
+
+    BadLine(long line, String message) {
+      super(line > 0 ? "line " + line + ": " + message : message);
+      this.line = line;
+    }
+  }
+
+  private JsonlCheck() {}
+
+  /**
+   * Copies {@code in} to {@code out}, checking every line.
+   *
+   * @param format the expected format, or null to take the first line's
+   */
+  public static Result copy(InputStream in, OutputStream out, String format) throws IOException {
+    if (format != null && !FORMATS.contains(format)) {
+      throw new BadLine(
+          0, "format must be one of text, chat, preference, prompt; got '" + format + "'");
+    }
+    MessageDigest sha;
+    try {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    byte[] buf = new byte[1 << 16];
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
+    long bytes = 0;
+    long lineNo = 0;
+    long records = 0;
+    String fmt = format;
+    int n;
+    while ((n = in.read(buf)) > 0) {
+      sha.update(buf, 0, n);
+      out.write(buf, 0, n);
+      bytes += n;
+      int start = 0;
+      for (int i = 0; i < n; i++) {
+        if (buf[i] == '\n') {
+          line.write(buf, start, i - start);
+          lineNo++;
+          String f = checkLine(line.toByteArray(), lineNo, fmt);
+          if (f != null) {
+            fmt = f;
+            records++;
+          }
+          line.reset();
+          start = i + 1;
+        }
+      }
+      line.write(buf, start, n - start);
+      if (line.size() > MAX_LINE) {
+        throw new BadLine(lineNo + 1, "longer than " + MAX_LINE + " bytes (is this JSONL?)");
+      }
+    }
+    if (line.size() > 0) {
+      lineNo++;
+      String f = checkLine(line.toByteArray(), lineNo, fmt);
+      if (f != null) {
+        fmt = f;
+        records++;
+      }
+    }
+    if (records == 0) throw new BadLine(0, "the file holds no records (it is empty)");
+    return new Result(fmt, records, bytes, HexFormat.of().formatHex(sha.digest()));
+  }
+
+  /** The line's format, or null for a blank line. */
+  static String checkLine(byte[] raw, long lineNo, String expected) {
+    String text;
+    try {
+      text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(java.nio.ByteBuffer.wrap(raw))
+              .toString();
+    } catch (CharacterCodingException e) {
+      throw new BadLine(lineNo, "not UTF-8 text");
+    }
+    if (text.endsWith("\r")) text = text.substring(0, text.length() - 1);
+    if (text.isBlank()) return null;
+    JsonNode node;
+    try {
+      node = JSON.readTree(text);
+    } catch (JsonProcessingException e) {
+      throw new BadLine(
+          lineNo,
+          "not JSON (column "
+              + e.getLocation().getColumnNr()
+              + ": "
+              + e.getOriginalMessage()
+              + ")");
+    }
+    if (node == null || !node.isObject()) {
+      throw new BadLine(lineNo, "each line must be a JSON object, got " + kind(node));
+    }
+    String f = formatOf(node, lineNo);
+    if (expected != null
+        && !expected.equals(f)
+        && !(expected.equals("prompt") && f.equals("chat"))) {
+      throw new BadLine(
+          lineNo,
+          "a "
+              + f
+              + " record "
+              + keys(node)
+              + " in a "
+              + expected
+              + " dataset (the first record set the format; give format= to choose it)");
+    }
+    return expected != null && expected.equals("prompt") ? "prompt" : f;
+  }
+
+  private static String formatOf(JsonNode o, long lineNo) {
+    if (o.has("chosen") || o.has("rejected")) {
+      for (String k : List.of("prompt", "chosen", "rejected")) {
+        if (!o.path(k).isTextual()) {
+          throw new BadLine(lineNo, "a preference record needs text '" + k + "'");
+        }
+      }
+      return "preference";
+    }
+    if (o.has("messages")) {
+      JsonNode m = o.get("messages");
+      if (!m.isArray() || m.isEmpty()) {
+        throw new BadLine(lineNo, "'messages' must be a non-empty array");
+      }
+      for (int i = 0; i < m.size(); i++) {
+        JsonNode msg = m.get(i);
+        if (!msg.path("role").isTextual() || !msg.path("content").isTextual()) {
+          throw new BadLine(lineNo, "messages[" + i + "] needs text 'role' and 'content'");
+        }
+      }
+      return "chat";
+    }
+    if (o.has("text")) {
+      if (!o.get("text").isTextual()) throw new BadLine(lineNo, "'text' must be a string");
+      return "text";
+    }
+    if (o.has("prompt")) {
+      if (!o.get("prompt").isTextual()) throw new BadLine(lineNo, "'prompt' must be a string");
+      return "prompt";
+    }
+    throw new BadLine(
+        lineNo,
+        "no known record shape "
+            + keys(o)
+            + ": expected 'text', 'messages', 'prompt' or 'prompt'+'chosen'+'rejected'");
+  }
+
+  private static String keys(JsonNode o) {
+    List<String> k = new ArrayList<>();
+    for (Iterator<String> it = o.fieldNames(); it.hasNext(); ) k.add(it.next());
+    return "with keys " + k;
+  }
+
+  private static String kind(JsonNode n) {
+    return n == null ? "nothing" : n.getNodeType().name().toLowerCase();
+  }
+}

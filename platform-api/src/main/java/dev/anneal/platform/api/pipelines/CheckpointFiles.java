@@ -1,0 +1,122 @@
+package dev.anneal.platform.api.pipelines;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.anneal.activities.store.ObjectStore;
+import dev.anneal.activities.store.StoredObject;
+import dev.anneal.protocol.CheckpointManifest;
+import dev.anneal.protocol.ProtocolJson;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+/**
+ * A checkpoint's files, from its manifest in S3: sizes and health figures (read once and kept in
+ * PostgreSQL), and presigned download URLs for the files and the Hugging Face export beside them.
+ */
+@Component
+public class CheckpointFiles {
+  private static final Logger log = LoggerFactory.getLogger(CheckpointFiles.class);
+  static final Duration URL_LIFETIME = Duration.ofHours(1);
+
+  public record File(String path, long bytes, String sha256, String url) {}
+
+  public record Download(
+      String checkpoint, long step, Instant expiresAt, long bytes, List<File> files) {}
+
+  private final JdbcTemplate jdbc;
+  private final ObjectStore store;
+
+  public CheckpointFiles(JdbcTemplate jdbc, ObjectStore store) {
+    this.jdbc = jdbc;
+    this.store = store;
+  }
+
+  /** Fills in size and health of checkpoints whose manifest has not been read yet. */
+  public List<Pipelines.Checkpoint> complete(List<Pipelines.Checkpoint> in) {
+    List<Pipelines.Checkpoint> out = new ArrayList<>(in.size());
+    for (Pipelines.Checkpoint c : in) {
+      if (c.bytes() > 0 || (c.health() != null && !c.health().equals("{}"))) {
+        out.add(c);
+        continue;
+      }
+      try {
+        CheckpointManifest m = manifest(c.key());
+        long bytes = m.files().stream().mapToLong(CheckpointManifest.FileEntry::bytes).sum();
+        ObjectNode h = ProtocolJson.mapper().valueToTree(m.health());
+        h.put("healthy", m.health().healthy());
+        String health = h.toString();
+        jdbc.update(
+            "UPDATE checkpoints SET bytes = ?, health = ?::jsonb WHERE id = ?",
+            bytes,
+            health,
+            c.id());
+        out.add(
+            new Pipelines.Checkpoint(
+                c.id(),
+                c.pipelineId(),
+                c.stage(),
+                c.attempt(),
+                c.step(),
+                c.key(),
+                c.manifestSha256(),
+                bytes,
+                jdbc.queryForObject(
+                    "SELECT health::text FROM checkpoints WHERE id = ?", String.class, c.id()),
+                m.health().healthy(),
+                c.state(),
+                c.createdAt()));
+      } catch (RuntimeException e) {
+        log.warn("checkpoint {}: cannot read its manifest: {}", c.key(), e.getMessage());
+        out.add(c);
+      }
+    }
+    return out;
+  }
+
+  private CheckpointManifest manifest(String key) {
+    return ProtocolJson.readManifest(new String(store.get(key), StandardCharsets.UTF_8));
+  }
+
+  /** Presigned URLs for every file of the checkpoint, its manifest and its HF export. */
+  public Download download(Pipelines.Checkpoint c) {
+    CheckpointManifest m = manifest(c.key());
+    String prefix = c.key().substring(0, c.key().lastIndexOf('/') + 1);
+    List<File> files = new ArrayList<>();
+    long total = 0;
+    for (CheckpointManifest.FileEntry f : m.files()) {
+      files.add(
+          new File(
+              f.path(),
+              f.bytes(),
+              f.sha256(),
+              store.presignedGet(prefix + f.path(), URL_LIFETIME)));
+      total += f.bytes();
+    }
+    String manifestName = c.key().substring(prefix.length());
+    for (String extra : List.of("hf/", "hf-ema/")) {
+      for (StoredObject o : store.list(prefix + extra)) {
+        String sha = store.stat(o.key()).map(StoredObject::sha256).orElse(null);
+        files.add(
+            new File(
+                o.key().substring(prefix.length()),
+                o.bytes(),
+                sha,
+                store.presignedGet(o.key(), URL_LIFETIME)));
+        total += o.bytes();
+      }
+    }
+    files.add(
+        new File(
+            manifestName,
+            store.stat(c.key()).map(StoredObject::bytes).orElse(0L),
+            c.manifestSha256(),
+            store.presignedGet(c.key(), URL_LIFETIME)));
+    return new Download(c.key(), c.step(), Instant.now().plus(URL_LIFETIME), total, files);
+  }
+}

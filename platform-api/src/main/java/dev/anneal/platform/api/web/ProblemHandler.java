@@ -1,0 +1,164 @@
+package dev.anneal.platform.api.web;
+
+import dev.anneal.platform.api.ApiException;
+import dev.anneal.protocol.ProtocolException;
+import jakarta.servlet.http.HttpServletRequest;
+import java.net.URI;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.MissingServletRequestParameterException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.ServletWebRequest;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+
+/**
+ * Every error of the API as an RFC 9457 {@code application/problem+json}: a type URI, the status, a
+ * sentence, the request path ({@code instance}) and, for bad input, the offending field's path.
+ */
+@RestControllerAdvice
+public class ProblemHandler extends ResponseEntityExceptionHandler {
+  private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
+  public static final String TYPE_BASE = "https://anneal.dev/problems/";
+
+  public static ProblemDetail problem(
+      HttpStatusCode status, String type, String detail, String field, String instance) {
+    ProblemDetail p = ProblemDetail.forStatusAndDetail(status, detail);
+    p.setType(URI.create(TYPE_BASE + type));
+    if (instance != null) p.setInstance(URI.create(instance));
+    if (field != null && !field.isEmpty()) p.setProperty("field", field);
+    return p;
+  }
+
+  static ResponseEntity<Object> respond(ProblemDetail p) {
+    return ResponseEntity.status(p.getStatus())
+        .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+        .body(p);
+  }
+
+  @ExceptionHandler(ApiException.class)
+  ResponseEntity<Object> api(ApiException e, HttpServletRequest req) {
+    ProblemDetail p = problem(e.status(), e.type(), e.getMessage(), e.field(), req.getRequestURI());
+    e.extra().forEach(p::setProperty);
+    return respond(p);
+  }
+
+  @ExceptionHandler(ProtocolException.class)
+  ResponseEntity<Object> spec(ProtocolException e, HttpServletRequest req) {
+    return respond(
+        problem(
+            HttpStatus.UNPROCESSABLE_ENTITY,
+            "invalid-spec",
+            e.getMessage(),
+            e.path(),
+            req.getRequestURI()));
+  }
+
+  @ExceptionHandler(MethodArgumentTypeMismatchException.class)
+  ResponseEntity<Object> mismatch(MethodArgumentTypeMismatchException e, HttpServletRequest req) {
+    boolean inPath =
+        e.getParameter()
+            .hasParameterAnnotation(org.springframework.web.bind.annotation.PathVariable.class);
+    // a malformed id in the path names nothing that exists
+    return respond(
+        problem(
+            inPath ? HttpStatus.NOT_FOUND : HttpStatus.BAD_REQUEST,
+            inPath ? "not-found" : "invalid-request",
+            inPath
+                ? e.getName() + " '" + e.getValue() + "' does not exist"
+                : e.getName() + ": cannot read '" + e.getValue() + "'",
+            inPath ? null : e.getName(),
+            req.getRequestURI()));
+  }
+
+  @ExceptionHandler(Exception.class)
+  ResponseEntity<Object> unexpected(Exception e, HttpServletRequest req) {
+    BodyLimitFilter.BodyTooLargeException tooLarge = tooLarge(e);
+    if (tooLarge != null) {
+      ProblemDetail p =
+          problem(
+              HttpStatus.PAYLOAD_TOO_LARGE,
+              "too-large",
+              tooLarge.getMessage(),
+              null,
+              req.getRequestURI());
+      p.setProperty("limit", tooLarge.limit);
+      return respond(p);
+    }
+    log.error("{} {} failed", req.getMethod(), req.getRequestURI(), e);
+    return respond(
+        problem(
+            HttpStatus.INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server failed: " + e.getClass().getSimpleName() + ": " + e.getMessage(),
+            null,
+            req.getRequestURI()));
+  }
+
+  static BodyLimitFilter.BodyTooLargeException tooLarge(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof BodyLimitFilter.BodyTooLargeException b) return b;
+    }
+    return null;
+  }
+
+  @Override
+  protected ResponseEntity<Object> handleMissingServletRequestParameter(
+      MissingServletRequestParameterException e,
+      HttpHeaders headers,
+      HttpStatusCode status,
+      WebRequest request) {
+    return respond(
+        problem(
+            status,
+            "invalid-request",
+            e.getParameterName() + ": this query parameter is required",
+            e.getParameterName(),
+            path(request)));
+  }
+
+  @Override
+  protected ResponseEntity<Object> handleExceptionInternal(
+      Exception e, Object body, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+    BodyLimitFilter.BodyTooLargeException tooLarge = tooLarge(e);
+    if (tooLarge != null) {
+      ProblemDetail p =
+          problem(
+              HttpStatus.PAYLOAD_TOO_LARGE,
+              "too-large",
+              tooLarge.getMessage(),
+              null,
+              path(request));
+      p.setProperty("limit", tooLarge.limit);
+      return respond(p);
+    }
+    ProblemDetail p =
+        body instanceof ProblemDetail d
+            ? d
+            : ProblemDetail.forStatusAndDetail(status, String.valueOf(e.getMessage()));
+    p.setType(URI.create(TYPE_BASE + slug(status)));
+    p.setInstance(URI.create(path(request)));
+    ResponseEntity<Object> r = respond(p);
+    return ResponseEntity.status(status)
+        .headers(headers)
+        .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+        .body(r.getBody());
+  }
+
+  static String slug(HttpStatusCode status) {
+    HttpStatus s = HttpStatus.resolve(status.value());
+    return s == null ? "error" : s.name().toLowerCase().replace('_', '-');
+  }
+
+  private static String path(WebRequest request) {
+    return request instanceof ServletWebRequest s ? s.getRequest().getRequestURI() : "";
+  }
+}

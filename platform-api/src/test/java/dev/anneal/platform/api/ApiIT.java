@@ -1,0 +1,579 @@
+package dev.anneal.platform.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.anneal.activities.metadata.MetadataStore;
+import dev.anneal.platform.cli.client.ApiClient;
+import dev.anneal.protocol.EventBatch;
+import dev.anneal.protocol.RunnerEvent;
+import dev.anneal.protocol.StageKind;
+import java.net.http.HttpResponse;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+
+/**
+ * The team API end to end on the embedded stack: tokens and scopes, submissions (validation,
+ * idempotency, quotas, actions), lists, metrics, events and their stream, datasets, and RFC 9457
+ * errors everywhere.
+ */
+@SpringBootTest(
+    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+    properties = {
+      "anneal.embedded.data-dir=target/it-data/${random.uuid}",
+      "anneal.embedded.postgres-port=0",
+      "anneal.embedded.temporal-port=0",
+      "anneal.embedded.s3-port=0",
+      "anneal.runner.jar=../gpu-runner/engine/target/anneal-runner.jar"
+    })
+@ExtendWith(OutputCaptureExtension.class)
+class ApiIT extends ApiTestSupport {
+
+  @Autowired MetadataStore meta;
+
+  @Test
+  void tokensCarryScopesAndARevokedOneStopsAtOnce(CapturedOutput output) throws Exception {
+    String[] alpha = team("alpha");
+    ApiClient admin = client(alpha[1]);
+    JsonNode me = admin.get("/api/v1/me");
+    assertThat(me.path("team").asText()).isEqualTo(alpha[0]);
+    assertThat(me.path("operator").asBoolean()).isFalse();
+
+    JsonNode made =
+        admin.postJson(
+            "/api/v1/teams/" + alpha[0] + "/tokens",
+            Map.of("name", "notebook", "scopes", List.of("read")));
+    String read = made.path("token").asText();
+    assertThat(read).startsWith("anl_");
+    assertThat(made.path("info").path("prefix").asText()).isEqualTo(read.substring(0, 12));
+
+    // read may list; it may not submit: 403 with what it has and what is needed
+    assertThat(client(read).get("/api/v1/pipelines").path("pipelines").isArray()).isTrue();
+    HttpResponse<String> denied =
+        send(req("POST", "/api/v1/pipelines", read, "application/yaml", "kind: Pipeline"));
+    assertThat(denied.statusCode()).isEqualTo(403);
+    assertThat(denied.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    assertThat(json(denied).path("detail").asText()).contains("[read]").contains("needs 'submit'");
+
+    // a team admin is not an operator
+    HttpResponse<String> notOperator =
+        send(req("POST", "/api/v1/teams", alpha[1], "application/json", "{\"name\":\"x\"}"));
+    assertThat(notOperator.statusCode()).isEqualTo(403);
+    assertThat(json(notOperator).path("type").asText()).endsWith("/operator-only");
+
+    // the listing shows prefixes and use, never a secret
+    JsonNode tokens = admin.get("/api/v1/teams/" + alpha[0] + "/tokens");
+    assertThat(tokens.toString()).doesNotContain(read).doesNotContain(alpha[1]);
+    JsonNode notebook = null;
+    for (JsonNode t : tokens.path("tokens"))
+      if (t.path("name").asText().equals("notebook")) notebook = t;
+    assertThat(notebook).isNotNull();
+    assertThat(notebook.path("lastUsedAt").isNull()).isFalse();
+
+    admin.delete("/api/v1/teams/" + alpha[0] + "/tokens/" + notebook.path("id").asText());
+    HttpResponse<String> revoked = send(req("GET", "/api/v1/pipelines", read, null, null));
+    assertThat(revoked.statusCode()).isEqualTo(401);
+    assertThat(json(revoked).path("type").asText()).endsWith("/unauthenticated");
+    assertThat(send(req("GET", "/api/v1/pipelines", null, null, null)).statusCode()).isEqualTo(401);
+    assertThat(
+            send(req("GET", "/api/v1/pipelines", "anl_" + "x".repeat(38), null, null)).statusCode())
+        .isEqualTo(401);
+
+    // members
+    admin.postJson(
+        "/api/v1/teams/" + alpha[0] + "/members",
+        Map.of("email", "Ada@example.org", "role", "admin"));
+    assertThat(admin.get("/api/v1/teams/" + alpha[0] + "/members").toString())
+        .contains("ada@example.org");
+    admin.delete("/api/v1/teams/" + alpha[0] + "/members/ada@example.org");
+    assertThat(admin.get("/api/v1/teams/" + alpha[0] + "/members").path("members")).isEmpty();
+
+    // tokens never reach the logs, not even from refused requests
+    assertThat(output.getAll()).doesNotContain(read).doesNotContain(alpha[1]);
+  }
+
+  @Test
+  void submissionsAreValidatedIdempotentQuotaBoundAndControllable() throws Exception {
+    String[] beta = team("beta");
+    ApiClient api = client(beta[1]);
+    api.post("/api/v1/datasets/prose", "application/x-ndjson", textDataset(50), Map.of());
+
+    // validation errors name the field
+    HttpResponse<String> bad =
+        send(
+            req(
+                "POST",
+                "/api/v1/pipelines",
+                beta[1],
+                "application/yaml",
+                pretrainSpec("v", "dataset:prose", 10).replace("lr: 0.002", "lr: -1")));
+    assertThat(bad.statusCode()).isEqualTo(422);
+    assertThat(json(bad).path("field").asText()).isEqualTo("stages[0].hyperparameters.lr");
+    HttpResponse<String> unknown =
+        send(
+            req(
+                "POST",
+                "/api/v1/pipelines",
+                beta[1],
+                "application/yaml",
+                pretrainSpec("v", "dataset:prose", 10)
+                    .replace("seqLen: 32", "seqLen: 32, sqeLen: 3")));
+    assertThat(unknown.statusCode()).isEqualTo(422);
+    assertThat(json(unknown).path("detail").asText()).contains("sqeLen");
+    HttpResponse<String> missing =
+        send(
+            req(
+                "POST",
+                "/api/v1/pipelines",
+                beta[1],
+                "application/yaml",
+                pretrainSpec("v", "dataset:nope", 10)));
+    assertThat(missing.statusCode()).isEqualTo(422);
+    assertThat(json(missing).path("field").asText()).isEqualTo("datasets[0].source");
+    assertThat(json(missing).path("detail").asText()).contains("has no dataset 'nope'");
+    HttpResponse<String> file =
+        send(
+            req(
+                "POST",
+                "/api/v1/pipelines",
+                beta[1],
+                "application/yaml",
+                pretrainSpec("v", "file:/etc/passwd", 10)));
+    assertThat(file.statusCode()).isEqualTo(422);
+    HttpResponse<String> otherTeam =
+        send(
+            req(
+                "POST",
+                "/api/v1/pipelines",
+                beta[1],
+                "application/yaml",
+                pretrainSpec("v", "dataset:prose", 10)
+                    .replace("{name: v}", "{name: v, team: someone-else}")));
+    assertThat(otherTeam.statusCode()).isEqualTo(422);
+    assertThat(json(otherTeam).path("field").asText()).isEqualTo("metadata.team");
+
+    // Idempotency-Key: the retry gets the same pipeline; another body with the key is refused
+    String spec = pretrainSpec("idem", "dataset:prose", 2000);
+    HttpResponse<String> first =
+        send(
+            req("POST", "/api/v1/pipelines", beta[1], "application/yaml", spec)
+                .header("Idempotency-Key", "k-1"));
+    assertThat(first.statusCode()).isEqualTo(201);
+    String id = json(first).path("id").asText();
+    assertThat(first.headers().firstValue("Location")).hasValue("/api/v1/pipelines/" + id);
+    HttpResponse<String> retry =
+        send(
+            req("POST", "/api/v1/pipelines", beta[1], "application/yaml", spec)
+                .header("Idempotency-Key", "k-1"));
+    assertThat(retry.statusCode()).isEqualTo(200);
+    assertThat(retry.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+    assertThat(json(retry).path("id").asText()).isEqualTo(id);
+    HttpResponse<String> reused =
+        send(
+            req(
+                    "POST",
+                    "/api/v1/pipelines",
+                    beta[1],
+                    "application/yaml",
+                    spec.replace("2000", "2001"))
+                .header("Idempotency-Key", "k-1"));
+    assertThat(reused.statusCode()).isEqualTo(422);
+    assertThat(json(reused).path("pipeline").asText()).isEqualTo(id);
+
+    // the submission pinned the dataset's version and records the lineage
+    JsonNode detail = api.get("/api/v1/pipelines/" + id);
+    assertThat(detail.at("/spec/datasets/0/source").asText()).isEqualTo("dataset:prose@v1");
+    assertThat(detail.at("/lineage/datasets/0/name").asText()).isEqualTo("prose");
+    assertThat(detail.at("/stages/0/name").asText()).isEqualTo("pretrain");
+
+    // quota: one at a time means the next submission is 429 with the figures
+    client(operatorToken())
+        .patchJson("/api/v1/teams/" + beta[0], Map.of("maxConcurrentPipelines", 1));
+    HttpResponse<String> over =
+        send(
+            req(
+                "POST",
+                "/api/v1/pipelines",
+                beta[1],
+                "application/yaml",
+                pretrainSpec("second", "dataset:prose", 10)));
+    assertThat(over.statusCode()).isEqualTo(429);
+    JsonNode quota = json(over);
+    assertThat(quota.path("limit").asInt()).isEqualTo(1);
+    assertThat(quota.path("used").asInt()).isEqualTo(1);
+    assertThat(api.get("/api/v1/teams/" + beta[0] + "/usage").path("activePipelines").asInt())
+        .isEqualTo(1);
+
+    // a dataset an active pipeline reads cannot be deleted
+    HttpResponse<String> inUse = send(req("DELETE", "/api/v1/datasets/prose", beta[1], null, null));
+    assertThat(inUse.statusCode()).isEqualTo(409);
+    assertThat(json(inUse).path("pipelines").toString()).contains(id);
+
+    // actions: pause and resume are accepted; cancel ends it; acting on an ended one is 409
+    assertThat(
+            send(req("POST", "/api/v1/pipelines/" + id + "/pause", beta[1], null, null))
+                .statusCode())
+        .isEqualTo(202);
+    assertThat(
+            send(req("POST", "/api/v1/pipelines/" + id + "/resume", beta[1], null, null))
+                .statusCode())
+        .isEqualTo(202);
+    HttpResponse<String> approveWho =
+        send(
+            req(
+                "POST",
+                "/api/v1/pipelines/" + id + "/approve",
+                beta[1],
+                "application/json",
+                "{\"stage\":\"nope\"}"));
+    assertThat(approveWho.statusCode()).isEqualTo(404);
+    assertThat(
+            send(req("POST", "/api/v1/pipelines/" + id + "/cancel", beta[1], null, null))
+                .statusCode())
+        .isEqualTo(202);
+    awaitStatus(api, id, "CANCELLED");
+    HttpResponse<String> again =
+        send(req("POST", "/api/v1/pipelines/" + id + "/cancel", beta[1], null, null));
+    assertThat(again.statusCode()).isEqualTo(409);
+
+    // clone with an edit: a new pipeline that remembers where it came from
+    HttpResponse<String> clone =
+        send(
+            req(
+                "POST",
+                "/api/v1/pipelines/" + id + "/clone",
+                beta[1],
+                "application/json",
+                "{\"set\": {\"metadata.name\": \"idem-2\", \"stages[0].hyperparameters.steps\": 3000}}"));
+    assertThat(clone.statusCode()).isEqualTo(201);
+    JsonNode cloned = json(clone);
+    assertThat(cloned.path("name").asText()).isEqualTo("idem-2");
+    assertThat(cloned.at("/lineage/clonedFrom").asText()).isEqualTo(id);
+    assertThat(cloned.at("/spec/stages/0/hyperparameters/steps").asInt()).isEqualTo(3000);
+    HttpResponse<String> badEdit =
+        send(
+            req(
+                "POST",
+                "/api/v1/pipelines/" + id + "/clone",
+                beta[1],
+                "application/json",
+                "{\"set\": {\"stages[0].hyperparameters.stpes\": 3}}"));
+    assertThat(badEdit.statusCode()).isEqualTo(422);
+    assertThat(json(badEdit).path("detail").asText()).contains("stpes");
+    api.post(
+        "/api/v1/pipelines/" + cloned.path("id").asText() + "/cancel",
+        "application/json",
+        "",
+        Map.of());
+    awaitStatus(api, cloned.path("id").asText(), "CANCELLED");
+
+    // with nothing active the dataset goes, and its object with it
+    api.delete("/api/v1/datasets/prose/versions/1");
+    assertThat(api.get("/api/v1/datasets/prose").at("/versions/0/deletedAt").isNull()).isFalse();
+  }
+
+  static void awaitStatus(ApiClient api, String id, String status) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    String now = null;
+    while (System.nanoTime() < deadline) {
+      now = api.get("/api/v1/pipelines/" + id).path("status").asText();
+      if (now.equals(status)) return;
+      Thread.sleep(250);
+    }
+    throw new AssertionError("pipeline " + id + " is " + now + ", not " + status);
+  }
+
+  /** A pipeline with one stage, written straight into PostgreSQL (nothing runs). */
+  UUID[] pipelineRow(String team, String name, String status, Instant created) {
+    UUID teamId = jdbc.queryForObject("SELECT id FROM teams WHERE name = ?", UUID.class, team);
+    UUID p = UUID.randomUUID();
+    jdbc.update(
+        "INSERT INTO pipelines (id, team_id, name, spec, status, workflow_id, created_at)"
+            + " VALUES (?, ?, ?, '{}'::jsonb, ?, ?, ?)",
+        p,
+        teamId,
+        name,
+        status,
+        "wf-" + p,
+        Timestamp.from(created));
+    UUID s = meta.createStage(p, 0, "pretrain", StageKind.PRETRAIN, 100_000, 0);
+    return new UUID[] {p, s};
+  }
+
+  @Test
+  void listsPageNewestFirstAndFilter() throws Exception {
+    String[] gamma = team("gamma");
+    ApiClient api = client(gamma[1]);
+    Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
+    List<String> made = new ArrayList<>();
+    for (int i = 0; i < 120; i++) {
+      String status = i % 3 == 0 ? "FAILED" : "SUCCEEDED";
+      made.add(
+          pipelineRow(gamma[0], i % 2 == 0 ? "even" : "odd", status, t0.plusSeconds(i))[0]
+              .toString());
+    }
+    List<String> seen = new ArrayList<>();
+    String token = null;
+    int pages = 0;
+    do {
+      JsonNode page =
+          api.get(
+              "/api/v1/pipelines"
+                  + ApiClient.query(
+                      Map.of("pageSize", 50, "pageToken", token == null ? "" : token)));
+      for (JsonNode p : page.path("pipelines")) seen.add(p.path("id").asText());
+      token = page.path("nextPageToken").isNull() ? null : page.path("nextPageToken").asText();
+      pages++;
+    } while (token != null);
+    assertThat(pages).isEqualTo(3);
+    assertThat(seen).hasSize(120).doesNotHaveDuplicates();
+    assertThat(seen.get(0)).isEqualTo(made.get(119));
+    assertThat(seen.get(119)).isEqualTo(made.get(0));
+
+    JsonNode failed = api.get("/api/v1/pipelines?status=FAILED&pageSize=1000");
+    assertThat(failed.path("pipelines")).hasSize(40);
+    JsonNode evenLate =
+        api.get(
+            "/api/v1/pipelines"
+                + ApiClient.query(
+                    Map.of("name", "even", "createdAfter", t0.plusSeconds(100).toString())));
+    assertThat(evenLate.path("pipelines")).hasSize(10);
+    HttpResponse<String> badStatus =
+        send(req("GET", "/api/v1/pipelines?status=DONE", gamma[1], null, null));
+    assertThat(badStatus.statusCode()).isEqualTo(400);
+    assertThat(json(badStatus).path("field").asText()).isEqualTo("status");
+    assertThat(
+            send(req("GET", "/api/v1/pipelines?pageToken=zzz", gamma[1], null, null)).statusCode())
+        .isEqualTo(400);
+  }
+
+  private static EventBatch metrics(
+      MetadataStore.AttemptRef a, long seq0, long from, long to, double spikeAt) {
+    List<RunnerEvent> events = new ArrayList<>();
+    long seq = seq0;
+    for (long step = from; step < to; step += 100) {
+      List<RunnerEvent.MetricPoint> pts = new ArrayList<>();
+      for (long s = step; s < Math.min(step + 100, to); s++) {
+        pts.add(new RunnerEvent.MetricPoint(s, "loss", s == spikeAt ? 100.0 : 3.0 - s * 1e-4));
+      }
+      events.add(new RunnerEvent.Metrics(seq++, Instant.now(), pts));
+    }
+    return new EventBatch(a.team(), a.pipelineName(), a.stage(), a.number(), events);
+  }
+
+  @Test
+  void metricsAreDownsampledWithSpikesKeptAndEventsStreamResumably() throws Exception {
+    String[] delta = team("delta");
+    ApiClient api = client(delta[1]);
+    UUID[] ps = pipelineRow(delta[0], "curves", "RUNNING", Instant.now());
+    MetadataStore.AttemptRef a1 = meta.attempt(meta.createAttempt(ps[1], 1, "first")).orElseThrow();
+    meta.ingest(a1, metrics(a1, 1, 0, 10_000, 4321));
+    // a rollback: attempt 2 replays steps 9,000 onwards
+    MetadataStore.AttemptRef a2 =
+        meta.attempt(meta.createAttempt(ps[1], 2, "rollback")).orElseThrow();
+    meta.ingest(a2, metrics(a2, 1, 9_000, 12_000, -1));
+
+    String path = "/api/v1/pipelines/" + ps[0] + "/stages/pretrain/metrics";
+    JsonNode read = api.get(path + "?name=loss&maxPoints=500");
+    JsonNode loss = read.path("series").get(0);
+    assertThat(loss.path("points").asLong()).isEqualTo(13_000);
+    assertThat(loss.path("data").size()).isLessThanOrEqualTo(500).isGreaterThan(200);
+    double max = 0;
+    Set<Integer> attempts = new HashSet<>();
+    for (JsonNode p : loss.path("data")) {
+      max = Math.max(max, p.path("max").asDouble());
+      attempts.add(p.path("attempt").asInt());
+    }
+    assertThat(max).as("the spike survives downsampling").isEqualTo(100.0);
+    assertThat(attempts).containsExactlyInAnyOrder(1, 2);
+    JsonNode window = api.get(path + "?name=loss&fromStep=4300&toStep=4349");
+    assertThat(window.at("/series/0/data")).hasSize(50);
+    assertThat(window.at("/series/0/bucketSteps").asLong()).isEqualTo(1);
+    HttpResponse<String> tooMany =
+        send(req("GET", path + "?maxPoints=100000", delta[1], null, null));
+    assertThat(tooMany.statusCode()).isEqualTo(400);
+    assertThat(
+            send(req(
+                    "GET",
+                    "/api/v1/pipelines/" + ps[0] + "/stages/nope/metrics",
+                    delta[1],
+                    null,
+                    null))
+                .statusCode())
+        .isEqualTo(404);
+
+    // the log, paged
+    JsonNode page1 = api.get("/api/v1/pipelines/" + ps[0] + "/events?limit=50");
+    assertThat(page1.path("events")).hasSize(50);
+    long after = page1.path("nextAfter").asLong();
+    JsonNode page2 = api.get("/api/v1/pipelines/" + ps[0] + "/events?limit=1000&after=" + after);
+    assertThat(page2.path("events")).hasSize(130 - 50);
+    assertThat(page2.at("/events/0/id").asLong()).isGreaterThan(after);
+    assertThat(page2.at("/events/0/payload/points")).hasSize(100);
+
+    // the stream from event k on (Last-Event-ID), with new events as they come, until the end
+    List<ApiClient.Sse> got = new CopyOnWriteArrayList<>();
+    CompletableFuture<String> done =
+        CompletableFuture.supplyAsync(
+            () ->
+                api.stream(
+                    "/api/v1/pipelines/" + ps[0] + "/events/stream",
+                    Long.toString(after),
+                    got::add));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (got.size() < 80 && System.nanoTime() < deadline) Thread.sleep(50);
+    assertThat(Long.parseLong(got.get(0).id())).isEqualTo(page2.at("/events/0/id").asLong());
+    meta.ingest(
+        a2,
+        new EventBatch(
+            a2.team(),
+            a2.pipelineName(),
+            a2.stage(),
+            2,
+            List.of(new RunnerEvent.Log(31, Instant.now(), "INFO", "a late line"))));
+    meta.setPipelineStatus(ps[0], "SUCCEEDED", null);
+    done.get(30, TimeUnit.SECONDS);
+    assertThat(got).anyMatch(e -> e.data().contains("a late line"));
+    assertThat(got.get(got.size() - 1).event()).isEqualTo("end");
+    assertThat(got.stream().filter(e -> e.id() != null).map(ApiClient.Sse::id))
+        .doesNotHaveDuplicates();
+  }
+
+  @Test
+  void datasetsAreCheckedLineByLineAndVersioned() throws Exception {
+    String[] eps = team("eps");
+    ApiClient api = client(eps[1]);
+    String data = textDataset(20);
+    JsonNode v1 = api.post("/api/v1/datasets/corpus", "application/x-ndjson", data, Map.of());
+    assertThat(v1.path("version").asInt()).isEqualTo(1);
+    assertThat(v1.path("records").asLong()).isEqualTo(20);
+    assertThat(v1.path("format").asText()).isEqualTo("text");
+    assertThat(v1.path("sha256").asText())
+        .isEqualTo(dev.anneal.activities.store.ObjectStore.sha256(data.getBytes()));
+    assertThat(v1.path("key").asText())
+        .isEqualTo("teams/" + eps[0] + "/datasets/corpus/v1/data.jsonl");
+    JsonNode v2 =
+        api.post("/api/v1/datasets/corpus", "application/x-ndjson", data + data, Map.of());
+    assertThat(v2.path("version").asInt()).isEqualTo(2);
+
+    // multipart works too
+    String boundary = "b0undary";
+    String form =
+        "--"
+            + boundary
+            + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.jsonl\"\r\n"
+            + "Content-Type: application/x-ndjson\r\n\r\n"
+            + data
+            + "\r\n--"
+            + boundary
+            + "--\r\n";
+    HttpResponse<String> multipart =
+        send(
+            req(
+                "POST",
+                "/api/v1/datasets/corpus",
+                eps[1],
+                "multipart/form-data; boundary=" + boundary,
+                form));
+    assertThat(multipart.statusCode()).as(multipart.body()).isEqualTo(201);
+    assertThat(json(multipart).path("version").asInt()).isEqualTo(3);
+
+    HttpResponse<String> bad =
+        send(
+            req(
+                "POST",
+                "/api/v1/datasets/corpus",
+                eps[1],
+                "application/x-ndjson",
+                data + "{\"text\": \n"));
+    assertThat(bad.statusCode()).isEqualTo(422);
+    assertThat(json(bad).path("line").asInt()).isEqualTo(21);
+    assertThat(json(bad).path("detail").asText()).startsWith("line 21: not JSON");
+    HttpResponse<String> badName =
+        send(req("POST", "/api/v1/datasets/..%2Fescape", eps[1], "application/x-ndjson", data));
+    assertThat(badName.statusCode()).isIn(400, 404);
+    assertThat(
+            send(req("POST", "/api/v1/datasets/UPPER", eps[1], "application/x-ndjson", data))
+                .statusCode())
+        .isEqualTo(400);
+
+    assertThat(api.get("/api/v1/datasets").path("datasets")).hasSize(1);
+    assertThat(api.get("/api/v1/datasets/corpus").path("versions")).hasSize(3);
+    assertThat(api.get("/api/v1/datasets/corpus/versions/2").path("records").asLong())
+        .isEqualTo(40);
+    api.delete("/api/v1/datasets/corpus");
+    assertThat(api.get("/api/v1/datasets").path("datasets")).isEmpty();
+    assertThat(send(req("DELETE", "/api/v1/datasets/corpus", eps[1], null, null)).statusCode())
+        .isEqualTo(404);
+  }
+
+  @Test
+  void everyErrorIsAProblemDocument() throws Exception {
+    String token = operatorToken();
+    HttpResponse<String> unmapped = send(req("GET", "/api/v1/nothing-here", token, null, null));
+    assertThat(unmapped.statusCode()).isEqualTo(404);
+    assertThat(unmapped.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    assertThat(json(unmapped).path("status").asInt()).isEqualTo(404);
+    HttpResponse<String> method =
+        send(req("PUT", "/api/v1/pipelines", token, "application/json", "{}"));
+    assertThat(method.statusCode()).isEqualTo(405);
+    assertThat(method.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    HttpResponse<String> notUuid =
+        send(req("GET", "/api/v1/pipelines/not-a-uuid", token, null, null));
+    assertThat(notUuid.statusCode()).isEqualTo(404);
+    assertThat(json(notUuid).path("type").asText()).endsWith("/not-found");
+    HttpResponse<String> malformed =
+        send(req("POST", "/api/v1/teams", token, "application/json", "{\"name\": "));
+    assertThat(malformed.statusCode()).isEqualTo(400);
+    assertThat(malformed.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    HttpResponse<String> yaml =
+        send(req("POST", "/api/v1/pipelines", token, "application/yaml", "stages: [\n"));
+    assertThat(yaml.statusCode()).isEqualTo(422);
+    assertThat(json(yaml).path("detail").asText()).contains("malformed YAML at line");
+    // a body over the limit is refused before it is read
+    HttpResponse<String> huge =
+        send(req("POST", "/api/v1/pipelines", token, "application/yaml", "#".repeat(2 << 20)));
+    assertThat(huge.statusCode()).isEqualTo(413);
+    assertThat(json(huge).path("limit").asLong()).isEqualTo(1 << 20);
+    assertThatThrownBy(() -> client(token).get("/api/v1/teams/no-such-team"))
+        .isInstanceOfSatisfying(ApiClient.ApiError.class, e -> assertThat(e.status).isEqualTo(404));
+  }
+
+  @Test
+  void theOpenApiDocumentDescribesEveryEndpoint() throws Exception {
+    HttpResponse<String> docs = send(req("GET", "/v3/api-docs", null, null, null));
+    assertThat(docs.statusCode()).isEqualTo(200);
+    JsonNode paths = json(docs).path("paths");
+    for (String p :
+        List.of(
+            "/api/v1/pipelines",
+            "/api/v1/pipelines/{id}",
+            "/api/v1/pipelines/{id}/events/stream",
+            "/api/v1/pipelines/{id}/stages/{stage}/metrics",
+            "/api/v1/datasets/{name}",
+            "/api/v1/models/{id}/download",
+            "/api/v1/teams/{team}/tokens")) {
+      assertThat(paths.has(p)).as(p).isTrue();
+    }
+    assertThat(json(docs).at("/components/securitySchemes/token/scheme").asText())
+        .isEqualTo("bearer");
+    assertThat(send(req("GET", "/swagger-ui/index.html", null, null, null)).statusCode())
+        .isEqualTo(200);
+  }
+}
