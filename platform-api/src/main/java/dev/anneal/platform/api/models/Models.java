@@ -209,12 +209,12 @@ public class Models {
 
   /** Moves a version to a label; a new production version archives the previous one. */
   public Model promote(Caller caller, UUID id, String label) {
+    Model m = get(caller, id);
     if (label == null || !LABELS.contains(label)) {
       throw ApiException.badRequest(
           "label: must be one of registered, staging, production, archived; got '" + label + "'",
           "label");
     }
-    Model m = get(caller, id);
     tx.executeWithoutResult(
         s -> {
           if (label.equals("production")) {
