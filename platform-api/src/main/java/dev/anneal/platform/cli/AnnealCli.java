@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       DemoCommand.class,
       BenchOrchestrationCommand.class,
+      BenchApiCommand.class,
       ClientCommands.Login.class,
       ClientCommands.Submit.class,
       ClientCommands.ListPipelines.class,
