@@ -33,3 +33,7 @@ CREATE TABLE pipeline_models (
 CREATE INDEX pipelines_team_name ON pipelines (team_id, name, created_at DESC);
 CREATE INDEX events_stage_order ON events (stage_id, id);
 CREATE INDEX checkpoints_stage_created ON checkpoints (stage_id, created_at);
+
+-- Metric range reads aggregate whole series: a covering index lets them read the index alone.
+DROP INDEX metrics_stage_name_step;
+CREATE INDEX metrics_stage_name_step ON metrics (stage_id, name, step) INCLUDE (attempt, value);
