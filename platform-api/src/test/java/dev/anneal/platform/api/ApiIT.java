@@ -47,6 +47,10 @@ class ApiIT extends ApiTestSupport {
 
   @Autowired MetadataStore meta;
 
+  @Autowired
+  @org.springframework.beans.factory.annotation.Qualifier("requestMappingHandlerMapping")
+  org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping mappings;
+
   @Test
   void tokensCarryScopesAndARevokedOneStopsAtOnce(CapturedOutput output) throws Exception {
     String[] alpha = team("alpha");
@@ -219,6 +223,21 @@ class ApiIT extends ApiTestSupport {
     assertThat(quota.path("used").asInt()).isEqualTo(1);
     assertThat(api.get("/api/v1/teams/" + beta[0] + "/usage").path("activePipelines").asInt())
         .isEqualTo(1);
+
+    // a GPU-hours quota, used up, refuses too
+    String[] zeta = team("zeta");
+    client(operatorToken()).patchJson("/api/v1/teams/" + zeta[0], Map.of("gpuHoursQuota", 0));
+    HttpResponse<String> noHours =
+        send(
+            req(
+                "POST",
+                "/api/v1/pipelines",
+                zeta[1],
+                "application/yaml",
+                pretrainSpec("gpu", "synthetic:prose?docs=10", 10)));
+    assertThat(noHours.statusCode()).isEqualTo(429);
+    assertThat(json(noHours).path("quota").asText()).isEqualTo("gpuHours");
+    assertThat(json(noHours).path("detail").asText()).contains("GPU-hours");
 
     // a dataset an active pipeline reads cannot be deleted
     HttpResponse<String> inUse = send(req("DELETE", "/api/v1/datasets/prose", beta[1], null, null));
@@ -570,6 +589,14 @@ class ApiIT extends ApiTestSupport {
             "/api/v1/models/{id}/download",
             "/api/v1/teams/{team}/tokens")) {
       assertThat(paths.has(p)).as(p).isTrue();
+    }
+    // every endpoint the application maps under /api/v1 is in the document
+    for (var info : mappings.getHandlerMethods().keySet()) {
+      for (String pattern : info.getPatternValues()) {
+        if (pattern.startsWith("/api/v1/")) {
+          assertThat(paths.has(pattern)).as("%s is in /v3/api-docs", pattern).isTrue();
+        }
+      }
     }
     assertThat(json(docs).at("/components/securitySchemes/token/scheme").asText())
         .isEqualTo("bearer");

@@ -90,6 +90,11 @@ class CliIT extends ApiTestSupport {
       assertThat(cli("list")[1]).contains(id).contains("SUCCEEDED");
       assertThat(cli("status", id)[1]).contains("pretrain").contains("SUCCEEDED").contains("30/30");
       assertThat(cli("logs", id)[1]).contains("finished at step 30");
+      String[] watch = cli("watch", id);
+      assertThat(watch[0]).isEqualTo("0");
+      assertThat(watch[1])
+          .contains("checkpoint committed at step 30")
+          .contains("cli-run: SUCCEEDED");
 
       ApiClient api = client(t[1]);
       JsonNode checkpoints =
