@@ -69,6 +69,17 @@ public final class ClientCommands {
     return "[" + "#".repeat(filled) + "-".repeat(width - filled) + "]";
   }
 
+  /** One line of a pipeline's log: time, stage, attempt, severity, message. */
+  static void event(PrintWriter out, JsonNode ev) {
+    out.printf(
+        "%s %-10s %-3s %-5s %s%n",
+        time(ev.get("time")),
+        ev.path("stage").asText("-"),
+        ev.hasNonNull("attempt") ? "a" + ev.get("attempt").asInt() : "",
+        ev.path("severity").asText(),
+        ev.path("message").asText());
+  }
+
   /** The stages of a pipeline as progress lines. */
   static void stages(PrintWriter out, JsonNode p) {
     for (JsonNode s : p.path("stages")) {
@@ -259,13 +270,7 @@ public final class ClientCommands {
               }
               return;
             }
-            out.printf(
-                "%s %-10s %-3s %-5s %s%n",
-                time(ev.get("time")),
-                stage,
-                ev.hasNonNull("attempt") ? "a" + ev.get("attempt").asInt() : "",
-                ev.path("severity").asText(),
-                ev.path("message").asText());
+            event(out, ev);
             out.flush();
           });
       JsonNode end = api.get("/api/v1/pipelines/" + id);
@@ -299,14 +304,7 @@ public final class ClientCommands {
                     + ApiClient.query(
                         Map.of("after", after, "limit", 1000, "minSeverity", minSeverity)));
         for (JsonNode ev : page.path("events")) {
-          out()
-              .printf(
-                  "%s %-10s %-3s %-5s %s%n",
-                  time(ev.get("time")),
-                  ev.path("stage").asText("-"),
-                  ev.hasNonNull("attempt") ? "a" + ev.get("attempt").asInt() : "",
-                  ev.path("severity").asText(),
-                  ev.path("message").asText());
+          event(out(), ev);
         }
         if (!page.hasNonNull("nextAfter")) return 0;
         after = page.get("nextAfter").asLong();
