@@ -279,6 +279,19 @@ public final class MetadataStore {
         });
   }
 
+  /**
+   * What an attempt was told to do: the step it resumes from (null: from its start), the data
+   * windows it skips (JSON) and its learning-rate factor — what the console draws on the charts.
+   */
+  public void setAttemptPlan(UUID attemptId, Long resumeStep, String skipWindowsJson, double lr) {
+    update(
+        "UPDATE attempts SET resume_step = ?, skip_windows = ?::jsonb, lr_factor = ? WHERE id = ?",
+        resumeStep,
+        skipWindowsJson,
+        lr,
+        attemptId);
+  }
+
   /** Records where an attempt is; the exit code, reason and job name are kept once set. */
   public void markAttempt(
       UUID attemptId, String status, Integer exitCode, String reason, String jobName) {

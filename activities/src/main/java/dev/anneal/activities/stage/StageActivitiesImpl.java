@@ -88,6 +88,11 @@ public final class StageActivitiesImpl implements StageActivities {
             plan.stage().stage().resources(),
             env);
     meta.markAttempt(attemptId, "PREPARING", null, null, job);
+    meta.setAttemptPlan(
+        attemptId,
+        plan.resumeFrom() == null ? null : plan.resumeFrom().step(),
+        ProtocolJson.write(plan.skipWindows() == null ? List.of() : plan.skipWindows()),
+        plan.lrFactor());
     if (plan.stage().initFrom() != null) {
       meta.setStageInitFrom(
           UUID.fromString(plan.stage().stageId()), plan.stage().initFrom().manifestKey());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonRawValue;
 import dev.anneal.platform.api.ApiException;
 import dev.anneal.platform.api.auth.Caller;
 import dev.anneal.platform.api.teams.Teams;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Set;
@@ -33,7 +34,9 @@ public class Models {
       String checkpoint,
       UUID pipelineId,
       String stageKind,
-      @JsonRawValue String lineage,
+      @JsonRawValue
+          @Schema(implementation = java.util.Map.class, description = "where the model came from")
+          String lineage,
       OffsetDateTime createdAt,
       OffsetDateTime promotedAt) {}
 

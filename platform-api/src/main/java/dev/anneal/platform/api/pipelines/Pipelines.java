@@ -3,6 +3,7 @@ package dev.anneal.platform.api.pipelines;
 import com.fasterxml.jackson.annotation.JsonRawValue;
 import dev.anneal.platform.api.ApiException;
 import dev.anneal.platform.api.auth.Caller;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -43,6 +44,10 @@ public class Pipelines {
 
   public record Page(List<Brief> pipelines, String nextPageToken) {}
 
+  /**
+   * A stage attempt: why it ran ({@code first}, {@code rollback}, {@code restart}), how it ended,
+   * and what it was told — the step it resumed from, the data windows it skipped, its LR factor.
+   */
   public record Attempt(
       int number,
       String cause,
@@ -51,7 +56,12 @@ public class Pipelines {
       String reason,
       String jobName,
       OffsetDateTime startedAt,
-      OffsetDateTime finishedAt) {}
+      OffsetDateTime finishedAt,
+      Long resumeStep,
+      @JsonRawValue
+          @Schema(implementation = java.util.List.class, description = "[{fromBatch, toBatch}]")
+          String skipWindows,
+      Double lrFactor) {}
 
   /** An instability that made the stage roll back. */
   public record Rollback(int attempt, Long step, String kind, String message, OffsetDateTime at) {}
@@ -67,7 +77,11 @@ public class Pipelines {
       int rollbacks,
       int restarts,
       String failureReason,
-      @JsonRawValue String eval,
+      @JsonRawValue
+          @Schema(
+              implementation = java.util.Map.class,
+              description = "summary figures of the finished stage")
+          String eval,
       String initFrom,
       String finalCheckpoint,
       OffsetDateTime startedAt,
@@ -93,7 +107,11 @@ public class Pipelines {
       OffsetDateTime finishedAt,
       List<Stage> stages,
       Lineage lineage,
-      @JsonRawValue String spec) {}
+      @JsonRawValue
+          @Schema(
+              implementation = java.util.Map.class,
+              description = "the stored spec (dataset versions pinned)")
+          String spec) {}
 
   /** A pipeline row the caller may see. */
   public record Row(UUID id, String name, String status, String workflowId, String specJson) {}
@@ -249,7 +267,8 @@ public class Pipelines {
     Map<UUID, List<Attempt>> attempts = new LinkedHashMap<>();
     jdbc.query(
         "SELECT a.stage_id, a.number, a.cause, a.status, a.exit_code, a.reason, a.job_name,"
-            + " a.started_at, a.finished_at FROM attempts a JOIN stages s ON s.id = a.stage_id"
+            + " a.started_at, a.finished_at, a.resume_step, a.skip_windows::text, a.lr_factor"
+            + " FROM attempts a JOIN stages s ON s.id = a.stage_id"
             + " WHERE s.pipeline_id = ? ORDER BY a.stage_id, a.number",
         rs -> {
           int exit = rs.getInt(5);
@@ -265,7 +284,10 @@ public class Pipelines {
                       rs.getString(6),
                       rs.getString(7),
                       rs.getObject(8, OffsetDateTime.class),
-                      rs.getObject(9, OffsetDateTime.class)));
+                      rs.getObject(9, OffsetDateTime.class),
+                      rs.getObject(10) == null ? null : rs.getLong(10),
+                      rs.getString(11),
+                      rs.getObject(12) == null ? null : rs.getDouble(12)));
         },
         id);
     Map<UUID, List<Rollback>> rollbacks = new LinkedHashMap<>();
@@ -377,7 +399,9 @@ public class Pipelines {
       String type,
       String severity,
       String message,
-      @JsonRawValue String payload) {}
+      @JsonRawValue
+          @Schema(implementation = java.util.Map.class, description = "the runner event as sent")
+          String payload) {}
 
   public record EventPage(List<Event> events, Long nextAfter) {}
 
@@ -535,7 +559,11 @@ public class Pipelines {
       String key,
       String manifestSha256,
       long bytes,
-      @JsonRawValue String health,
+      @JsonRawValue
+          @Schema(
+              implementation = java.util.Map.class,
+              description = "health figures from the manifest")
+          String health,
       Boolean healthy,
       String state,
       OffsetDateTime createdAt) {}
