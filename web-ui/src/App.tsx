@@ -1,69 +1,80 @@
 import { useEffect, useState } from "react";
+import { api } from "./api/client";
+import { logout, takeTokenFromUrl, token } from "./auth";
+import { Compare } from "./pages/Compare";
+import { Datasets } from "./pages/Datasets";
+import { Login } from "./pages/Login";
+import { Models } from "./pages/Models";
+import { NewPipeline } from "./pages/NewPipeline";
+import { Pipeline } from "./pages/Pipeline";
+import { Pipelines } from "./pages/Pipelines";
+import { StagePage } from "./pages/Stage";
+import { Team } from "./pages/Team";
+import { useRoute } from "./router";
 
-type Component = { status: string; details?: Record<string, unknown> };
-type Health = { status: string; components?: Record<string, Component> };
+takeTokenFromUrl();
 
-const colours: Record<string, string> = {
-  UP: "#1a7f37",
-  DOWN: "#cf222e",
-  OUT_OF_SERVICE: "#9a6700",
-  UNKNOWN: "#57606a",
-};
+const NAV = [
+  ["pipelines", "Pipelines"],
+  ["models", "Models"],
+  ["datasets", "Datasets"],
+  ["team", "Team"],
+] as const;
 
-/** Until the console lands, the start page shows the platform's health, component by component. */
+/** The Anneal console: the team's pipelines, live stages, models, datasets and team. */
 export function App() {
-  const [health, setHealth] = useState<Health | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const route = useRoute();
+  const [me, setMe] = useState<{ team?: string } | null>(null);
+  const [refused, setRefused] = useState(false);
 
   useEffect(() => {
-    let stopped = false;
-    const load = async () => {
-      try {
-        const res = await fetch("/actuator/health");
-        const body = (await res.json()) as Health;
-        if (!stopped) {
-          setHealth(body);
-          setError(null);
-        }
-      } catch (e) {
-        if (!stopped) setError(String(e));
-      }
-    };
-    load();
-    const timer = setInterval(load, 5000);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
+    if (!token()) return;
+    api.GET("/api/v1/me", {}).then(({ data, response }) => {
+      if (response.status === 401) setRefused(true);
+      else if (data) setMe(data);
+    });
   }, []);
 
+  if (!token() || refused) return <Login refused={refused} />;
+  const [top, id, sub, stage] = route.path;
+  let page;
+  if (!top || top === "pipelines") {
+    page = !id ? <Pipelines /> : sub === "stages" && stage ? <StagePage id={id} stage={stage} /> : <Pipeline id={id} />;
+  } else if (top === "new") page = <NewPipeline />;
+  else if (top === "compare") page = <Compare ids={(route.query.get("ids") ?? "").split(",").filter(Boolean)} />;
+  else if (top === "models") page = <Models />;
+  else if (top === "datasets") page = <Datasets />;
+  else if (top === "team") page = <Team />;
+  else page = <p className="error">No page here: {window.location.hash}</p>;
+
   return (
-    <main style={{ fontFamily: "system-ui, sans-serif", maxWidth: 720, margin: "3rem auto", padding: "0 1rem" }}>
-      <h1>Anneal</h1>
-      <p>Workflow-orchestrated training for language models: pre-training, SFT, reward model, RLHF.</p>
-      <h2>Platform health</h2>
-      {error && <p role="alert">Cannot reach the API: {error}</p>}
-      {!health && !error && <p>Loading…</p>}
-      {health && (
-        <table>
-          <tbody>
-            <tr>
-              <th style={{ textAlign: "left", paddingRight: "2rem" }}>overall</th>
-              <td style={{ color: colours[health.status] ?? "inherit" }}>{health.status}</td>
-            </tr>
-            {Object.entries(health.components ?? {}).map(([name, c]) => (
-              <tr key={name}>
-                <th style={{ textAlign: "left", paddingRight: "2rem" }}>{name}</th>
-                <td style={{ color: colours[c.status] ?? "inherit" }}>{c.status}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <p>
-        API documentation and the full console arrive with their issues; the REST API lives under{" "}
-        <code>/api/v1</code>, metrics at <code>/actuator/prometheus</code>.
-      </p>
-    </main>
+    <>
+      <header className="top">
+        <a className="brand" href="#/pipelines">
+          Anneal
+        </a>
+        <nav aria-label="main">
+          {NAV.map(([k, label]) => (
+            <a key={k} href={`#/${k}`} aria-current={(top ?? "pipelines") === k ? "page" : undefined}>
+              {label}
+            </a>
+          ))}
+        </nav>
+        <span className="who">
+          {me?.team && <>team {me.team} · </>}
+          <button
+            type="button"
+            className="link"
+            onClick={() => {
+              logout();
+              window.location.reload();
+            }}
+          >
+            log out
+          </button>
+        </span>
+      </header>
+      <main>{page}</main>
+    </>
   );
 }

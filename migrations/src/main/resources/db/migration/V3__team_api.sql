@@ -36,4 +36,4 @@ CREATE INDEX checkpoints_stage_created ON checkpoints (stage_id, created_at);
 
 -- Metric range reads aggregate whole series: a covering index lets them read the index alone.
 DROP INDEX metrics_stage_name_step;
-CREATE INDEX metrics_stage_name_step ON metrics (stage_id, name, step) INCLUDE (attempt, value);
+CREATE INDEX metrics_stage_name_step ON metrics (stage_id, name, step) INCLUDE (attempt, value, recorded_at);

@@ -2,6 +2,7 @@ package dev.anneal.platform.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.anneal.activities.metadata.MetadataStore;
+import dev.anneal.platform.api.auth.Bootstrap;
 import dev.anneal.platform.api.web.ApiProperties;
 import dev.anneal.platform.pipeline.PipelineLauncher;
 import dev.anneal.protocol.ProtocolException;
@@ -73,11 +74,14 @@ class DemoCommand implements Callable<Integer> {
           ctx.getBean(PipelineLauncher.class)
               .start(ctx.getBean(ApiProperties.class).bootstrapTeam(), ps);
       MetadataStore meta = ctx.getBean(MetadataStore.class);
+      String port = ctx.getEnvironment().getProperty("local.server.port");
       out.printf(
-          "%nsubmitted %s (%s); console: http://localhost:%s/%n%n",
+          "%nsubmitted %s (%s)%nconsole: %s%n%n",
           ps.metadata().name(),
           started.workflowId(),
-          ctx.getEnvironment().getProperty("local.server.port"));
+          ctx.getBean(Bootstrap.class)
+              .consoleLink(port, "pipelines/" + started.pipelineId())
+              .orElse("http://localhost:" + port + "/#/pipelines/" + started.pipelineId()));
       out.flush();
       CompletableFuture<PipelineResult> result =
           WorkflowStub.fromTyped(started.workflow()).getResultAsync(PipelineResult.class);

@@ -48,6 +48,30 @@ public class Bootstrap {
   }
 
   @EventListener(ApplicationReadyEvent.class)
+  public void onReady(ApplicationReadyEvent ready) {
+    ensureOperator();
+    consoleLink(ready.getApplicationContext().getEnvironment().getProperty("local.server.port"), "")
+        .ifPresent(link -> System.out.println("anneal: console: " + link));
+  }
+
+  /**
+   * In embedded mode, a console page's address with the bootstrap token in its fragment (which the
+   * browser keeps to itself): one click opens the console logged in.
+   */
+  public java.util.Optional<String> consoleLink(String port, String page) {
+    if (!embedded.enabled() || port == null) return java.util.Optional.empty();
+    Path file = embedded.dataDir().resolve(TOKEN_FILE);
+    try {
+      if (!Files.isRegularFile(file)) return java.util.Optional.empty();
+      String token = Files.readString(file).trim();
+      return ApiTokens.wellFormed(token)
+          ? java.util.Optional.of("http://localhost:" + port + "/#/" + page + "?token=" + token)
+          : java.util.Optional.empty();
+    } catch (IOException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
   public void ensureOperator() {
     String given = props.bootstrapToken();
     if (given != null && !given.isBlank()) {

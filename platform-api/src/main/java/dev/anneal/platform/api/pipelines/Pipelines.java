@@ -459,7 +459,15 @@ public class Pipelines {
 
   /** A point, or a bucket of points: its step range, mean, min and max. */
   public record Point(
-      int attempt, long step, long lastStep, double value, double min, double max, long count) {}
+      int attempt,
+      long step,
+      long lastStep,
+      @Schema(description = "when the bucket's first point was recorded, epoch seconds")
+          double time,
+      double value,
+      double min,
+      double max,
+      long count) {}
 
   public record Series(String name, long bucketSteps, long points, List<Point> data) {}
 
@@ -510,10 +518,13 @@ public class Pipelines {
     if (width == 1 && total <= maxPoints) {
       data =
           jdbc.query(
-              "SELECT attempt, step, value FROM metrics" + where + " ORDER BY attempt, step",
+              "SELECT attempt, step, value, EXTRACT(EPOCH FROM recorded_at) FROM metrics"
+                  + where
+                  + " ORDER BY attempt, step",
               (rs, i) -> {
                 double v = rs.getDouble(3);
-                return new Point(rs.getInt(1), rs.getLong(2), rs.getLong(2), v, v, v, 1);
+                return new Point(
+                    rs.getInt(1), rs.getLong(2), rs.getLong(2), rs.getDouble(4), v, v, v, 1);
               },
               args.toArray());
     } else {
@@ -528,8 +539,9 @@ public class Pipelines {
       // NaN sorts above every number in PostgreSQL, so a NaN point shows up as the bucket's max
       data =
           jdbc.query(
-              "SELECT attempt, b, min(step), max(step), avg(value), min(value), max(value), count(*)"
-                  + " FROM (SELECT attempt, step, value, (step - ("
+              "SELECT attempt, b, min(step), max(step), avg(value), min(value), max(value),"
+                  + " count(*), EXTRACT(EPOCH FROM min(recorded_at))"
+                  + " FROM (SELECT attempt, step, value, recorded_at, (step - ("
                   + lo
                   + ")) / ? AS b FROM metrics"
                   + where
@@ -539,6 +551,7 @@ public class Pipelines {
                       rs.getInt(1),
                       rs.getLong(3),
                       rs.getLong(4),
+                      rs.getDouble(9),
                       rs.getDouble(5),
                       rs.getDouble(6),
                       rs.getDouble(7),

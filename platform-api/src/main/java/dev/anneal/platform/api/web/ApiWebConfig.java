@@ -2,6 +2,7 @@ package dev.anneal.platform.api.web;
 
 import dev.anneal.platform.api.auth.ApiTokens;
 import dev.anneal.platform.api.auth.AuthInterceptor;
+import dev.anneal.platform.api.auth.Caller;
 import dev.anneal.platform.api.auth.CallerResolver;
 import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;
@@ -9,6 +10,7 @@ import io.swagger.v3.oas.models.info.Info;
 import io.swagger.v3.oas.models.security.SecurityRequirement;
 import io.swagger.v3.oas.models.security.SecurityScheme;
 import java.util.List;
+import org.springdoc.core.utils.SpringDocUtils;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -19,6 +21,11 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 /** Wires the API: token checks on {@code /api/v1/**}, body limits, the OpenAPI description. */
 @Configuration(proxyBeanMethods = false)
 public class ApiWebConfig implements WebMvcConfigurer {
+  static {
+    // the authenticated caller is resolved from the token, not read from the request
+    SpringDocUtils.getConfig().addRequestWrapperToIgnore(Caller.class);
+  }
+
   private final ApiTokens tokens;
 
   public ApiWebConfig(ApiTokens tokens) {
