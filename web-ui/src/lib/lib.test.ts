@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { smooth } from "./smooth";
-import { layout, marks, overlay } from "./series";
+import { generationShare, layout, marks, overlay } from "./series";
 import { lineOf } from "./yamlLine";
 import { parse } from "../router";
 import type { Series } from "../api/client";
@@ -89,5 +89,18 @@ describe("router", () => {
     const r = parse("#/pipelines/abc/stages/sft?x=1");
     expect(r.path).toEqual(["pipelines", "abc", "stages", "sft"]);
     expect(r.query.get("x")).toBe("1");
+  });
+});
+
+describe("generationShare", () => {
+  it("is generation's part of each PPO step", () => {
+    const pt = (step: number, value: number) => ({ attempt: 1, step, time: step, value, min: value, max: value, count: 1 });
+    const share = generationShare([
+      { name: "generate_ms", data: [pt(0, 40), pt(1, 30)] },
+      { name: "score_ms", data: [pt(0, 10), pt(1, 10)] },
+      { name: "train_ms", data: [pt(0, 50), pt(1, 60)] },
+    ]);
+    expect(share?.data?.map((p) => p.value)).toEqual([0.4, 0.3]);
+    expect(generationShare([{ name: "loss", data: [] }])).toBeNull();
   });
 });

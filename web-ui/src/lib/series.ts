@@ -110,3 +110,26 @@ export function overlay(runs: Series[], by: "step" | "time", smoothing: number):
   });
   return { x: xs, lines, bucketSteps: 1 };
 }
+
+/**
+ * RLHF's generation share: of a PPO step's time, the part spent generating (generate_ms over
+ * generate_ms + score_ms + train_ms), per step and attempt; null when the parts are not logged.
+ */
+export function generationShare(all: Series[]): Series | null {
+  const get = (n: string) => all.find((s) => s.name === n);
+  const g = get("generate_ms");
+  const s = get("score_ms");
+  const t = get("train_ms");
+  if (!g || !s || !t) return null;
+  const key = (p: { attempt?: number; step?: number }) => `${p.attempt ?? 1}:${p.step ?? 0}`;
+  const sv = new Map((s.data ?? []).map((p) => [key(p), p.value ?? 0]));
+  const tv = new Map((t.data ?? []).map((p) => [key(p), p.value ?? 0]));
+  const data = (g.data ?? [])
+    .filter((p) => sv.has(key(p)) && tv.has(key(p)))
+    .map((p) => {
+      const total = (p.value ?? 0) + sv.get(key(p))! + tv.get(key(p))!;
+      const v = total > 0 ? (p.value ?? 0) / total : 0;
+      return { ...p, value: v, min: v, max: v };
+    });
+  return { name: "generation_share", bucketSteps: g.bucketSteps, points: data.length, data };
+}

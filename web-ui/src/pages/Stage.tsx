@@ -4,7 +4,7 @@ import { Chart } from "../components/Chart";
 import { ErrorBox } from "../components/ErrorBox";
 import { StatusChip } from "../components/StatusChip";
 import { duration, num } from "../lib/format";
-import { layout, marks } from "../lib/series";
+import { generationShare, layout, marks } from "../lib/series";
 import { follow } from "../lib/sse";
 import { useLoad } from "../lib/useLoad";
 import { href } from "../router";
@@ -13,7 +13,7 @@ const PREFERRED: Record<string, string[]> = {
   pretrain: ["loss", "lr", "grad_norm", "tokens_per_s"],
   sft: ["loss", "lr", "grad_norm", "tokens_per_s"],
   reward: ["loss", "accuracy", "lr", "grad_norm"],
-  rlhf: ["reward", "kl", "response_length", "policy_loss", "value_loss", "kl_coef", "generate_ms", "train_ms"],
+  rlhf: ["reward", "kl", "entropy", "response_length", "generation_share", "policy_loss", "value_loss", "kl_coef", "clip_fraction"],
 };
 
 /**
@@ -40,7 +40,9 @@ export function StagePage({ id, stage }: { id: string; stage: string }) {
       const m = await call(
         api.GET("/api/v1/pipelines/{id}/stages/{stage}/metrics", { params: { path: { id, stage } } }),
       );
-      setSeries(m.series ?? []);
+      const all = m.series ?? [];
+      const share = generationShare(all);
+      setSeries(share ? [...all, share] : all);
       setError(null);
     } catch (e) {
       setError(e);

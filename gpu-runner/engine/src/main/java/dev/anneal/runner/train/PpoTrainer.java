@@ -466,6 +466,35 @@ public final class PpoTrainer implements AutoCloseable {
     return logits.logSoftmax(-1).gather(y.expandDims(-1), -1).squeeze(-1);
   }
 
+  /**
+   * The old policy's scores of a rollout, without autograd: per-position log-probability of the
+   * token taken and the entropy of the distribution it was drawn from ({@code [B * t]} each). A
+   * policy whose entropy collapses has stopped exploring.
+   */
+  private float[][] logProbsAndEntropy(Params p, NDManager m, Rollout r) {
+    Shape s = new Shape(r.rows(), r.t());
+    NDArray logits =
+        model.logits(
+            p,
+            Host.longs(m, r.inputs(), s),
+            Transformer.mask(m, r.rows(), r.t(), null, DataType.FLOAT32));
+    NDArray ls = logits.logSoftmax(-1);
+    NDArray y = Host.longs(m, r.targets(), s);
+    float[] lp = ls.gather(y.expandDims(-1), -1).squeeze(-1).toFloatArray();
+    float[] entropy = ls.exp().mul(ls).sum(new int[] {-1}).neg().toFloatArray();
+    return new float[][] {lp, entropy};
+  }
+
+  private static double maskedMean(float[] v, float[] mask) {
+    double sum = 0;
+    double n = 0;
+    for (int i = 0; i < v.length; i++) {
+      sum += v[i] * mask[i];
+      n += mask[i];
+    }
+    return n == 0 ? 0 : sum / n;
+  }
+
   /** The critic's value of every position's state {@code [B, t]}. */
   private NDArray values(Params p, NDManager m, Rollout r) {
     Shape s = new Shape(r.rows(), r.t());
@@ -517,7 +546,9 @@ public final class PpoTrainer implements AutoCloseable {
       long t1 = System.nanoTime();
       Rollout r = rollout(ids, out.tokens());
       // 2. score: reference, old policy, critic and reward model, without autograd
-      float[] old = logProbs(actor, sm, r).toFloatArray();
+      float[][] actorScore = logProbsAndEntropy(actor, sm, r);
+      float[] old = actorScore[0];
+      double entropy = maskedMean(actorScore[1], r.mask());
       float[] ref = logProbs(reference, sm, r).toFloatArray();
       float[] oldValues = values(critic, sm, r).toFloatArray();
       float[] raw = scores(sm, r);
@@ -709,6 +740,7 @@ public final class PpoTrainer implements AutoCloseable {
       m.put("kl", klMean);
       m.put("kl_coef", klCoef);
       m.put("response_length", meanLength);
+      m.put("entropy", entropy);
       m.put("policy_loss", policyLoss);
       m.put("value_loss", valueLoss);
       if (rl.ptxCoef() > 0) m.put("ptx_loss", ptxLoss);
