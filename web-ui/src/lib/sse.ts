@@ -6,9 +6,9 @@ export type SseEvent = { id?: string; event: string; data: string };
  * Follows a Server-Sent Events stream with the API token (EventSource cannot send headers, so this
  * reads the stream with fetch), reconnecting with Last-Event-ID until `end` or `stop()`.
  */
-export function follow(path: string, onEvent: (e: SseEvent) => void): () => void {
+export function follow(path: string, onEvent: (e: SseEvent) => void, after?: number): () => void {
   const ctrl = new AbortController();
-  let last: string | undefined;
+  let last: string | undefined = after != null ? String(after) : undefined;
   let stopped = false;
   const run = async () => {
     for (let failures = 0; !stopped && failures < 20; ) {

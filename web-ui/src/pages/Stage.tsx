@@ -5,7 +5,7 @@ import { ErrorBox } from "../components/ErrorBox";
 import { StatusChip } from "../components/StatusChip";
 import { duration, num } from "../lib/format";
 import { generationShare, layout, marks } from "../lib/series";
-import { follow } from "../lib/sse";
+import { follow, type SseEvent } from "../lib/sse";
 import { useLoad } from "../lib/useLoad";
 import { href } from "../router";
 
@@ -53,7 +53,9 @@ export function StagePage({ id, stage }: { id: string; stage: string }) {
     loadMetrics();
     setEvents([]);
     let pending: ReturnType<typeof setTimeout> | null = null;
-    const stop = follow(`/api/v1/pipelines/${id}/events/stream`, (e) => {
+    let stop = () => {};
+    let stopped = false;
+    const onEvent = (e: SseEvent) => {
       if (e.event === "end") {
         loadMetrics();
         reloadPipeline();
@@ -79,8 +81,23 @@ export function StagePage({ id, stage }: { id: string; stage: string }) {
       }
       setEvents((list) => [...list.slice(-499), ev]);
       if (ev.type === "instability" || ev.type === "finished" || ev.type === "stage") reloadPipeline();
-    });
+    };
+    // the log's tail first (newest first, read backwards), then the stream from the newest event
+    (async () => {
+      const page = await call(
+        api.GET("/api/v1/pipelines/{id}/events", {
+          params: { path: { id }, query: { order: "desc", limit: 500, minSeverity: "INFO" } },
+        }),
+      ).catch(() => null);
+      const newest = await call(
+        api.GET("/api/v1/pipelines/{id}/events", { params: { path: { id }, query: { order: "desc", limit: 1 } } }),
+      ).catch(() => null);
+      if (stopped) return;
+      setEvents((page?.events ?? []).filter((e) => e.stage === stage).reverse());
+      stop = follow(`/api/v1/pipelines/${id}/events/stream`, onEvent, newest?.events?.[0]?.id ?? 0);
+    })();
     return () => {
+      stopped = true;
       stop();
       if (pending) clearTimeout(pending);
     };

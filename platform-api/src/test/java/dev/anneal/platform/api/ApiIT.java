@@ -445,6 +445,16 @@ class ApiIT extends ApiTestSupport {
     assertThat(page2.path("events")).hasSize(130 - 50);
     assertThat(page2.at("/events/0/id").asLong()).isGreaterThan(after);
     assertThat(page2.at("/events/0/payload/points")).hasSize(100);
+    // a tail: newest first, and the page before it
+    JsonNode tail = api.get("/api/v1/pipelines/" + ps[0] + "/events?order=desc&limit=10");
+    assertThat(tail.at("/events/0/id").asLong()).isGreaterThan(tail.at("/events/9/id").asLong());
+    JsonNode before =
+        api.get(
+            "/api/v1/pipelines/"
+                + ps[0]
+                + "/events?order=desc&limit=10&before="
+                + tail.path("nextBefore").asLong());
+    assertThat(before.at("/events/0/id").asLong()).isEqualTo(tail.at("/events/9/id").asLong() - 1);
 
     // the stream from event k on (Last-Event-ID), with new events as they come, until the end
     List<ApiClient.Sse> got = new CopyOnWriteArrayList<>();

@@ -1,6 +1,7 @@
 package dev.anneal.workflows.impl;
 
 import dev.anneal.workflows.api.TaskQueues;
+import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
 import java.time.Duration;
@@ -33,6 +34,10 @@ public final class ActivityOptionsCatalog {
         .setTaskQueue(TaskQueues.JOBS)
         .setStartToCloseTimeout(stageTimeout)
         .setHeartbeatTimeout(Duration.ofSeconds(60))
+        // a cancelled stage stops its job (StageActivities.cancel) and the await, left to run,
+        // returns when the job has ended; no cancel request goes to the server (see
+        // StageWorkflowImpl)
+        .setCancellationType(ActivityCancellationType.ABANDON)
         .setRetryOptions(
             RetryOptions.newBuilder()
                 .setInitialInterval(Duration.ofSeconds(2))

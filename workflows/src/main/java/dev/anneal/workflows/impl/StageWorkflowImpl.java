@@ -79,8 +79,23 @@ public class StageWorkflowImpl implements StageWorkflow {
       PreparedAttempt prepared = null;
       AttemptOutcome out;
       try {
-        prepared = control.prepare(plan);
-        control.launch(prepared);
+        // prepare and launch always finish, even when a cancel arrives meanwhile: a launch cut off
+        // halfway could leave a job nobody stops, and asking the server to cancel an activity
+        // that completes in the same workflow task sticks the embedded Temporal server
+        // (temporalio/sdk-java#2391); the job is stopped below instead
+        List<PreparedAttempt> started = new ArrayList<>(1);
+        AttemptPlan launching = plan;
+        Workflow.newDetachedCancellationScope(
+                () -> {
+                  PreparedAttempt p = control.prepare(launching);
+                  started.add(p);
+                  control.launch(p);
+                })
+            .run();
+        prepared = started.get(0);
+        if (CancellationScope.current().isCancelRequested()) {
+          return cancelled(in, plan, prepared, history, restarts, decisions);
+        }
         out = jobs.await(prepared);
       } catch (TemporalFailure e) {
         if (CancellationScope.current().isCancelRequested()) {

@@ -403,11 +403,29 @@ public class Pipelines {
           @Schema(implementation = java.util.Map.class, description = "the runner event as sent")
           String payload) {}
 
-  public record EventPage(List<Event> events, Long nextAfter) {}
+  /**
+   * A page of the log: in order, {@code nextAfter} continues it; newest first, {@code nextBefore}.
+   */
+  public record EventPage(List<Event> events, Long nextAfter, Long nextBefore) {}
 
   public static final List<String> SEVERITIES = List.of("DEBUG", "INFO", "WARN", "ERROR");
 
   public List<Event> events(UUID pipeline, long after, int limit, String minSeverity, String type) {
+    return events(pipeline, after, null, false, limit, minSeverity, type);
+  }
+
+  /**
+   * The log in order after {@code after}, or newest first ({@code desc}) before {@code before}
+   * (null: from the newest).
+   */
+  public List<Event> events(
+      UUID pipeline,
+      long after,
+      Long before,
+      boolean desc,
+      int limit,
+      String minSeverity,
+      String type) {
     StringBuilder sql =
         new StringBuilder(
             "SELECT e.id, e.created_at, s.name, a.number, e.type, e.severity, e.message,"
@@ -415,6 +433,10 @@ public class Pipelines {
                 + " LEFT JOIN attempts a ON a.id = e.attempt_id WHERE e.pipeline_id = ?"
                 + " AND e.id > ?");
     List<Object> args = new ArrayList<>(List.of(pipeline, after));
+    if (before != null) {
+      sql.append(" AND e.id < ?");
+      args.add(before);
+    }
     if (minSeverity != null) {
       int from = SEVERITIES.indexOf(minSeverity.toUpperCase());
       if (from < 0) {
@@ -432,7 +454,7 @@ public class Pipelines {
       sql.append(" AND e.type = ?");
       args.add(type);
     }
-    sql.append(" ORDER BY e.id LIMIT ?");
+    sql.append(desc ? " ORDER BY e.id DESC LIMIT ?" : " ORDER BY e.id LIMIT ?");
     args.add(limit);
     return jdbc.query(sql.toString(), (rs, i) -> event(rs), args.toArray());
   }

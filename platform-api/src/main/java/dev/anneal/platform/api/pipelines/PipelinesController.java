@@ -197,13 +197,19 @@ public class PipelinesController {
   }
 
   @GetMapping("/{id}/events")
-  @Operation(summary = "The pipeline's event log, in order, a page at a time")
+  @Operation(summary = "The pipeline's event log, in order (or newest first), a page at a time")
   public Pipelines.EventPage events(
       Caller caller,
       @PathVariable UUID id,
       @Parameter(description = "the id of the last event already read")
           @RequestParam(defaultValue = "0")
           long after,
+      @Parameter(description = "newest first: the id below which to read (absent: the newest)")
+          @RequestParam(required = false)
+          Long before,
+      @Parameter(description = "asc (default, oldest first) or desc (newest first: a log tail)")
+          @RequestParam(defaultValue = "asc")
+          String order,
       @RequestParam(defaultValue = "100") int limit,
       @RequestParam(required = false) String minSeverity,
       @RequestParam(required = false) String type) {
@@ -211,9 +217,14 @@ public class PipelinesController {
     if (limit < 1 || limit > 1000) {
       throw ApiException.badRequest("limit: must be between 1 and 1000, got " + limit, "limit");
     }
-    List<Pipelines.Event> events = pipelines.events(id, after, limit, minSeverity, type);
-    Long next = events.size() == limit ? events.get(events.size() - 1).id() : null;
-    return new Pipelines.EventPage(events, next);
+    if (!order.equals("asc") && !order.equals("desc")) {
+      throw ApiException.badRequest("order: must be asc or desc, got '" + order + "'", "order");
+    }
+    boolean desc = order.equals("desc");
+    List<Pipelines.Event> events =
+        pipelines.events(id, desc ? 0 : after, before, desc, limit, minSeverity, type);
+    Long last = events.size() == limit ? events.get(events.size() - 1).id() : null;
+    return new Pipelines.EventPage(events, desc ? null : last, desc ? last : null);
   }
 
   @GetMapping(path = "/{id}/events/stream", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
