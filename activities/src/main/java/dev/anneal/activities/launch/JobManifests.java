@@ -117,7 +117,7 @@ public final class JobManifests {
   }
 
   public static V1Job job(LaunchRequest r, KubernetesSettings k) {
-    Resources res = r.resources();
+    Resources res = k.defaults().applyTo(r.resources());
     Map<String, String> labels = labels(r, k);
     if (res.queue() != null) {
       labels.put(KUEUE_QUEUE, res.queue());
@@ -130,7 +130,7 @@ public final class JobManifests {
             .command(command(r, k))
             .workingDir(SCRATCH)
             .env(env(r, k))
-            .resources(resources(res))
+            .resources(resources(res, k.defaults().gpuResourceName()))
             .volumeMounts(
                 List.of(
                     new V1VolumeMount().name("scratch").mountPath(SCRATCH),
@@ -234,7 +234,7 @@ public final class JobManifests {
             new V1EnvVarSource().secretKeyRef(new V1SecretKeySelector().name(secret).key(key)));
   }
 
-  private static V1ResourceRequirements resources(Resources res) {
+  private static V1ResourceRequirements resources(Resources res, String gpu) {
     Map<String, Quantity> requests = new TreeMap<>();
     Map<String, Quantity> limits = new TreeMap<>();
     requests.put("cpu", Quantity.fromString(res.cpu()));
@@ -242,8 +242,8 @@ public final class JobManifests {
     limits.put("memory", Quantity.fromString(res.memory()));
     if (res.gpus() > 0) {
       // extended resources: the request must equal the limit
-      requests.put(GPU, new Quantity(Integer.toString(res.gpus())));
-      limits.put(GPU, new Quantity(Integer.toString(res.gpus())));
+      requests.put(gpu, new Quantity(Integer.toString(res.gpus())));
+      limits.put(gpu, new Quantity(Integer.toString(res.gpus())));
     }
     return new V1ResourceRequirements().requests(requests).limits(limits);
   }

@@ -7,7 +7,8 @@ import java.util.Map;
 /**
  * How the Kubernetes launcher makes its Jobs: the namespace, the runner image, the service account,
  * the Secret that holds the S3 keys (keys {@code accessKey} and {@code secretKey}), JVM options for
- * the runner, how long finished Jobs stay for inspection, and extra labels for every Job.
+ * the runner, how long finished Jobs stay for inspection, extra labels for every Job, and the
+ * operator's defaults under every stage's resources.
  */
 public record KubernetesSettings(
     String namespace,
@@ -18,7 +19,8 @@ public record KubernetesSettings(
     List<String> jvmOptions,
     Integer ttlSecondsAfterFinished,
     Integer terminationGracePeriodSeconds,
-    Map<String, String> labels) {
+    Map<String, String> labels,
+    JobDefaults defaults) {
 
   public static final String S3_ACCESS_KEY = "accessKey";
   public static final String S3_SECRET_KEY = "secretKey";
@@ -33,5 +35,29 @@ public record KubernetesSettings(
     // the runner commits a checkpoint on SIGTERM; give it time to upload one
     terminationGracePeriodSeconds = Checks.orDefault(terminationGracePeriodSeconds, 300);
     labels = labels == null ? Map.of() : Map.copyOf(labels);
+    defaults = defaults == null ? JobDefaults.none() : defaults;
+  }
+
+  public KubernetesSettings(
+      String namespace,
+      String image,
+      String imagePullPolicy,
+      String serviceAccount,
+      String s3Secret,
+      List<String> jvmOptions,
+      Integer ttlSecondsAfterFinished,
+      Integer terminationGracePeriodSeconds,
+      Map<String, String> labels) {
+    this(
+        namespace,
+        image,
+        imagePullPolicy,
+        serviceAccount,
+        s3Secret,
+        jvmOptions,
+        ttlSecondsAfterFinished,
+        terminationGracePeriodSeconds,
+        labels,
+        null);
   }
 }

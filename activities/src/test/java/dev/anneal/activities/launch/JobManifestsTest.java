@@ -87,6 +87,51 @@ class JobManifestsTest {
   }
 
   @Test
+  void operatorDefaultsGoUnderTheStagesResources() {
+    KubernetesSettings withDefaults =
+        new KubernetesSettings(
+            "anneal-jobs",
+            "ghcr.io/anneal/runner:0.1.0",
+            null,
+            "anneal-runner",
+            "anneal-s3",
+            List.of(),
+            null,
+            null,
+            Map.of(),
+            new JobDefaults(
+                "amd.com/gpu",
+                Map.of("pool", "training", "nvidia.com/gpu.product", "A100"),
+                List.of(new Resources.Toleration("dedicated", "Equal", "training", "NoSchedule")),
+                "training-low",
+                "team-default",
+                "8",
+                "64Gi"));
+    // a GPU stage with its own selector key, toleration, priority class and queue
+    var gpu = JobManifests.job(request("gpu"), withDefaults);
+    var spec = gpu.getSpec().getTemplate().getSpec();
+    assertThat(spec.getNodeSelector())
+        .containsEntry("pool", "training")
+        .containsEntry("nvidia.com/gpu.product", "NVIDIA-H100-80GB-HBM3");
+    assertThat(spec.getTolerations()).hasSize(2);
+    assertThat(spec.getPriorityClassName()).isEqualTo("training-high");
+    assertThat(gpu.getMetadata().getLabels())
+        .containsEntry(JobManifests.KUEUE_QUEUE, "team-research");
+    var limits = spec.getContainers().get(0).getResources().getLimits();
+    assertThat(limits).containsKey("amd.com/gpu").doesNotContainKey("nvidia.com/gpu");
+    assertThat(limits.get("memory").toSuffixedString()).isEqualTo("512Gi");
+    // a stage that asks for nothing gets the operator's choices
+    var plain = JobManifests.job(request("cpu"), withDefaults);
+    var plainSpec = plain.getSpec().getTemplate().getSpec();
+    assertThat(plainSpec.getPriorityClassName()).isEqualTo("training-low");
+    assertThat(plain.getMetadata().getLabels())
+        .containsEntry(JobManifests.KUEUE_QUEUE, "team-default");
+    var requests = plainSpec.getContainers().get(0).getResources().getRequests();
+    assertThat(requests.get("cpu").toSuffixedString()).isEqualTo("8");
+    assertThat(requests.get("memory").toSuffixedString()).isEqualTo("64Gi");
+  }
+
+  @Test
   void labelValuesAreValid() {
     assertThat(JobManifests.labelValue("a/b c")).isEqualTo("a-b-c");
     assertThat(JobManifests.labelValue("-x-")).isEqualTo("x");

@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
       ClientCommands.Datasets.class,
       ClientCommands.Models.class,
       TokenCommand.class,
+      MigrateCommand.class,
       VersionCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -1,5 +1,7 @@
 package dev.anneal.platform.pipeline;
 
+import dev.anneal.activities.launch.JobDefaults;
+import dev.anneal.workflows.api.spec.Resources;
 import java.util.List;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -24,4 +26,24 @@ public record KubernetesProperties(
     @DefaultValue("300") int terminationGracePeriodSeconds,
     Map<String, String> labels,
     String eventsUrl,
-    String apiServer) {}
+    String apiServer,
+    String gpuResourceName,
+    Map<String, String> nodeSelector,
+    List<Resources.Toleration> tolerations,
+    String priorityClassName,
+    String queue,
+    String defaultCpu,
+    String defaultMemory) {
+
+  /** The operator's defaults under every stage's resources. */
+  public JobDefaults jobDefaults() {
+    return new JobDefaults(
+        gpuResourceName,
+        nodeSelector,
+        tolerations,
+        priorityClassName,
+        queue,
+        defaultCpu,
+        defaultMemory);
+  }
+}

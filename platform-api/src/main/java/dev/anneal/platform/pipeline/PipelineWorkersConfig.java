@@ -71,7 +71,8 @@ class PipelineWorkersConfig {
             k.jvmOptions(),
             k.ttlSecondsAfterFinished(),
             k.terminationGracePeriodSeconds(),
-            k.labels()));
+            k.labels(),
+            k.jobDefaults()));
   }
 
   @Bean

@@ -33,13 +33,16 @@ public class Bootstrap {
   private final ApiTokens tokens;
   private final ApiProperties props;
   private final EmbeddedProperties embedded;
+  private final org.springframework.transaction.support.TransactionTemplate tx;
 
   public Bootstrap(
       JdbcTemplate jdbc,
       Teams teams,
       ApiTokens tokens,
       ApiProperties props,
-      EmbeddedProperties embedded) {
+      EmbeddedProperties embedded,
+      org.springframework.transaction.support.TransactionTemplate tx) {
+    this.tx = tx;
     this.jdbc = jdbc;
     this.teams = teams;
     this.tokens = tokens;
@@ -73,6 +76,15 @@ public class Bootstrap {
   }
 
   public void ensureOperator() {
+    // every replica (API and worker) runs this at start: one at a time, so one token is made
+    tx.executeWithoutResult(
+        status -> {
+          jdbc.queryForObject("SELECT pg_advisory_xact_lock(7466803170211)", Object.class);
+          ensureOperatorLocked();
+        });
+  }
+
+  private void ensureOperatorLocked() {
     String given = props.bootstrapToken();
     if (given != null && !given.isBlank()) {
       if (!ApiTokens.wellFormed(given)) {
