@@ -121,11 +121,18 @@ spec:
       volumeMounts:
         - {name: config, mountPath: /config, readOnly: true}
         - {name: tmp, mountPath: /tmp}
+        {{- if $root.Values.temporal.tls.existingSecret }}
+        - {name: temporal-tls, mountPath: /temporal-tls, readOnly: true}
+        {{- end }}
   volumes:
     - name: config
       configMap: {name: {{ include "anneal.fullname" $root }}}
     - name: tmp
       emptyDir: {}
+    {{- if $root.Values.temporal.tls.existingSecret }}
+    - name: temporal-tls
+      secret: {secretName: {{ $root.Values.temporal.tls.existingSecret }}, defaultMode: 0400}
+    {{- end }}
   {{- with .values.nodeSelector }}
   nodeSelector: {{- toYaml . | nindent 4 }}
   {{- end }}

@@ -210,7 +210,9 @@ class HelmChartTest {
             org.assertj.core.groups.Tuple.tuple(
                 List.of("jobs"), List.of("create", "get", "list", "watch", "delete")),
             org.assertj.core.groups.Tuple.tuple(
-                List.of("pods", "pods/log"), List.of("get", "list", "watch")));
+                List.of("pods", "pods/log"), List.of("get", "list", "watch")),
+            org.assertj.core.groups.Tuple.tuple(
+                List.of("secrets"), List.of("create", "get", "update", "delete")));
   }
 
   @Test
@@ -273,5 +275,37 @@ class HelmChartTest {
         .isEqualTo("temporal-frontend.temporal.svc:7233");
     assertThat(binder.bindOrCreate("anneal.api", ApiProperties.class).maxSeriesPoints())
         .isEqualTo(1500);
+    var temporal =
+        binder.bindOrCreate(
+            "anneal.temporal", dev.anneal.platform.temporal.TemporalProperties.class);
+    assertThat(temporal.tlsCert()).isNull();
+  }
+
+  @Test
+  void temporalMutualTlsMountsTheClientCertificate() throws Exception {
+    List<Object> all =
+        objects(template(null, Map.of("temporal.tls.existingSecret", "anneal-temporal")));
+    V1ConfigMap cm = of(all, V1ConfigMap.class).get(0);
+    Binder binder =
+        new Binder(
+            ConfigurationPropertySources.from(
+                new YamlPropertySourceLoader()
+                    .load(
+                        "chart",
+                        new ByteArrayResource(cm.getData().get("application.yaml").getBytes()))));
+    var temporal =
+        binder.bindOrCreate(
+            "anneal.temporal", dev.anneal.platform.temporal.TemporalProperties.class);
+    assertThat(temporal.tlsCert()).isEqualTo("/temporal-tls/tls.crt");
+    assertThat(temporal.tlsKey()).isEqualTo("/temporal-tls/tls.key");
+    for (String component : List.of("api", "worker")) {
+      V1PodSpec p = pod(all, component);
+      assertThat(p.getVolumes())
+          .anyMatch(
+              v ->
+                  v.getSecret() != null && "anneal-temporal".equals(v.getSecret().getSecretName()));
+      assertThat(p.getContainers().get(0).getVolumeMounts())
+          .anyMatch(m -> m.getMountPath().equals("/temporal-tls"));
+    }
   }
 }
