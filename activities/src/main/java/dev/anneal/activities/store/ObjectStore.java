@@ -40,9 +40,18 @@ public final class ObjectStore {
   static final String SHA256_META = "sha256";
 
   private final MinioClient client;
+  private final MinioClient presigner;
   private final S3Settings settings;
 
   public ObjectStore(S3Settings settings) {
+    this(settings, null);
+  }
+
+  /**
+   * @param publicEndpoint where browsers and CLIs outside the cluster reach the same S3 server
+   *     (presigned URLs are signed for it; no request is made to it), or null for the endpoint
+   */
+  public ObjectStore(S3Settings settings, String publicEndpoint) {
     this.settings = settings;
     OkHttpClient http =
         new OkHttpClient.Builder()
@@ -58,6 +67,15 @@ public final class ObjectStore {
             .region(settings.region())
             .httpClient(http)
             .build();
+    this.presigner =
+        publicEndpoint == null || publicEndpoint.isBlank()
+            ? client
+            : MinioClient.builder()
+                .endpoint(publicEndpoint)
+                .credentials(settings.accessKey(), settings.secretKey())
+                // a known region: presigning then needs no request to the public endpoint
+                .region(settings.region())
+                .build();
   }
 
   public S3Settings settings() {
@@ -136,7 +154,7 @@ public final class ObjectStore {
         "presign",
         key,
         () ->
-            client.getPresignedObjectUrl(
+            presigner.getPresignedObjectUrl(
                 GetPresignedObjectUrlArgs.builder()
                     .method(Http.Method.GET)
                     .bucket(bucket())

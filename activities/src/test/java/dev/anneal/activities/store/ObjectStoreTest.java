@@ -54,6 +54,34 @@ class ObjectStoreTest {
   }
 
   @Test
+  void filesStreamInAndPresignedUrlsReadThemWithoutCredentials() throws Exception {
+    java.nio.file.Path f = dir.resolve("upload.jsonl");
+    byte[] data = "{\"text\":\"streamed\"}\n".getBytes(StandardCharsets.UTF_8);
+    java.nio.file.Files.write(f, data);
+    store.putFile(
+        "teams/a/datasets/s/v1/data.jsonl", f, ObjectStore.sha256(data), "application/x-ndjson");
+    assertThat(store.get("teams/a/datasets/s/v1/data.jsonl")).isEqualTo(data);
+    String url =
+        store.presignedGet("teams/a/datasets/s/v1/data.jsonl", java.time.Duration.ofMinutes(5));
+    var http = java.net.http.HttpClient.newHttpClient();
+    var r =
+        http.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo(data);
+    // links for users outside the cluster carry the public address, signed for it
+    ObjectStore outside =
+        new ObjectStore(
+            new S3Settings(
+                s3.endpoint(), LocalS3.ACCESS_KEY, LocalS3.SECRET_KEY, "anneal-test", null),
+            "https://files.example.com");
+    assertThat(outside.presignedGet("teams/a/x", java.time.Duration.ofMinutes(5)))
+        .startsWith("https://files.example.com/anneal-test/teams/a/x?")
+        .contains("X-Amz-Signature=");
+  }
+
+  @Test
   void missingObjectIsEmptyNotAnError() {
     assertThat(store.stat("teams/a/nothing-here")).isEmpty();
   }

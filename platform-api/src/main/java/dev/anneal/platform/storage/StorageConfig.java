@@ -14,7 +14,8 @@ class StorageConfig {
   @Bean
   ObjectStore objectStore(S3Properties p) {
     return new ObjectStore(
-        new S3Settings(p.endpoint(), p.accessKey(), p.secretKey(), p.bucket(), p.region()));
+        new S3Settings(p.endpoint(), p.accessKey(), p.secretKey(), p.bucket(), p.region()),
+        p.publicEndpoint());
   }
 
   /** UP when the platform bucket exists and answers. */

@@ -269,6 +269,11 @@ class HelmChartTest {
     assertThat(k.jobDefaults().nodeSelector()).containsEntry("nvidia.com/gpu.present", "true");
     assertThat(k.jobDefaults().tolerations()).hasSize(1);
     assertThat(binder.bind("anneal.launcher", String.class).get()).isEqualTo("kubernetes");
+    assertThat(
+            binder
+                .bindOrCreate("anneal.s3", dev.anneal.platform.storage.S3Properties.class)
+                .publicEndpoint())
+        .isEqualTo("https://files.example.com");
     assertThat(binder.bind("anneal.embedded.enabled", Boolean.class).get()).isFalse();
     assertThat(binder.bind("spring.flyway.enabled", Boolean.class).get()).isFalse();
     assertThat(binder.bind("anneal.temporal.target", String.class).get())
