@@ -82,17 +82,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
   @ExceptionHandler(Exception.class)
   ResponseEntity<Object> unexpected(Exception e, HttpServletRequest req) {
     BodyLimitFilter.BodyTooLargeException tooLarge = tooLarge(e);
-    if (tooLarge != null) {
-      ProblemDetail p =
-          problem(
-              HttpStatus.PAYLOAD_TOO_LARGE,
-              "too-large",
-              tooLarge.getMessage(),
-              null,
-              req.getRequestURI());
-      p.setProperty("limit", tooLarge.limit);
-      return respond(p);
-    }
+    if (tooLarge != null) return tooLargeProblem(tooLarge, req.getRequestURI());
     log.error("{} {} failed", req.getMethod(), req.getRequestURI(), e);
     return respond(
         problem(
@@ -101,6 +91,14 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
             "the server failed: " + e.getClass().getSimpleName() + ": " + e.getMessage(),
             null,
             req.getRequestURI()));
+  }
+
+  private static ResponseEntity<Object> tooLargeProblem(
+      BodyLimitFilter.BodyTooLargeException e, String path) {
+    ProblemDetail p =
+        problem(HttpStatus.PAYLOAD_TOO_LARGE, "too-large", e.getMessage(), null, path);
+    p.setProperty("limit", e.limit);
+    return respond(p);
   }
 
   static BodyLimitFilter.BodyTooLargeException tooLarge(Throwable e) {
@@ -129,17 +127,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
   protected ResponseEntity<Object> handleExceptionInternal(
       Exception e, Object body, HttpHeaders headers, HttpStatusCode status, WebRequest request) {
     BodyLimitFilter.BodyTooLargeException tooLarge = tooLarge(e);
-    if (tooLarge != null) {
-      ProblemDetail p =
-          problem(
-              HttpStatus.PAYLOAD_TOO_LARGE,
-              "too-large",
-              tooLarge.getMessage(),
-              null,
-              path(request));
-      p.setProperty("limit", tooLarge.limit);
-      return respond(p);
-    }
+    if (tooLarge != null) return tooLargeProblem(tooLarge, path(request));
     ProblemDetail p =
         body instanceof ProblemDetail d
             ? d
