@@ -13,7 +13,9 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.UUID;
 import javax.sql.DataSource;
 
@@ -38,6 +40,40 @@ public final class MetadataStore {
 
   /** What one ingestion did. */
   public record Ingested(int accepted, int duplicates, long lastSeq, boolean terminal) {}
+
+  /** Steps per metric rollup bucket (see V4__metric_rollups.sql). */
+  public static final int ROLLUP_STEPS = 64;
+
+  private record RollupKey(String name, long bucket) implements Comparable<RollupKey> {
+    @Override
+    public int compareTo(RollupKey o) {
+      // a fixed order: concurrent upserts of one stage take their row locks in the same order
+      int c = name.compareTo(o.name);
+      return c != 0 ? c : Long.compare(bucket, o.bucket);
+    }
+  }
+
+  /** A batch's share of one rollup bucket; NaN is kept as PostgreSQL orders it (above all). */
+  private static final class Rollup {
+    long n;
+    double total;
+    double lo = Double.NaN;
+    double hi = Double.NEGATIVE_INFINITY;
+    long firstStep = Long.MAX_VALUE;
+    long lastStep = Long.MIN_VALUE;
+    java.time.Instant firstTime;
+
+    void add(long step, double v, java.time.Instant t) {
+      n++;
+      total += v;
+      // PostgreSQL: NaN is greater than every number, so min skips it and max is NaN
+      if (Double.isNaN(lo) || (!Double.isNaN(v) && v < lo)) lo = v;
+      if (Double.isNaN(v) || (!Double.isNaN(hi) && v > hi)) hi = v;
+      firstStep = Math.min(firstStep, step);
+      lastStep = Math.max(lastStep, step);
+      if (firstTime == null || t.isBefore(firstTime)) firstTime = t;
+    }
+  }
 
   /** One row of a pipeline's event log. */
   public record EventRow(
@@ -353,6 +389,7 @@ public final class MetadataStore {
           long lastSeq = 0;
           boolean terminal = false;
           long maxStep = -1;
+          Map<RollupKey, Rollup> rollups = new TreeMap<>();
           try (PreparedStatement ev =
                   c.prepareStatement(
                       """
@@ -391,6 +428,10 @@ public final class MetadataStore {
                   metric.setDouble(5, p.value());
                   metric.setTimestamp(6, Timestamp.from(m.time()));
                   metric.addBatch();
+                  rollups
+                      .computeIfAbsent(
+                          new RollupKey(p.name(), p.step() / ROLLUP_STEPS), k -> new Rollup())
+                      .add(p.step(), p.value(), m.time());
                   maxStep = Math.max(maxStep, p.step() + 1);
                 }
               } else if (e instanceof RunnerEvent.CheckpointCommitted cc) {
@@ -408,6 +449,39 @@ public final class MetadataStore {
               }
             }
             metric.executeBatch();
+          }
+          if (!rollups.isEmpty()) {
+            try (PreparedStatement up =
+                c.prepareStatement(
+                    """
+                INSERT INTO metric_rollups
+                  (stage_id, name, attempt, bucket, n, total, lo, hi, first_step, last_step, first_time)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (stage_id, name, attempt, bucket) DO UPDATE SET
+                  n = metric_rollups.n + EXCLUDED.n,
+                  total = metric_rollups.total + EXCLUDED.total,
+                  lo = LEAST(metric_rollups.lo, EXCLUDED.lo),
+                  hi = GREATEST(metric_rollups.hi, EXCLUDED.hi),
+                  first_step = LEAST(metric_rollups.first_step, EXCLUDED.first_step),
+                  last_step = GREATEST(metric_rollups.last_step, EXCLUDED.last_step),
+                  first_time = LEAST(metric_rollups.first_time, EXCLUDED.first_time)""")) {
+              for (var r : rollups.entrySet()) {
+                Rollup v = r.getValue();
+                up.setObject(1, a.stageId());
+                up.setString(2, r.getKey().name());
+                up.setInt(3, a.number());
+                up.setLong(4, r.getKey().bucket());
+                up.setLong(5, v.n);
+                up.setDouble(6, v.total);
+                up.setDouble(7, v.lo);
+                up.setDouble(8, v.hi);
+                up.setLong(9, v.firstStep);
+                up.setLong(10, v.lastStep);
+                up.setTimestamp(11, Timestamp.from(v.firstTime));
+                up.addBatch();
+              }
+              up.executeBatch();
+            }
           }
           if (maxStep >= 0) {
             try (PreparedStatement ps =

@@ -93,6 +93,49 @@ class MetadataStoreTest {
   }
 
   @Test
+  void rollupsAgreeWithThePointsAndCountARetriedBatchOnce() throws Exception {
+    MetadataStore.AttemptRef a = newAttempt("rollups");
+    List<RunnerEvent> events = new java.util.ArrayList<>();
+    for (int b = 0; b < 10; b++) {
+      List<RunnerEvent.MetricPoint> pts = new java.util.ArrayList<>();
+      for (int s = b * 30; s < b * 30 + 30; s++) {
+        pts.add(new RunnerEvent.MetricPoint(s, "loss", s == 77 ? Double.NaN : s == 200 ? 99 : s));
+      }
+      events.add(new RunnerEvent.Metrics(b + 1, T.plusSeconds(b), pts));
+    }
+    store.ingest(a, batch(a, events.subList(0, 6)));
+    store.ingest(a, batch(a, events)); // the first six again: duplicates
+    try (var c = pg.getPostgresDatabase().getConnection();
+        var st =
+            c.prepareStatement(
+                """
+                SELECT r.bucket, r.n, r.lo, r.hi, r.first_step, r.last_step, m.n, m.lo, m.hi
+                FROM metric_rollups r JOIN (
+                  SELECT step / 64 AS bucket, count(*) AS n, min(value) AS lo, max(value) AS hi
+                  FROM metrics WHERE stage_id = ? AND name = 'loss' GROUP BY step / 64) m
+                ON m.bucket = r.bucket
+                WHERE r.stage_id = ? AND r.name = 'loss' ORDER BY r.bucket""")) {
+      st.setObject(1, a.stageId());
+      st.setObject(2, a.stageId());
+      int buckets = 0;
+      long points = 0;
+      try (var rs = st.executeQuery()) {
+        while (rs.next()) {
+          buckets++;
+          points += rs.getLong(2);
+          assertThat(rs.getLong(2)).isEqualTo(rs.getLong(7));
+          // boxed: NaN equals NaN (a bucket with a NaN point has NaN as its max, as the points do)
+          assertThat(Double.valueOf(rs.getDouble(3))).isEqualTo(Double.valueOf(rs.getDouble(8)));
+          assertThat(Double.valueOf(rs.getDouble(4))).isEqualTo(Double.valueOf(rs.getDouble(9)));
+          assertThat(rs.getLong(5)).isEqualTo(rs.getLong(1) * MetadataStore.ROLLUP_STEPS);
+        }
+      }
+      assertThat(buckets).isEqualTo(5); // steps 0..299 in buckets of 64
+      assertThat(points).isEqualTo(300);
+    }
+  }
+
+  @Test
   void anUnknownAttemptIsEmpty() {
     assertThat(store.attempt(UUID.randomUUID())).isEmpty();
   }

@@ -421,6 +421,18 @@ class ApiIT extends ApiTestSupport {
     }
     assertThat(max).as("the spike survives downsampling").isEqualTo(100.0);
     assertThat(attempts).containsExactlyInAnyOrder(1, 2);
+    // coarser than the rollup buckets (64 steps): read from the rollups, same extent and counts
+    JsonNode coarse = api.get(path + "?name=loss&maxPoints=100").path("series").get(0);
+    assertThat(coarse.path("bucketSteps").asLong() % 64).isZero();
+    assertThat(coarse.path("data").size()).isLessThanOrEqualTo(100).isGreaterThan(30);
+    long counted = 0;
+    double coarseMax = 0;
+    for (JsonNode p : coarse.path("data")) {
+      counted += p.path("count").asLong();
+      coarseMax = Math.max(coarseMax, p.path("max").asDouble());
+    }
+    assertThat(counted).isEqualTo(13_000);
+    assertThat(coarseMax).isEqualTo(100.0);
     JsonNode window = api.get(path + "?name=loss&fromStep=4300&toStep=4349");
     assertThat(window.at("/series/0/data")).hasSize(50);
     assertThat(window.at("/series/0/bucketSteps").asLong()).isEqualTo(1);

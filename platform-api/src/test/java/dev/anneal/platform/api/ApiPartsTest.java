@@ -102,6 +102,31 @@ class ApiPartsTest {
     }
   }
 
+  @Test
+  void rollupReadsStayWithinTheBudgetInWholeRollupBuckets() {
+    for (int points : new int[] {20_000, 100_000, 1_000_000}) {
+      for (int attempts = 1; attempts <= 3; attempts++) {
+        List<Downsample.Range> ranges = new java.util.ArrayList<>();
+        long per = points / attempts;
+        for (int a = 1; a <= attempts; a++) {
+          long lo = (a - 1) * per / 3 + 17; // not aligned to the rollup buckets
+          ranges.add(new Downsample.Range(a, lo, lo + per - 1, per));
+        }
+        for (int max : new int[] {100, 1500}) {
+          long w = Downsample.rollupWidth(ranges, max, 64);
+          assertThat(w % 64).isZero();
+          long buckets = 0;
+          for (Downsample.Range r : ranges) {
+            buckets += (r.hi() / 64 - r.lo() / 64) / (w / 64) + 1;
+          }
+          assertThat(buckets)
+              .as("%d points, %d attempts, %d max", points, attempts, max)
+              .isLessThanOrEqualTo(max);
+        }
+      }
+    }
+  }
+
   private static JsonlCheck.Result check(String text, String format) throws Exception {
     return JsonlCheck.copy(
         new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)),

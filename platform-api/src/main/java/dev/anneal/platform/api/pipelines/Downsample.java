@@ -24,4 +24,24 @@ public final class Downsample {
     long budget = Math.max(1, maxPoints - ranges.size());
     return Math.max(1, (span + budget - 1) / budget);
   }
+
+  /**
+   * The bucket width, a multiple of {@code rollup} steps, that keeps a series read from rollup
+   * buckets within {@code maxPoints}: each attempt's range is widened to whole rollup buckets
+   * first, since a bucket of buckets starts at the attempt's first rollup bucket.
+   */
+  public static long rollupWidth(List<Range> ranges, int maxPoints, int rollup) {
+    List<Range> aligned =
+        ranges.stream()
+            .map(
+                r ->
+                    new Range(
+                        r.attempt(),
+                        r.lo() / rollup * rollup,
+                        r.hi() / rollup * rollup + rollup - 1,
+                        Long.MAX_VALUE / (ranges.size() + 1)))
+            .toList();
+    long w = width(aligned, maxPoints);
+    return (w + rollup - 1) / rollup * rollup;
+  }
 }

@@ -1,6 +1,7 @@
 package dev.anneal.platform.api.pipelines;
 
 import com.fasterxml.jackson.annotation.JsonRawValue;
+import dev.anneal.activities.metadata.MetadataStore;
 import dev.anneal.platform.api.ApiException;
 import dev.anneal.platform.api.auth.Caller;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -526,17 +527,55 @@ public class Pipelines {
       where.append(" AND recorded_at < ?");
       args.add(Timestamp.from(until));
     }
+    boolean whole = fromStep == null && toStep == null && since == null && until == null;
+    // the whole series: its extent from the rollups (a few hundred rows, not every point)
     List<Downsample.Range> ranges =
         jdbc.query(
-            "SELECT attempt, min(step), max(step), count(*) FROM metrics"
-                + where
-                + " GROUP BY attempt ORDER BY attempt",
+            whole
+                ? "SELECT attempt, min(first_step), max(last_step), sum(n) FROM metric_rollups"
+                    + " WHERE stage_id = ? AND name = ? GROUP BY attempt ORDER BY attempt"
+                : "SELECT attempt, min(step), max(step), count(*) FROM metrics"
+                    + where
+                    + " GROUP BY attempt ORDER BY attempt",
             (rs, i) ->
                 new Downsample.Range(rs.getInt(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)),
-            args.toArray());
+            whole ? new Object[] {stage, name} : args.toArray());
     long total = ranges.stream().mapToLong(Downsample.Range::count).sum();
     long width = Downsample.width(ranges, maxPoints);
     List<Point> data;
+    long rollupWidth = Downsample.rollupWidth(ranges, maxPoints, MetadataStore.ROLLUP_STEPS);
+    if (whole && total > maxPoints && width >= MetadataStore.ROLLUP_STEPS) {
+      // buckets of whole rollup buckets
+      StringBuilder lo = new StringBuilder("CASE attempt");
+      for (Downsample.Range r : ranges) {
+        lo.append(" WHEN ")
+            .append(r.attempt())
+            .append(" THEN ")
+            .append(r.lo() / MetadataStore.ROLLUP_STEPS);
+      }
+      lo.append(" END");
+      data =
+          jdbc.query(
+              "SELECT attempt, (bucket - ("
+                  + lo
+                  + ")) / ? AS g, min(first_step), max(last_step), sum(total) / sum(n), min(lo),"
+                  + " max(hi), sum(n), EXTRACT(EPOCH FROM min(first_time)) FROM metric_rollups"
+                  + " WHERE stage_id = ? AND name = ? GROUP BY attempt, g ORDER BY attempt, g",
+              (rs, i) ->
+                  new Point(
+                      rs.getInt(1),
+                      rs.getLong(3),
+                      rs.getLong(4),
+                      rs.getDouble(9),
+                      rs.getDouble(5),
+                      rs.getDouble(6),
+                      rs.getDouble(7),
+                      rs.getLong(8)),
+              rollupWidth / MetadataStore.ROLLUP_STEPS,
+              stage,
+              name);
+      return new Series(name, rollupWidth, total, data);
+    }
     if (width == 1 && total <= maxPoints) {
       data =
           jdbc.query(
