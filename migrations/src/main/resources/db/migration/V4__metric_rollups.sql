@@ -1,4 +1,4 @@
--- Metric rollups: every series kept also in buckets of 64 steps per attempt (count, sum, min, max,
+-- Metric rollups: every series kept also in buckets of 16 steps per attempt (count, sum, min, max,
 -- first and last step, first time), maintained as points are ingested. A downsampled read of a
 -- long series aggregates these instead of every point.
 CREATE TABLE metric_rollups (
@@ -17,6 +17,6 @@ CREATE TABLE metric_rollups (
 );
 
 INSERT INTO metric_rollups
-SELECT stage_id, name, attempt, step / 64, count(*), sum(value), min(value), max(value),
+SELECT stage_id, name, attempt, step / 16, count(*), sum(value), min(value), max(value),
        min(step), max(step), min(recorded_at)
-FROM metrics GROUP BY stage_id, name, attempt, step / 64;
+FROM metrics GROUP BY stage_id, name, attempt, step / 16;

@@ -42,7 +42,7 @@ public final class MetadataStore {
   public record Ingested(int accepted, int duplicates, long lastSeq, boolean terminal) {}
 
   /** Steps per metric rollup bucket (see V4__metric_rollups.sql). */
-  public static final int ROLLUP_STEPS = 64;
+  public static final int ROLLUP_STEPS = 16;
 
   private record RollupKey(String name, long bucket) implements Comparable<RollupKey> {
     @Override

@@ -111,8 +111,8 @@ class MetadataStoreTest {
                 """
                 SELECT r.bucket, r.n, r.lo, r.hi, r.first_step, r.last_step, m.n, m.lo, m.hi
                 FROM metric_rollups r JOIN (
-                  SELECT step / 64 AS bucket, count(*) AS n, min(value) AS lo, max(value) AS hi
-                  FROM metrics WHERE stage_id = ? AND name = 'loss' GROUP BY step / 64) m
+                  SELECT step / 16 AS bucket, count(*) AS n, min(value) AS lo, max(value) AS hi
+                  FROM metrics WHERE stage_id = ? AND name = 'loss' GROUP BY step / 16) m
                 ON m.bucket = r.bucket
                 WHERE r.stage_id = ? AND r.name = 'loss' ORDER BY r.bucket""")) {
       st.setObject(1, a.stageId());
@@ -130,7 +130,7 @@ class MetadataStoreTest {
           assertThat(rs.getLong(5)).isEqualTo(rs.getLong(1) * MetadataStore.ROLLUP_STEPS);
         }
       }
-      assertThat(buckets).isEqualTo(5); // steps 0..299 in buckets of 64
+      assertThat(buckets).isEqualTo(19); // steps 0..299 in buckets of 16
       assertThat(points).isEqualTo(300);
     }
   }

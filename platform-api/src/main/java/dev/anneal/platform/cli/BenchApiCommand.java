@@ -147,11 +147,11 @@ class BenchApiCommand implements Callable<Integer> {
       }
       // the rollups the ingestion path maintains, for the seeded points
       jdbc.update(
-          "INSERT INTO metric_rollups SELECT stage_id, name, attempt, step / 64, count(*),"
+          "INSERT INTO metric_rollups SELECT stage_id, name, attempt, step / 16, count(*),"
               + " sum(value), min(value), max(value), min(step), max(step), min(recorded_at)"
               + " FROM metrics m WHERE EXISTS (SELECT 1 FROM stages s JOIN pipelines p"
               + " ON p.id = s.pipeline_id WHERE s.id = m.stage_id AND p.team_id = ?)"
-              + " GROUP BY stage_id, name, attempt, step / 64",
+              + " GROUP BY stage_id, name, attempt, step / 16",
           team.id());
       // a live system has had autovacuum over its metrics; the seed is one bulk insert
       jdbc.execute("VACUUM ANALYZE metrics");

@@ -421,9 +421,9 @@ class ApiIT extends ApiTestSupport {
     }
     assertThat(max).as("the spike survives downsampling").isEqualTo(100.0);
     assertThat(attempts).containsExactlyInAnyOrder(1, 2);
-    // coarser than the rollup buckets (64 steps): read from the rollups, same extent and counts
+    // coarser than the rollup buckets (16 steps): read from the rollups, same extent and counts
     JsonNode coarse = api.get(path + "?name=loss&maxPoints=100").path("series").get(0);
-    assertThat(coarse.path("bucketSteps").asLong() % 64).isZero();
+    assertThat(coarse.path("bucketSteps").asLong() % 16).isZero();
     assertThat(coarse.path("data").size()).isLessThanOrEqualTo(100).isGreaterThan(30);
     long counted = 0;
     double coarseMax = 0;
