@@ -27,6 +27,32 @@ describe("StageGraph", () => {
   });
 });
 
+describe("StageGraph inputs", () => {
+  it("says which reward model feeds RLHF and a start that is not the stage before", () => {
+    render(
+      <StageGraph
+        pipelineId="p1"
+        stages={[
+          { name: "sft", kind: "sft", status: "SUCCEEDED", currentStep: 1, totalSteps: 1, attempts: [] },
+          { name: "reward", kind: "reward", status: "SUCCEEDED", currentStep: 1, totalSteps: 1, attempts: [] },
+          { name: "rlhf", kind: "rlhf", status: "RUNNING", currentStep: 0, totalSteps: 4, attempts: [] },
+        ]}
+        spec={{
+          stages: [
+            { kind: "sft", from: "model:base" },
+            { kind: "reward", from: "sft" },
+            { kind: "rlhf", from: "sft", reward: "reward" },
+          ],
+        }}
+      />,
+    );
+    const items = screen.getAllByRole("listitem");
+    expect(items[0].textContent).toContain("from model:base");
+    expect(items[1].textContent).not.toContain("from sft"); // the stage right before
+    expect(items[2].textContent).toContain("from sft · reward model: reward");
+  });
+});
+
 describe("StatusChip", () => {
   it("writes the status, not only a colour", () => {
     render(<StatusChip status="WAITING_APPROVAL" />);

@@ -95,7 +95,7 @@ export function Pipeline({ id }: { id: string }) {
       </p>
       {p.failureReason && <p className="error">{p.failureReason}</p>}
       <ErrorBox error={actionError} />
-      <StageGraph pipelineId={id} stages={p.stages ?? []} />
+      <StageGraph pipelineId={id} stages={p.stages ?? []} spec={p.spec as Parameters<typeof StageGraph>[0]["spec"]} />
       <Summary p={p} />
       <Checkpoints id={id} />
       <Lineage lineage={p.lineage} />
