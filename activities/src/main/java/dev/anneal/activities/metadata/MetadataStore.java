@@ -41,6 +41,14 @@ public final class MetadataStore {
   /** What one ingestion did. */
   public record Ingested(int accepted, int duplicates, long lastSeq, boolean terminal) {}
 
+  /**
+   * For measuring what the rollups cost ingestion ({@code ./anneal bench api}): off, points are
+   * stored without them and downsampled reads of those points are wrong. Never off in service.
+   */
+  public void keepRollups(boolean keep) {
+    this.keepRollups = keep;
+  }
+
   /** Steps per metric rollup bucket (see V4__metric_rollups.sql). */
   public static final int ROLLUP_STEPS = 16;
 
@@ -80,6 +88,7 @@ public final class MetadataStore {
       long id, UUID attemptId, Long runnerSeq, String type, String severity, String message) {}
 
   private final DataSource ds;
+  private volatile boolean keepRollups = true;
 
   public MetadataStore(DataSource ds) {
     this.ds = ds;
@@ -450,7 +459,7 @@ public final class MetadataStore {
             }
             metric.executeBatch();
           }
-          if (!rollups.isEmpty()) {
+          if (keepRollups && !rollups.isEmpty()) {
             try (PreparedStatement up =
                 c.prepareStatement(
                     """

@@ -206,10 +206,35 @@ class BenchApiCommand implements Callable<Integer> {
       UUID pid = meta.createPipeline(team.id(), "ingest", "{}", "wf-ingest-" + UUID.randomUUID());
       UUID stage = meta.createStage(pid, 0, StageKind.PRETRAIN, 1_000_000);
       out.printf("%ningestion: %d runners, each batch 20 events x 5 points%n", writers);
-      Ingest alone = ingest(base, meta, attemptTokens, stage, 1, duration);
+      // with and without the rollup upserts, alternated (so warm-up favours neither): what the
+      // rollups cost ingestion, in this run
+      UUID bare = meta.createStage(pid, 1, "bare", StageKind.PRETRAIN, 1_000_000, 0);
+      double[] with = new double[2];
+      double[] without = new double[2];
+      double[] withP99 = new double[2];
+      int attempt = 1;
+      for (int round = 0; round < 2; round++) {
+        Ingest w = ingest(base, meta, attemptTokens, stage, attempt, duration);
+        meta.keepRollups(false);
+        Ingest wo;
+        try {
+          wo = ingest(base, meta, attemptTokens, bare, attempt, duration);
+        } finally {
+          meta.keepRollups(true);
+        }
+        attempt += writers;
+        with[round] = w.pointsPerSecond();
+        withP99[round] = w.p99ms();
+        without[round] = wo.pointsPerSecond();
+      }
+      Ingest alone = new Ingest((with[0] + with[1]) / 2, Math.max(withP99[0], withP99[1]));
+      double bareRate = (without[0] + without[1]) / 2;
       out.printf(
           "%-40s %12.0f points/s  p99 %.1f ms per batch%n",
           "alone", alone.pointsPerSecond(), alone.p99ms());
+      out.printf(
+          "%-40s %12.0f points/s  (with rollups: %.2fx of this)%n",
+          "alone, without rollups", bareRate, alone.pointsPerSecond() / bareRate);
       out.flush();
       CompletableFuture<Wrk> load =
           CompletableFuture.supplyAsync(
@@ -220,7 +245,7 @@ class BenchApiCommand implements Callable<Integer> {
                   throw new IllegalStateException(e);
                 }
               });
-      Ingest loaded = ingest(base, meta, attemptTokens, stage, 1 + writers, duration);
+      Ingest loaded = ingest(base, meta, attemptTokens, stage, attempt, duration);
       Wrk under = load.get();
       out.printf(
           "%-40s %12.0f points/s  p99 %.1f ms per batch (%.2fx of alone)%n",
