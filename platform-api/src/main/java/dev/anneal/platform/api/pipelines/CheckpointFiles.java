@@ -66,8 +66,7 @@ public class CheckpointFiles {
                 c.key(),
                 c.manifestSha256(),
                 bytes,
-                jdbc.queryForObject(
-                    "SELECT health::text FROM checkpoints WHERE id = ?", String.class, c.id()),
+                health,
                 m.health().healthy(),
                 c.state(),
                 c.createdAt()));

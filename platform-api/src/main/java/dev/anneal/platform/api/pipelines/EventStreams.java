@@ -53,7 +53,9 @@ public class EventStreams {
     Runnable poll =
         () -> {
           try {
-            boolean ended = Pipelines.FINAL.contains(pipelines.status(pipeline));
+            // read before the events: an end seen here has all its events below
+            String status = pipelines.status(pipeline);
+            boolean ended = Pipelines.FINAL.contains(status);
             List<Pipelines.Event> rows;
             do {
               rows = pipelines.events(pipeline, last[0], BATCH, null, null);
@@ -68,10 +70,7 @@ public class EventStreams {
               }
             } while (rows.size() == BATCH);
             if (ended) {
-              emitter.send(
-                  SseEmitter.event()
-                      .name("end")
-                      .data("{\"status\":\"" + pipelines.status(pipeline) + "\"}"));
+              emitter.send(SseEmitter.event().name("end").data("{\"status\":\"" + status + "\"}"));
               emitter.complete();
               cancel(task);
             } else if (System.currentTimeMillis() - lastSent[0] > HEARTBEAT_MILLIS) {

@@ -7,7 +7,6 @@ import dev.anneal.platform.api.auth.Caller;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -155,12 +154,7 @@ public class Pipelines {
       throw ApiException.badRequest(
           "pageSize: must be between 1 and 1000, got " + pageSize, "pageSize");
     }
-    StringBuilder sql =
-        new StringBuilder(
-            "SELECT id, name, status, failure_reason, created_at, started_at, finished_at,"
-                + " cloned_from FROM pipelines WHERE team_id = ?");
-    List<Object> args = new ArrayList<>();
-    args.add(caller.teamId());
+    Where where = new Where(" WHERE team_id = ?", caller.teamId());
     if (status != null) {
       List<String> wanted = new ArrayList<>();
       for (String s : status.split(",")) {
@@ -172,34 +166,22 @@ public class Pipelines {
         }
         wanted.add(st);
       }
-      sql.append(" AND status IN (")
-          .append(String.join(", ", wanted.stream().map(w -> "?").toList()))
-          .append(")");
-      args.addAll(wanted);
+      where.in("status", wanted);
     }
-    if (name != null) {
-      sql.append(" AND name = ?");
-      args.add(name);
-    }
-    if (createdAfter != null) {
-      sql.append(" AND created_at >= ?");
-      args.add(Timestamp.from(createdAfter));
-    }
-    if (createdBefore != null) {
-      sql.append(" AND created_at < ?");
-      args.add(Timestamp.from(createdBefore));
-    }
+    where
+        .and("name = ?", name)
+        .and("created_at >= ?", createdAfter)
+        .and("created_at < ?", createdBefore);
     if (pageToken != null && !pageToken.isEmpty()) {
       Cursor c = Cursor.decode(pageToken);
-      sql.append(" AND (created_at, id) < (?, ?)");
-      args.add(Timestamp.from(c.createdAt()));
-      args.add(c.id());
+      where.and("(created_at, id) < (?, ?)", c.createdAt(), c.id());
     }
-    sql.append(" ORDER BY created_at DESC, id DESC LIMIT ?");
-    args.add(pageSize + 1);
     List<Object[]> rows =
         jdbc.query(
-            sql.toString(),
+            "SELECT id, name, status, failure_reason, created_at, started_at, finished_at,"
+                + " cloned_from FROM pipelines"
+                + where.sql()
+                + " ORDER BY created_at DESC, id DESC LIMIT ?",
             (rs, i) ->
                 new Object[] {
                   rs.getObject(1, UUID.class),
@@ -212,7 +194,7 @@ public class Pipelines {
                   rs.getObject(8, UUID.class),
                   rs.getTimestamp(5).toInstant()
                 },
-            args.toArray());
+            where.args(pageSize + 1));
     boolean more = rows.size() > pageSize;
     if (more) rows = rows.subList(0, pageSize);
     Map<UUID, List<StageBrief>> stages = new LinkedHashMap<>();
@@ -427,17 +409,8 @@ public class Pipelines {
       int limit,
       String minSeverity,
       String type) {
-    StringBuilder sql =
-        new StringBuilder(
-            "SELECT e.id, e.created_at, s.name, a.number, e.type, e.severity, e.message,"
-                + " e.payload::text FROM events e LEFT JOIN stages s ON s.id = e.stage_id"
-                + " LEFT JOIN attempts a ON a.id = e.attempt_id WHERE e.pipeline_id = ?"
-                + " AND e.id > ?");
-    List<Object> args = new ArrayList<>(List.of(pipeline, after));
-    if (before != null) {
-      sql.append(" AND e.id < ?");
-      args.add(before);
-    }
+    Where where =
+        new Where(" WHERE e.pipeline_id = ? AND e.id > ?", pipeline, after).and("e.id < ?", before);
     if (minSeverity != null) {
       int from = SEVERITIES.indexOf(minSeverity.toUpperCase());
       if (from < 0) {
@@ -445,19 +418,17 @@ public class Pipelines {
             "minSeverity: must be one of " + SEVERITIES + ", got '" + minSeverity + "'",
             "minSeverity");
       }
-      List<String> sev = SEVERITIES.subList(from, SEVERITIES.size());
-      sql.append(" AND e.severity IN (")
-          .append(String.join(", ", sev.stream().map(x -> "?").toList()))
-          .append(")");
-      args.addAll(sev);
+      where.in("e.severity", SEVERITIES.subList(from, SEVERITIES.size()));
     }
-    if (type != null) {
-      sql.append(" AND e.type = ?");
-      args.add(type);
-    }
-    sql.append(desc ? " ORDER BY e.id DESC LIMIT ?" : " ORDER BY e.id LIMIT ?");
-    args.add(limit);
-    return jdbc.query(sql.toString(), (rs, i) -> event(rs), args.toArray());
+    where.and("e.type = ?", type);
+    return jdbc.query(
+        "SELECT e.id, e.created_at, s.name, a.number, e.type, e.severity, e.message,"
+            + " e.payload::text FROM events e LEFT JOIN stages s ON s.id = e.stage_id"
+            + " LEFT JOIN attempts a ON a.id = e.attempt_id"
+            + where.sql()
+            + (desc ? " ORDER BY e.id DESC LIMIT ?" : " ORDER BY e.id LIMIT ?"),
+        (rs, i) -> event(rs),
+        where.args(limit));
   }
 
   private static Event event(ResultSet rs) throws SQLException {
@@ -509,24 +480,12 @@ public class Pipelines {
       Instant since,
       Instant until,
       int maxPoints) {
-    StringBuilder where = new StringBuilder(" WHERE stage_id = ? AND name = ?");
-    List<Object> args = new ArrayList<>(List.of(stage, name));
-    if (fromStep != null) {
-      where.append(" AND step >= ?");
-      args.add(fromStep);
-    }
-    if (toStep != null) {
-      where.append(" AND step <= ?");
-      args.add(toStep);
-    }
-    if (since != null) {
-      where.append(" AND recorded_at >= ?");
-      args.add(Timestamp.from(since));
-    }
-    if (until != null) {
-      where.append(" AND recorded_at < ?");
-      args.add(Timestamp.from(until));
-    }
+    Where where =
+        new Where(" WHERE stage_id = ? AND name = ?", stage, name)
+            .and("step >= ?", fromStep)
+            .and("step <= ?", toStep)
+            .and("recorded_at >= ?", since)
+            .and("recorded_at < ?", until);
     boolean whole = fromStep == null && toStep == null && since == null && until == null;
     // the whole series: its extent from the rollups (a few hundred rows, not every point)
     List<Downsample.Range> ranges =
@@ -535,91 +494,83 @@ public class Pipelines {
                 ? "SELECT attempt, min(first_step), max(last_step), sum(n) FROM metric_rollups"
                     + " WHERE stage_id = ? AND name = ? GROUP BY attempt ORDER BY attempt"
                 : "SELECT attempt, min(step), max(step), count(*) FROM metrics"
-                    + where
+                    + where.sql()
                     + " GROUP BY attempt ORDER BY attempt",
             (rs, i) ->
                 new Downsample.Range(rs.getInt(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)),
-            whole ? new Object[] {stage, name} : args.toArray());
+            whole ? new Object[] {stage, name} : where.args());
     long total = ranges.stream().mapToLong(Downsample.Range::count).sum();
     long width = Downsample.width(ranges, maxPoints);
-    List<Point> data;
-    long rollupWidth = Downsample.rollupWidth(ranges, maxPoints, MetadataStore.ROLLUP_STEPS);
     if (whole && total > maxPoints && width >= MetadataStore.ROLLUP_STEPS) {
       // buckets of whole rollup buckets
-      StringBuilder lo = new StringBuilder("CASE attempt");
-      for (Downsample.Range r : ranges) {
-        lo.append(" WHEN ")
-            .append(r.attempt())
-            .append(" THEN ")
-            .append(r.lo() / MetadataStore.ROLLUP_STEPS);
-      }
-      lo.append(" END");
-      data =
+      long rollupWidth = Downsample.rollupWidth(ranges, maxPoints, MetadataStore.ROLLUP_STEPS);
+      List<Point> data =
           jdbc.query(
               "SELECT attempt, (bucket - ("
-                  + lo
+                  + firstOfAttempt(ranges, MetadataStore.ROLLUP_STEPS)
                   + ")) / ? AS g, min(first_step), max(last_step), sum(total) / sum(n), min(lo),"
                   + " max(hi), sum(n), EXTRACT(EPOCH FROM min(first_time)) FROM metric_rollups"
                   + " WHERE stage_id = ? AND name = ? GROUP BY attempt, g ORDER BY attempt, g",
-              (rs, i) ->
-                  new Point(
-                      rs.getInt(1),
-                      rs.getLong(3),
-                      rs.getLong(4),
-                      rs.getDouble(9),
-                      rs.getDouble(5),
-                      rs.getDouble(6),
-                      rs.getDouble(7),
-                      rs.getLong(8)),
+              BUCKET,
               rollupWidth / MetadataStore.ROLLUP_STEPS,
               stage,
               name);
       return new Series(name, rollupWidth, total, data);
     }
     if (width == 1 && total <= maxPoints) {
-      data =
+      List<Point> data =
           jdbc.query(
               "SELECT attempt, step, value, EXTRACT(EPOCH FROM recorded_at) FROM metrics"
-                  + where
+                  + where.sql()
                   + " ORDER BY attempt, step",
               (rs, i) -> {
                 double v = rs.getDouble(3);
                 return new Point(
                     rs.getInt(1), rs.getLong(2), rs.getLong(2), rs.getDouble(4), v, v, v, 1);
               },
-              args.toArray());
-    } else {
-      StringBuilder lo = new StringBuilder("CASE attempt");
-      for (Downsample.Range r : ranges) {
-        lo.append(" WHEN ").append(r.attempt()).append(" THEN ").append(r.lo());
-      }
-      lo.append(" END");
-      List<Object> a = new ArrayList<>();
-      a.add(width);
-      a.addAll(args);
-      // NaN sorts above every number in PostgreSQL, so a NaN point shows up as the bucket's max
-      data =
-          jdbc.query(
-              "SELECT attempt, b, min(step), max(step), avg(value), min(value), max(value),"
-                  + " count(*), EXTRACT(EPOCH FROM min(recorded_at))"
-                  + " FROM (SELECT attempt, step, value, recorded_at, (step - ("
-                  + lo
-                  + ")) / ? AS b FROM metrics"
-                  + where
-                  + ") m GROUP BY attempt, b ORDER BY attempt, b",
-              (rs, i) ->
-                  new Point(
-                      rs.getInt(1),
-                      rs.getLong(3),
-                      rs.getLong(4),
-                      rs.getDouble(9),
-                      rs.getDouble(5),
-                      rs.getDouble(6),
-                      rs.getDouble(7),
-                      rs.getLong(8)),
-              a.toArray());
+              where.args());
+      return new Series(name, width, total, data);
     }
+    // NaN sorts above every number in PostgreSQL, so a NaN point shows up as the bucket's max
+    List<Point> data =
+        jdbc.query(
+            "SELECT attempt, b, min(step), max(step), avg(value), min(value), max(value),"
+                + " count(*), EXTRACT(EPOCH FROM min(recorded_at))"
+                + " FROM (SELECT attempt, step, value, recorded_at, (step - ("
+                + firstOfAttempt(ranges, 1)
+                + ")) / "
+                + width
+                + " AS b FROM metrics"
+                + where.sql()
+                + ") m GROUP BY attempt, b ORDER BY attempt, b",
+            BUCKET,
+            where.args());
     return new Series(name, width, total, data);
+  }
+
+  /**
+   * A bucket of points, as both bucketed reads select it: attempt, bucket, first and last step,
+   * mean, min, max, count, first time.
+   */
+  private static final org.springframework.jdbc.core.RowMapper<Point> BUCKET =
+      (rs, i) ->
+          new Point(
+              rs.getInt(1),
+              rs.getLong(3),
+              rs.getLong(4),
+              rs.getDouble(9),
+              rs.getDouble(5),
+              rs.getDouble(6),
+              rs.getDouble(7),
+              rs.getLong(8));
+
+  /** SQL for each attempt's first step (divided by {@code unit}): where its buckets start. */
+  private static String firstOfAttempt(List<Downsample.Range> ranges, int unit) {
+    StringBuilder lo = new StringBuilder("CASE attempt");
+    for (Downsample.Range r : ranges) {
+      lo.append(" WHEN ").append(r.attempt()).append(" THEN ").append(r.lo() / unit);
+    }
+    return lo.append(" END").toString();
   }
 
   // ---------------------------------------------------------------- checkpoints
@@ -644,20 +595,16 @@ public class Pipelines {
 
   static final String CHECKPOINT_SELECT =
       "SELECT c.id, s.pipeline_id, s.name, a.number, c.step, c.uri, c.sha256, c.bytes,"
-          + " c.health::text, c.state, c.created_at FROM checkpoints c"
+          + " c.health::text, c.state, c.created_at, (c.health ->> 'healthy')::boolean"
+          + " FROM checkpoints c"
           + " JOIN stages s ON s.id = c.stage_id JOIN pipelines p ON p.id = s.pipeline_id"
           + " LEFT JOIN attempts a ON a.id = c.attempt_id";
 
   static Checkpoint checkpoint(ResultSet rs) throws SQLException {
     int attempt = rs.getInt(4);
     Integer a = rs.wasNull() ? null : attempt;
-    String health = rs.getString(9);
-    Boolean healthy =
-        health == null
-            ? null
-            : health.contains("\"healthy\": true")
-                ? Boolean.TRUE
-                : health.contains("\"healthy\": false") ? Boolean.FALSE : null;
+    boolean healthy = rs.getBoolean(12);
+    Boolean known = rs.wasNull() ? null : healthy;
     return new Checkpoint(
         rs.getObject(1, UUID.class),
         rs.getObject(2, UUID.class),
@@ -667,8 +614,8 @@ public class Pipelines {
         rs.getString(6),
         rs.getString(7),
         rs.getLong(8),
-        health,
-        healthy,
+        rs.getString(9),
+        known,
         rs.getString(10),
         rs.getObject(11, OffsetDateTime.class));
   }

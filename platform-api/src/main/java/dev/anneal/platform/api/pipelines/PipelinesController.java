@@ -145,12 +145,17 @@ public class PipelinesController {
       throw ApiException.badRequest("stage: name the stage whose gate to approve", "stage");
     }
     pipelines.stageId(row.id(), body.stage());
-    return act(caller, id, "approve", wf -> wf.approve(body.stage()));
+    return act(caller, row, "approve", wf -> wf.approve(body.stage()));
   }
 
   private ResponseEntity<Pipelines.Detail> act(
       Caller caller, UUID id, String action, Consumer<PipelineWorkflow> signal) {
-    Pipelines.Row row = pipelines.row(caller, id);
+    return act(caller, pipelines.row(caller, id), action, signal);
+  }
+
+  private ResponseEntity<Pipelines.Detail> act(
+      Caller caller, Pipelines.Row row, String action, Consumer<PipelineWorkflow> signal) {
+    UUID id = row.id();
     if (Pipelines.FINAL.contains(row.status())) {
       throw ApiException.conflict(
           "pipeline "

@@ -69,11 +69,6 @@ public class Teams {
     return byName(name).orElseThrow(() -> ApiException.notFound("team", name));
   }
 
-  /** As {@link #visible}, and the caller may manage it: its own team, or any for an operator. */
-  public Team managed(Caller caller, String name) {
-    return visible(caller, name);
-  }
-
   public List<Team> list(Caller caller) {
     return caller.operator()
         ? jdbc.query("SELECT * FROM teams ORDER BY name", TEAM)
@@ -219,9 +214,5 @@ public class Teams {
           .with("limit", t.gpuHoursQuota())
           .with("used", u.gpuHoursUsed());
     }
-  }
-
-  public void lock(UUID team) {
-    jdbc.queryForList("SELECT id FROM teams WHERE id = ? FOR UPDATE", team);
   }
 }

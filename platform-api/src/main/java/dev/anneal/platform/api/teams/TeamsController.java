@@ -114,7 +114,7 @@ public class TeamsController {
   @Operation(summary = "Add a member (or change a member's role)")
   public ResponseEntity<Teams.Member> addMember(
       Caller caller, @PathVariable String team, @RequestBody MemberRequest body) {
-    Teams.Team t = teams.managed(caller, team);
+    Teams.Team t = teams.visible(caller, team);
     return ResponseEntity.status(HttpStatus.CREATED)
         .body(teams.addMember(t.id(), body.email(), body.role()));
   }
@@ -124,7 +124,7 @@ public class TeamsController {
   @Operation(summary = "Remove a member")
   public ResponseEntity<Void> removeMember(
       Caller caller, @PathVariable String team, @PathVariable String email) {
-    Teams.Team t = teams.managed(caller, team);
+    Teams.Team t = teams.visible(caller, team);
     if (!teams.removeMember(t.id(), email)) throw ApiException.notFound("member", email);
     return ResponseEntity.noContent().build();
   }
@@ -133,7 +133,7 @@ public class TeamsController {
   @Requires(Scope.ADMIN)
   @Operation(summary = "The team's API tokens (never their secrets)")
   public Map<String, List<ApiTokens.TokenInfo>> tokens(Caller caller, @PathVariable String team) {
-    return Map.of("tokens", tokens.list(teams.managed(caller, team).id()));
+    return Map.of("tokens", tokens.list(teams.visible(caller, team).id()));
   }
 
   @PostMapping("/teams/{team}/tokens")
@@ -141,7 +141,7 @@ public class TeamsController {
   @Operation(summary = "Make a token; its secret is in this answer only")
   public ResponseEntity<ApiTokens.NewToken> createToken(
       Caller caller, @PathVariable String team, @RequestBody TokenRequest body) {
-    Teams.Team t = teams.managed(caller, team);
+    Teams.Team t = teams.visible(caller, team);
     Set<Scope> scopes = EnumSet.noneOf(Scope.class);
     if (body.scopes() != null) {
       for (int i = 0; i < body.scopes().size(); i++) {
@@ -162,7 +162,7 @@ public class TeamsController {
   @Operation(summary = "Revoke a token; it stops working at once")
   public ResponseEntity<Void> revokeToken(
       Caller caller, @PathVariable String team, @PathVariable UUID id) {
-    Teams.Team t = teams.managed(caller, team);
+    Teams.Team t = teams.visible(caller, team);
     if (!tokens.revoke(t.id(), id)) throw ApiException.notFound("token", id);
     return ResponseEntity.noContent().build();
   }
