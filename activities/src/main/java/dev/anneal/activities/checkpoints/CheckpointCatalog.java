@@ -68,7 +68,8 @@ public final class CheckpointCatalog {
         continue;
       }
       out.add(
-          new CheckpointCandidate(m.step(), m.batchesConsumed(), o.key(), m.health().healthy()));
+          new CheckpointCandidate(
+              m.step(), m.batchesConsumed(), o.key(), m.health().healthy(), m.attempt()));
     }
     out.sort(Comparator.comparingLong(CheckpointCandidate::step));
     return out;

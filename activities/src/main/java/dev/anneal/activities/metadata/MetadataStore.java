@@ -325,13 +325,23 @@ public final class MetadataStore {
   }
 
   /**
-   * What an attempt was told to do: the step it resumes from (null: from its start), the data
-   * windows it skips (JSON) and its learning-rate factor — what the console draws on the charts.
+   * What an attempt was told to do: the checkpoint it resumes from — its manifest key, step and the
+   * attempt that wrote it (all null: from its start) —, the data windows it skips (JSON) and its
+   * learning-rate factor: what the console draws on the charts, and the stage's lineage.
    */
-  public void setAttemptPlan(UUID attemptId, Long resumeStep, String skipWindowsJson, double lr) {
+  public void setAttemptPlan(
+      UUID attemptId,
+      String resumeCheckpoint,
+      Long resumeStep,
+      Integer resumeAttempt,
+      String skipWindowsJson,
+      double lr) {
     update(
-        "UPDATE attempts SET resume_step = ?, skip_windows = ?::jsonb, lr_factor = ? WHERE id = ?",
+        "UPDATE attempts SET resume_checkpoint = ?, resume_step = ?, resume_attempt = ?,"
+            + " skip_windows = ?::jsonb, lr_factor = ? WHERE id = ?",
+        resumeCheckpoint,
         resumeStep,
+        resumeAttempt,
         skipWindowsJson,
         lr,
         attemptId);

@@ -90,7 +90,9 @@ public final class StageActivitiesImpl implements StageActivities {
     meta.markAttempt(attemptId, "PREPARING", null, null, job);
     meta.setAttemptPlan(
         attemptId,
+        plan.resumeFrom() == null ? null : plan.resumeFrom().manifestKey(),
         plan.resumeFrom() == null ? null : plan.resumeFrom().step(),
+        plan.resumeAttempt(),
         ProtocolJson.write(plan.skipWindows() == null ? List.of() : plan.skipWindows()),
         plan.lrFactor());
     if (plan.stage().initFrom() != null) {

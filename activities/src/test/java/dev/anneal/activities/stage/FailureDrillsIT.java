@@ -41,6 +41,7 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -65,7 +66,9 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>the worker that follows jobs, stopped mid-stage and started again, re-attaches to the same
  *       job (never a second launch);
  *   <li>a checkpoint corrupted in S3 is skipped for the previous good one, with an event;
- *   <li>spent budgets fail the stage with the reason.
+ *   <li>spent budgets fail the stage with the reason;
+ *   <li>a restart after a rollback resumes on the live branch, never from a checkpoint the rollback
+ *       abandoned.
  * </ol>
  *
  * <p>In drill 3 the workers of the job queue (where the await activity runs) are restarted, and the
@@ -279,6 +282,66 @@ class FailureDrillsIT {
         assertThat(rs.getString(2)).isEqualTo(r.failureReason());
       }
     }
+  }
+
+  /**
+   * The defect seen in the demo: a restart after a rollback resumed from a checkpoint on the branch
+   * the rollback had thrown away. Here attempt 1 spikes and rolls back to step 60; attempt 2 is
+   * killed before its first checkpoint, so the restart must resume from step 60 of attempt 1 (not
+   * attempt 1's step 80, trained on the skipped data); attempt 3 is killed after its first
+   * checkpoint, so the next restart resumes from attempt 3's own.
+   */
+  @Test
+  void drill6_aRestartAfterARollbackResumesOnTheLiveBranch() throws Exception {
+    Drill d =
+        new Drill(
+            "lineage",
+            140,
+            """
+                stability: {rollback: {steps: 20}, skipBatches: 30, lrFactor: 0.5, maxRollbacks: 1, maxRestarts: 2}
+                inject: {spikeAtStep: 90, spikeSteps: 10, spikeLrMultiplier: 300}
+            """);
+    d.startAsync();
+    kill(d.awaitJobDir(2)); // before attempt 2 has written anything
+    Path third = d.awaitJobDir(3);
+    awaitEvent(third, e -> e instanceof RunnerEvent.CheckpointCommitted);
+    kill(third);
+    StageResult r = d.result();
+
+    assertThat(r.status()).as(String.join("\n", r.decisions())).isEqualTo("SUCCEEDED");
+    assertThat(r.rollbacks()).isEqualTo(1);
+    assertThat(r.restarts()).isEqualTo(2);
+    Map<Integer, String> resumed = resumedFrom(d.stage);
+    String rollback = resumed.get(2);
+    assertThat(rollback).contains("step-00000060-a1");
+    assertThat(resumed.get(3))
+        .as("the restart after a crash before any checkpoint")
+        .isEqualTo(rollback);
+    assertThat(resumed.get(4))
+        .as("the restart after the new attempt's checkpoint")
+        .contains("-a3/");
+    assertThat(resumed.values()).noneMatch(k -> k != null && k.contains("step-00000080-a1"));
+    assertThat(r.finalManifestKey()).contains("-a4/");
+  }
+
+  private static void kill(Path job) throws Exception {
+    long pid = Long.parseLong(Files.readString(job.resolve("pid")).trim());
+    ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+  }
+
+  /** Each attempt's resume checkpoint as recorded in PostgreSQL. */
+  private static Map<Integer, String> resumedFrom(UUID stage) throws Exception {
+    Map<Integer, String> out = new java.util.TreeMap<>();
+    try (Connection c = pg.getPostgresDatabase().getConnection();
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT number, resume_checkpoint FROM attempts WHERE stage_id = ? ORDER BY number")) {
+      ps.setObject(1, stage);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) out.put(rs.getInt(1), rs.getString(2));
+      }
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------------------------------------

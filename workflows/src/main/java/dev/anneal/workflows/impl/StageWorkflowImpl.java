@@ -3,11 +3,11 @@ package dev.anneal.workflows.impl;
 import dev.anneal.protocol.CheckpointRef;
 import dev.anneal.protocol.ExitCode;
 import dev.anneal.protocol.RunnerEvent;
-import dev.anneal.protocol.StabilityConfig.BatchWindow;
 import dev.anneal.workflows.api.StabilityPolicy;
 import dev.anneal.workflows.api.stage.AttemptOutcome;
 import dev.anneal.workflows.api.stage.AttemptPlan;
 import dev.anneal.workflows.api.stage.CheckpointCandidate;
+import dev.anneal.workflows.api.stage.CheckpointLineage;
 import dev.anneal.workflows.api.stage.PastRollback;
 import dev.anneal.workflows.api.stage.PreparedAttempt;
 import dev.anneal.workflows.api.stage.StageActivities;
@@ -62,8 +62,12 @@ public class StageWorkflowImpl implements StageWorkflow {
         carried == null ? new LinkedHashSet<>() : new LinkedHashSet<>(carried.badCheckpoints());
     AttemptPlan plan =
         carried == null
-            ? new AttemptPlan(in, 1, "first", null, List.of(), 1.0)
+            ? new AttemptPlan(in, 1, "first", null, List.of(), 1.0, null)
             : withStage(carried.next(), in);
+    // the live branch of the stage's checkpoints: after a rollback to step S, what earlier
+    // attempts wrote past S is dead for restarts and later rollbacks alike
+    CheckpointLineage lineage =
+        carried == null ? CheckpointLineage.none().then(1, null, null) : carried.lineage();
     int attemptsThisRun = 0;
     while (true) {
       if (attemptsThisRun >= in.attemptsPerRun() || Workflow.getInfo().isContinueAsNewSuggested()) {
@@ -72,7 +76,12 @@ public class StageWorkflowImpl implements StageWorkflow {
         Workflow.continueAsNew(
             in.withCarry(
                 new StageCarry(
-                    withStage(plan, null), history, restarts, decisions, List.copyOf(bad))));
+                    withStage(plan, null),
+                    history,
+                    restarts,
+                    decisions,
+                    List.copyOf(bad),
+                    lineage)));
       }
       attemptsThisRun++;
       status = "attempt " + plan.attempt() + " (" + plan.cause() + "): running";
@@ -124,8 +133,12 @@ public class StageWorkflowImpl implements StageWorkflow {
         decisions.add(msg);
         record(in, plan.attempt(), "RESTARTING", "WARN", msg);
       }
+      CheckpointLineage live = lineage;
       List<CheckpointCandidate> usable =
-          out.checkpoints().stream().filter(c -> !bad.contains(c.manifestKey())).toList();
+          out.checkpoints().stream()
+              .filter(c -> !bad.contains(c.manifestKey()))
+              .filter(live::isLive)
+              .toList();
       ExitCode.Outcome outcome =
           out.exitCode() == null
               ? ExitCode.Outcome.INFRASTRUCTURE
@@ -185,7 +198,9 @@ public class StageWorkflowImpl implements StageWorkflow {
                       .map(c -> new CheckpointRef(c.manifestKey(), c.step()))
                       .orElse(null),
                   p.skipWindows(),
-                  p.lrFactor());
+                  p.lrFactor(),
+                  p.resumeFrom().map(CheckpointCandidate::attempt).orElse(null));
+          lineage = lineage.then(plan.attempt(), plan.resumeAttempt(), resumeStep(plan));
         }
         case INFRASTRUCTURE -> {
           if (restarts >= policy.maxRestarts()) {
@@ -220,7 +235,11 @@ public class StageWorkflowImpl implements StageWorkflow {
           } catch (CanceledFailure e) {
             return cancelled(in, plan, null, history, restarts, decisions);
           }
-          List<BatchWindow> windows = plan.skipWindows();
+          // no checkpoint of its own: the attempt starts again where the last one started
+          boolean sameStart =
+              newest.isEmpty()
+                  && plan.resumeFrom() != null
+                  && !bad.contains(plan.resumeFrom().manifestKey());
           plan =
               new AttemptPlan(
                   in,
@@ -228,12 +247,13 @@ public class StageWorkflowImpl implements StageWorkflow {
                   "restart",
                   newest
                       .map(c -> new CheckpointRef(c.manifestKey(), c.step()))
-                      .orElse(
-                          plan.resumeFrom() == null || bad.contains(plan.resumeFrom().manifestKey())
-                              ? null
-                              : plan.resumeFrom()),
-                  windows,
-                  plan.lrFactor());
+                      .orElse(sameStart ? plan.resumeFrom() : null),
+                  plan.skipWindows(),
+                  plan.lrFactor(),
+                  newest
+                      .map(CheckpointCandidate::attempt)
+                      .orElse(sameStart ? plan.resumeAttempt() : null));
+          lineage = lineage.then(plan.attempt(), plan.resumeAttempt(), resumeStep(plan));
         }
       }
     }
@@ -295,7 +315,17 @@ public class StageWorkflowImpl implements StageWorkflow {
   /** Plans carry their stage input; across continue-as-new it is carried once, by the input. */
   private static AttemptPlan withStage(AttemptPlan p, StageInput in) {
     return new AttemptPlan(
-        in, p.attempt(), p.cause(), p.resumeFrom(), p.skipWindows(), p.lrFactor());
+        in,
+        p.attempt(),
+        p.cause(),
+        p.resumeFrom(),
+        p.skipWindows(),
+        p.lrFactor(),
+        p.resumeAttempt());
+  }
+
+  private static Long resumeStep(AttemptPlan p) {
+    return p.resumeFrom() == null ? null : p.resumeFrom().step();
   }
 
   private void record(StageInput in, int attempt, String status, String severity, String message) {

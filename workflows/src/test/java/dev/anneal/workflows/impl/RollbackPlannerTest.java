@@ -16,7 +16,7 @@ class RollbackPlannerTest {
   private static final StabilityPolicy POLICY = new StabilityPolicy(100, 200, 0.5, 3, 3);
 
   private static CheckpointCandidate ckpt(long step, boolean healthy) {
-    return new CheckpointCandidate(step, step, "k/step-" + step + "/manifest.json", healthy);
+    return new CheckpointCandidate(step, step, "k/step-" + step + "/manifest.json", healthy, 1);
   }
 
   private static final List<CheckpointCandidate> CHECKPOINTS =

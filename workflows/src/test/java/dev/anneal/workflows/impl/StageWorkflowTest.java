@@ -113,9 +113,9 @@ class StageWorkflowTest {
 
   private static final List<CheckpointCandidate> CKPTS =
       List.of(
-          new CheckpointCandidate(100, 100, "c/step-100/manifest.json", true),
-          new CheckpointCandidate(200, 200, "c/step-200/manifest.json", true),
-          new CheckpointCandidate(300, 300, "c/step-300/manifest.json", true));
+          new CheckpointCandidate(100, 100, "c/step-100/manifest.json", true, 1),
+          new CheckpointCandidate(200, 200, "c/step-200/manifest.json", true, 1),
+          new CheckpointCandidate(300, 300, "c/step-300/manifest.json", true, 1));
 
   static AttemptOutcome success(long step) {
     return new AttemptOutcome(
@@ -356,5 +356,56 @@ class StageWorkflowTest {
                     .equals(
                         "the checkpoint at step 300 failed verification (corrupt_checkpoint:"
                             + " model.safetensors: sha256 mismatch); it is skipped from now on"));
+  }
+
+  /** A checkpoint of attempt {@code attempt} at {@code step}, named as the runner names it. */
+  static CheckpointCandidate ckpt(long step, int attempt) {
+    return new CheckpointCandidate(
+        step, step, "c/step-%08d-a%d/manifest.json".formatted(step, attempt), true, attempt);
+  }
+
+  static AttemptOutcome crashWith(List<CheckpointCandidate> checkpoints) {
+    return new AttemptOutcome(137, "killed (SIGKILL)", null, checkpoints, 0, null, null);
+  }
+
+  static AttemptOutcome spikeWith(long step, List<CheckpointCandidate> checkpoints) {
+    AttemptOutcome s = spike(step);
+    return new AttemptOutcome(
+        s.exitCode(), s.reason(), s.instability(), checkpoints, step, null, null);
+  }
+
+  /**
+   * The demo's defect: after a rollback to step 300, attempt 1's checkpoint at step 400 is on the
+   * branch the rollback threw away. A crash of the next attempt before its first checkpoint must
+   * resume from the rollback's checkpoint, after its first checkpoint from that one, and a later
+   * rollback must never pick the dead branch either, even at a step both branches reached.
+   */
+  @Test
+  void aRestartAfterARollbackNeverResumesOnTheAbandonedBranch() {
+    List<CheckpointCandidate> a1 = List.of(ckpt(100, 1), ckpt(200, 1), ckpt(300, 1), ckpt(400, 1));
+    List<CheckpointCandidate> a3 = new java.util.ArrayList<>(a1);
+    a3.add(ckpt(400, 3));
+    List<CheckpointCandidate> a4 = new java.util.ArrayList<>(a3);
+    a4.add(ckpt(500, 4));
+    activities.outcomes.add(spikeWith(415, a1)); // attempt 1: rollback to 300, skip 300-499
+    activities.outcomes.add(crashWith(a1)); // attempt 2: killed before its first checkpoint
+    activities.outcomes.add(crashWith(a3)); // attempt 3: killed after writing step 400
+    activities.outcomes.add(spikeWith(560, a4)); // attempt 4: a second spike
+    activities.outcomes.add(success(600));
+    StageResult r = run(new StabilityPolicy(100, 200, 0.5, 3, 3));
+
+    assertThat(r.status()).as(String.join("\n", r.decisions())).isEqualTo("SUCCEEDED");
+    assertThat(activities.plans)
+        .extracting(p -> p.resumeFrom() == null ? null : p.resumeFrom().manifestKey())
+        .containsExactly(
+            null,
+            "c/step-00000300-a1/manifest.json", // the rollback
+            "c/step-00000300-a1/manifest.json", // the restart: the rollback's checkpoint
+            "c/step-00000400-a3/manifest.json", // the restart: the new attempt's newest
+            "c/step-00000400-a3/manifest.json"); // the second rollback: never 400-a1
+    // the restarts keep what the rollback told the attempt
+    assertThat(activities.plans.get(2).skipWindows()).containsExactly(new BatchWindow(300L, 500L));
+    assertThat(activities.plans.get(2).lrFactor()).isEqualTo(0.5);
+    assertThat(activities.plans.get(3).skipWindows()).containsExactly(new BatchWindow(300L, 500L));
   }
 }

@@ -4,11 +4,16 @@ import dev.anneal.protocol.CheckpointRef;
 import dev.anneal.protocol.StabilityConfig.BatchWindow;
 import java.util.List;
 
-/** How the next attempt starts: number, why, from which checkpoint, skipping what, at which LR. */
+/**
+ * How the next attempt starts: number, why, from which checkpoint (and the attempt that wrote it,
+ * null when it starts from the beginning or in histories recorded before it was carried), skipping
+ * what, at which LR.
+ */
 public record AttemptPlan(
     StageInput stage,
     int attempt,
     String cause,
     CheckpointRef resumeFrom,
     List<BatchWindow> skipWindows,
-    double lrFactor) {}
+    double lrFactor,
+    Integer resumeAttempt) {}

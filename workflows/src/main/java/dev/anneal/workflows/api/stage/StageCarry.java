@@ -5,17 +5,20 @@ import java.util.List;
 /**
  * What a stage workflow hands to its next run when it continues as new (a long stage with many
  * attempts keeps its history short): the next attempt's plan and everything the decisions so far
- * depend on.
+ * depend on, the live branch of the stage's checkpoints included.
  */
 public record StageCarry(
     AttemptPlan next,
     List<PastRollback> rollbacks,
     int restarts,
     List<String> decisions,
-    List<String> badCheckpoints) {
+    List<String> badCheckpoints,
+    CheckpointLineage lineage) {
   public StageCarry {
     rollbacks = List.copyOf(rollbacks);
     decisions = List.copyOf(decisions);
     badCheckpoints = badCheckpoints == null ? List.of() : List.copyOf(badCheckpoints);
+    // a carry from before lineage was kept: every checkpoint counts as live, as it did then
+    lineage = lineage == null ? CheckpointLineage.none() : lineage;
   }
 }
