@@ -3,6 +3,7 @@ package dev.anneal.platform.api.models;
 import dev.anneal.platform.api.ApiException;
 import dev.anneal.platform.api.auth.Caller;
 import dev.anneal.platform.api.pipelines.CheckpointFiles;
+import dev.anneal.platform.api.pipelines.CheckpointReads;
 import dev.anneal.platform.api.pipelines.Pipelines;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
@@ -26,11 +27,14 @@ import org.springframework.web.bind.annotation.RestController;
 public class ModelsController {
   private final Models models;
   private final Pipelines pipelines;
+  private final CheckpointReads checkpoints;
   private final CheckpointFiles files;
 
-  public ModelsController(Models models, Pipelines pipelines, CheckpointFiles files) {
+  public ModelsController(
+      Models models, Pipelines pipelines, CheckpointReads checkpoints, CheckpointFiles files) {
     this.models = models;
     this.pipelines = pipelines;
+    this.checkpoints = checkpoints;
     this.files = files;
   }
 
@@ -44,14 +48,14 @@ public class ModelsController {
 
   @GetMapping("/checkpoints/{id}")
   @Operation(summary = "One checkpoint: step, size, sha256 of its manifest, health figures")
-  public Pipelines.Checkpoint checkpoint(Caller caller, @PathVariable UUID id) {
-    return files.complete(List.of(pipelines.checkpoint(caller, id))).get(0);
+  public CheckpointReads.Checkpoint checkpoint(Caller caller, @PathVariable UUID id) {
+    return files.complete(List.of(checkpoints.checkpoint(caller, id))).get(0);
   }
 
   @GetMapping("/checkpoints/{id}/download")
   @Operation(summary = "Presigned URLs (1 hour) for every file of a checkpoint and its HF export")
   public CheckpointFiles.Download downloadCheckpoint(Caller caller, @PathVariable UUID id) {
-    return files.download(pipelines.checkpoint(caller, id));
+    return files.download(checkpoints.checkpoint(caller, id));
   }
 
   @PostMapping("/models")
@@ -67,7 +71,7 @@ public class ModelsController {
       pipelines.row(caller, body.pipelineId());
       UUID stage = pipelines.stageId(body.pipelineId(), body.stage());
       checkpoint =
-          pipelines
+          checkpoints
               .finalCheckpointId(stage)
               .orElseThrow(
                   () ->
@@ -108,6 +112,6 @@ public class ModelsController {
       throw ApiException.conflict(
           "model " + m.name() + "@v" + m.version() + " has no checkpoint any more");
     }
-    return files.download(pipelines.checkpoint(caller, m.checkpointId()));
+    return files.download(checkpoints.checkpoint(caller, m.checkpointId()));
   }
 }

@@ -38,9 +38,9 @@ public class CheckpointFiles {
   }
 
   /** Fills in size and health of checkpoints whose manifest has not been read yet. */
-  public List<Pipelines.Checkpoint> complete(List<Pipelines.Checkpoint> in) {
-    List<Pipelines.Checkpoint> out = new ArrayList<>(in.size());
-    for (Pipelines.Checkpoint c : in) {
+  public List<CheckpointReads.Checkpoint> complete(List<CheckpointReads.Checkpoint> in) {
+    List<CheckpointReads.Checkpoint> out = new ArrayList<>(in.size());
+    for (CheckpointReads.Checkpoint c : in) {
       if (c.bytes() > 0 || (c.health() != null && !c.health().equals("{}"))) {
         out.add(c);
         continue;
@@ -57,7 +57,7 @@ public class CheckpointFiles {
             health,
             c.id());
         out.add(
-            new Pipelines.Checkpoint(
+            new CheckpointReads.Checkpoint(
                 c.id(),
                 c.pipelineId(),
                 c.stage(),
@@ -83,7 +83,7 @@ public class CheckpointFiles {
   }
 
   /** Presigned URLs for every file of the checkpoint, its manifest and its HF export. */
-  public Download download(Pipelines.Checkpoint c) {
+  public Download download(CheckpointReads.Checkpoint c) {
     CheckpointManifest m = manifest(c.key());
     String prefix = c.key().substring(0, c.key().lastIndexOf('/') + 1);
     List<File> files = new ArrayList<>();

@@ -28,6 +28,7 @@ public class EventStreams {
   private static final int BATCH = 500;
 
   private final Pipelines pipelines;
+  private final EventReads events;
   private final ObjectMapper json;
   private final long interval;
   private final ScheduledExecutorService timer =
@@ -39,8 +40,10 @@ public class EventStreams {
             return t;
           });
 
-  public EventStreams(Pipelines pipelines, ObjectMapper json, ApiProperties props) {
+  public EventStreams(
+      Pipelines pipelines, EventReads events, ObjectMapper json, ApiProperties props) {
     this.pipelines = pipelines;
+    this.events = events;
     this.json = json;
     this.interval = props.sseIntervalMillis();
   }
@@ -56,10 +59,10 @@ public class EventStreams {
             // read before the events: an end seen here has all its events below
             String status = pipelines.status(pipeline);
             boolean ended = Pipelines.FINAL.contains(status);
-            List<Pipelines.Event> rows;
+            List<EventReads.Event> rows;
             do {
-              rows = pipelines.events(pipeline, last[0], BATCH, null, null);
-              for (Pipelines.Event e : rows) {
+              rows = events.events(pipeline, last[0], BATCH, null, null);
+              for (EventReads.Event e : rows) {
                 emitter.send(
                     SseEmitter.event()
                         .id(Long.toString(e.id()))

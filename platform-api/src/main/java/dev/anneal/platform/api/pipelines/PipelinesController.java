@@ -39,6 +39,9 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 public class PipelinesController {
   private final Submissions submissions;
   private final Pipelines pipelines;
+  private final EventReads events;
+  private final MetricReads metrics;
+  private final CheckpointReads checkpoints;
   private final EventStreams streams;
   private final CheckpointFiles files;
   private final PipelineLauncher launcher;
@@ -48,6 +51,9 @@ public class PipelinesController {
   public PipelinesController(
       Submissions submissions,
       Pipelines pipelines,
+      EventReads events,
+      MetricReads metrics,
+      CheckpointReads checkpoints,
       EventStreams streams,
       CheckpointFiles files,
       PipelineLauncher launcher,
@@ -55,6 +61,9 @@ public class PipelinesController {
       ApiProperties props) {
     this.submissions = submissions;
     this.pipelines = pipelines;
+    this.events = events;
+    this.metrics = metrics;
+    this.checkpoints = checkpoints;
     this.streams = streams;
     this.files = files;
     this.launcher = launcher;
@@ -203,7 +212,7 @@ public class PipelinesController {
 
   @GetMapping("/{id}/events")
   @Operation(summary = "The pipeline's event log, in order (or newest first), a page at a time")
-  public Pipelines.EventPage events(
+  public EventReads.EventPage events(
       Caller caller,
       @PathVariable UUID id,
       @Parameter(description = "the id of the last event already read")
@@ -226,10 +235,10 @@ public class PipelinesController {
       throw ApiException.badRequest("order: must be asc or desc, got '" + order + "'", "order");
     }
     boolean desc = order.equals("desc");
-    List<Pipelines.Event> events =
-        pipelines.events(id, desc ? 0 : after, before, desc, limit, minSeverity, type);
+    List<EventReads.Event> events =
+        this.events.events(id, desc ? 0 : after, before, desc, limit, minSeverity, type);
     Long last = events.size() == limit ? events.get(events.size() - 1).id() : null;
-    return new Pipelines.EventPage(events, desc ? null : last, desc ? last : null);
+    return new EventReads.EventPage(events, desc ? null : last, desc ? last : null);
   }
 
   @GetMapping(path = "/{id}/events/stream", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
@@ -265,7 +274,7 @@ public class PipelinesController {
               + " 1500); when thinned, a point is a bucket of steps with its mean, min and max, so a"
               + " spike survives as its bucket's max. Points carry the attempt: after a rollback the"
               + " replayed steps are a new attempt's.")
-  public Pipelines.MetricsRead metrics(
+  public MetricReads.MetricsRead metrics(
       Caller caller,
       @PathVariable UUID id,
       @PathVariable String stage,
@@ -287,23 +296,24 @@ public class PipelinesController {
     }
     List<String> names = new ArrayList<>();
     if (name == null || name.isEmpty()) {
-      names.addAll(pipelines.metricNames(stageId));
+      names.addAll(metrics.metricNames(stageId));
     } else {
       for (String n : name) {
         for (String part : n.split(",")) if (!part.isBlank()) names.add(part.trim());
       }
     }
-    List<Pipelines.Series> series = new ArrayList<>();
+    List<MetricReads.Series> series = new ArrayList<>();
     for (String n : names) {
-      series.add(pipelines.series(stageId, n, fromStep, toStep, since, until, max));
+      series.add(metrics.series(stageId, n, fromStep, toStep, since, until, max));
     }
-    return new Pipelines.MetricsRead(stage, max, series);
+    return new MetricReads.MetricsRead(stage, max, series);
   }
 
   @GetMapping("/{id}/checkpoints")
   @Operation(summary = "Every checkpoint of the pipeline with size, sha256 and health figures")
-  public Map<String, List<Pipelines.Checkpoint>> checkpoints(Caller caller, @PathVariable UUID id) {
+  public Map<String, List<CheckpointReads.Checkpoint>> checkpoints(
+      Caller caller, @PathVariable UUID id) {
     pipelines.row(caller, id);
-    return Map.of("checkpoints", files.complete(pipelines.checkpoints(id)));
+    return Map.of("checkpoints", files.complete(this.checkpoints.checkpoints(id)));
   }
 }
