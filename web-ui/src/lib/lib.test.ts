@@ -104,3 +104,18 @@ describe("generationShare", () => {
     expect(generationShare([{ name: "loss", data: [] }])).toBeNull();
   });
 });
+
+describe("checkpoint rows", () => {
+  it("say which checkpoints a rollback abandoned and which retention deleted", async () => {
+    const { checkpointRowState } = await import("./checkpoints");
+    expect(checkpointRowState({ state: "COMMITTED", onLiveBranch: true })).toEqual({
+      branch: "live",
+      label: "",
+      downloadable: true,
+    });
+    expect(checkpointRowState({ state: "COMMITTED", onLiveBranch: false }).label).toBe("abandoned by a rollback");
+    const gone = checkpointRowState({ state: "DELETED", onLiveBranch: false });
+    expect(gone.branch).toBe("deleted");
+    expect(gone.downloadable).toBe(false);
+  });
+});

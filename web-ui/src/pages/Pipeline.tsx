@@ -3,6 +3,7 @@ import { api, call, type Checkpoint, type Detail, type Schemas } from "../api/cl
 import { ErrorBox } from "../components/ErrorBox";
 import { StageGraph } from "../components/StageGraph";
 import { StatusChip } from "../components/StatusChip";
+import { checkpointRowState } from "../lib/checkpoints";
 import { age, bytes, duration, num } from "../lib/format";
 import { useLoad } from "../lib/useLoad";
 import { href } from "../router";
@@ -167,24 +168,32 @@ export function Checkpoints({ id }: { id: string }) {
           </tr>
         </thead>
         <tbody>
-          {list.map((c) => (
-            <tr key={c.id}>
+          {list.map((c) => {
+            const row = checkpointRowState(c);
+            return (
+            <tr key={c.id} className={row.branch === "live" ? undefined : "muted"} data-branch={row.branch}>
               <td>{c.stage}</td>
               <td className="mono">{c.step}</td>
-              <td>{c.attempt}</td>
+              <td>
+                {c.attempt}
+                {row.label && <span className="note" data-testid="checkpoint-note"> · {row.label}</span>}
+              </td>
               <td>{c.healthy == null ? "–" : c.healthy ? "healthy" : "unhealthy"}</td>
               <td className="mono">{num((c.health as Record<string, unknown> | undefined)?.loss)}</td>
-              <td>{bytes(c.bytes)}</td>
+              <td>{row.branch === "deleted" ? "–" : bytes(c.bytes)}</td>
               <td className="mono" title={c.manifestSha256}>
                 {c.manifestSha256?.slice(0, 12)}…
               </td>
               <td>
-                <button type="button" onClick={() => download(c)} data-testid="download-checkpoint">
-                  Download
-                </button>
+                {row.downloadable && (
+                  <button type="button" onClick={() => download(c)} data-testid="download-checkpoint">
+                    Download
+                  </button>
+                )}
               </td>
             </tr>
-          ))}
+            );
+          })}
           {data && !list.length && (
             <tr>
               <td colSpan={8} className="muted">

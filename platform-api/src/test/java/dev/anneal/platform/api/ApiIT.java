@@ -646,4 +646,69 @@ class ApiIT extends ApiTestSupport {
     assertThat(send(req("GET", "/swagger-ui/index.html", null, null, null)).statusCode())
         .isEqualTo(200);
   }
+
+  /**
+   * Attempt 1 wrote steps 100–400 and spiked; attempt 2 resumed from its step 300 and crashed
+   * before a checkpoint; attempt 3 resumed from step 300 again and wrote step 400. Attempt 1's step
+   * 400 is on the branch the rollback abandoned; its step 100 was deleted by retention.
+   */
+  @Test
+  void checkpointsSayWhichBranchARollbackAbandonedAndWhichRetentionDeleted() throws Exception {
+    String[] t = team("lineage");
+    ApiClient a = client(t[1]);
+    UUID teamId = jdbc.queryForObject("SELECT id FROM teams WHERE name = ?", UUID.class, t[0]);
+    UUID pipeline = meta.createPipeline(teamId, "branches", "{}", "wf-" + UUID.randomUUID());
+    UUID stage = meta.createStage(pipeline, 0, "pretrain", StageKind.PRETRAIN, 600, 0);
+    UUID a1 = meta.createAttempt(stage, 1, "first");
+    UUID a2 = meta.createAttempt(stage, 2, "rollback");
+    UUID a3 = meta.createAttempt(stage, 3, "restart");
+    String prefix = "teams/" + t[0] + "/pipelines/branches/pretrain/checkpoints/";
+    String k300 = prefix + "step-00000300-a1/manifest.json";
+    meta.setAttemptPlan(a1, null, null, null, "[]", 1.0);
+    meta.setAttemptPlan(a2, k300, 300L, 1, "[{\"fromBatch\":300,\"toBatch\":500}]", 0.5);
+    meta.setAttemptPlan(a3, k300, 300L, 1, "[{\"fromBatch\":300,\"toBatch\":500}]", 0.5);
+    Map<String, UUID> ids = new java.util.LinkedHashMap<>();
+    for (long step : new long[] {100, 200, 300, 400}) {
+      ids.put(step + "-a1", checkpointRow(stage, a1, step, prefix, 1, step != 100));
+    }
+    ids.put("400-a3", checkpointRow(stage, a3, 400, prefix, 3, true));
+
+    Map<String, JsonNode> rows = new java.util.HashMap<>();
+    for (JsonNode c : a.get("/api/v1/pipelines/" + pipeline + "/checkpoints").path("checkpoints")) {
+      rows.put(c.path("step").asLong() + "-a" + c.path("attempt").asInt(), c);
+    }
+    assertThat(rows).containsOnlyKeys(ids.keySet());
+    assertThat(rows.get("400-a1").path("onLiveBranch").asBoolean()).isFalse();
+    assertThat(rows.get("400-a3").path("onLiveBranch").asBoolean()).isTrue();
+    assertThat(rows.get("300-a1").path("onLiveBranch").asBoolean()).isTrue();
+    assertThat(rows.get("200-a1").path("onLiveBranch").asBoolean()).isTrue();
+    assertThat(rows.get("100-a1").path("state").asText()).isEqualTo("DELETED");
+    assertThat(rows.get("300-a1").path("state").asText()).isEqualTo("COMMITTED");
+    assertThat(a.get("/api/v1/checkpoints/" + ids.get("400-a1")).path("onLiveBranch").asBoolean())
+        .isFalse();
+    HttpResponse<String> gone =
+        send(
+            req("GET", "/api/v1/checkpoints/" + ids.get("100-a1") + "/download", t[1], null, null));
+    assertThat(gone.statusCode()).isEqualTo(410);
+    assertThat(json(gone).path("detail").asText())
+        .contains("deleted by the runner's checkpoint retention");
+  }
+
+  /** A checkpoint row; {@code read} ones look as if their manifest had been read already. */
+  private UUID checkpointRow(
+      UUID stage, UUID attempt, long step, String prefix, int number, boolean read) {
+    UUID id = UUID.randomUUID();
+    jdbc.update(
+        "INSERT INTO checkpoints (id, stage_id, attempt_id, step, uri, sha256, bytes, health, state)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?::jsonb, 'COMMITTED')",
+        id,
+        stage,
+        attempt,
+        step,
+        prefix + String.format("step-%08d-a%d/manifest.json", step, number),
+        "0".repeat(64),
+        read ? 1000L : 0L,
+        read ? "{\"healthy\": true}" : "{}");
+    return id;
+  }
 }

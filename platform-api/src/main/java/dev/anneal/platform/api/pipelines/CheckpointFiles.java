@@ -3,6 +3,7 @@ package dev.anneal.platform.api.pipelines;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.anneal.activities.store.ObjectStore;
 import dev.anneal.activities.store.StoredObject;
+import dev.anneal.platform.api.ApiException;
 import dev.anneal.protocol.CheckpointManifest;
 import dev.anneal.protocol.ProtocolJson;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpStatus;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
@@ -23,6 +25,7 @@ import org.springframework.stereotype.Component;
 public class CheckpointFiles {
   private static final Logger log = LoggerFactory.getLogger(CheckpointFiles.class);
   static final Duration URL_LIFETIME = Duration.ofHours(1);
+  static final String DELETED = "DELETED";
 
   public record File(String path, long bytes, String sha256, String url) {}
 
@@ -37,15 +40,25 @@ public class CheckpointFiles {
     this.store = store;
   }
 
-  /** Fills in size and health of checkpoints whose manifest has not been read yet. */
+  /**
+   * Fills in size and health of checkpoints whose manifest has not been read yet, and marks DELETED
+   * those whose manifest is gone (removed by the runner's retention).
+   */
   public List<CheckpointReads.Checkpoint> complete(List<CheckpointReads.Checkpoint> in) {
     List<CheckpointReads.Checkpoint> out = new ArrayList<>(in.size());
     for (CheckpointReads.Checkpoint c : in) {
-      if (c.bytes() > 0 || (c.health() != null && !c.health().equals("{}"))) {
+      if (DELETED.equals(c.state())
+          || c.bytes() > 0
+          || (c.health() != null && !c.health().equals("{}"))) {
         out.add(c);
         continue;
       }
       try {
+        if (store.stat(c.key()).isEmpty()) {
+          jdbc.update("UPDATE checkpoints SET state = ? WHERE id = ?", DELETED, c.id());
+          out.add(c.withState(DELETED));
+          continue;
+        }
         CheckpointManifest m = manifest(c.key());
         long bytes = m.files().stream().mapToLong(CheckpointManifest.FileEntry::bytes).sum();
         ObjectNode h = ProtocolJson.mapper().valueToTree(m.health());
@@ -56,20 +69,7 @@ public class CheckpointFiles {
             bytes,
             health,
             c.id());
-        out.add(
-            new CheckpointReads.Checkpoint(
-                c.id(),
-                c.pipelineId(),
-                c.stage(),
-                c.attempt(),
-                c.step(),
-                c.key(),
-                c.manifestSha256(),
-                bytes,
-                health,
-                m.health().healthy(),
-                c.state(),
-                c.createdAt()));
+        out.add(c.withFiles(bytes, health, m.health().healthy()));
       } catch (RuntimeException e) {
         log.warn("checkpoint {}: cannot read its manifest: {}", c.key(), e.getMessage());
         out.add(c);
@@ -84,6 +84,15 @@ public class CheckpointFiles {
 
   /** Presigned URLs for every file of the checkpoint, its manifest and its HF export. */
   public Download download(CheckpointReads.Checkpoint c) {
+    if (DELETED.equals(c.state()) || store.stat(c.key()).isEmpty()) {
+      throw new ApiException(
+          HttpStatus.GONE,
+          "checkpoint-deleted",
+          "checkpoint at step "
+              + c.step()
+              + " was deleted by the runner's checkpoint retention (checkpoint.keepLast /"
+              + " keepEvery); its files are gone");
+    }
     CheckpointManifest m = manifest(c.key());
     String prefix = c.key().substring(0, c.key().lastIndexOf('/') + 1);
     List<File> files = new ArrayList<>();
