@@ -9,6 +9,7 @@ import dev.anneal.protocol.StageKind;
 import dev.anneal.workflows.api.spec.DatasetSpec;
 import dev.anneal.workflows.api.spec.MixtureEntry;
 import dev.anneal.workflows.api.spec.PipelineSpec;
+import dev.anneal.workflows.api.spec.RegistryRef;
 import dev.anneal.workflows.api.spec.StageSpec;
 import dev.anneal.workflows.api.stage.AttemptPlan;
 import java.util.ArrayList;
@@ -57,11 +58,8 @@ public final class RunSpecFactory {
    * {@code dataset:<name>[@v<n>]} becomes the registered object's key; other sources pass through.
    */
   static String key(String team, String source) {
-    if (!source.startsWith("dataset:")) return source;
-    String ref = source.substring("dataset:".length());
-    int at = ref.indexOf("@v");
-    String name = at < 0 ? ref : ref.substring(0, at);
-    int version = at < 0 ? 1 : Integer.parseInt(ref.substring(at + 2));
-    return ObjectKeys.dataset(team, name, version);
+    return RegistryRef.parse(RegistryRef.Kind.DATASET, source)
+        .map(r -> ObjectKeys.dataset(team, r.name(), r.version() == null ? 1 : r.version()))
+        .orElse(source);
   }
 }

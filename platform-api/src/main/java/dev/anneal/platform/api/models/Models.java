@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonRawValue;
 import dev.anneal.platform.api.ApiException;
 import dev.anneal.platform.api.auth.Caller;
 import dev.anneal.platform.api.teams.Teams;
+import dev.anneal.workflows.api.spec.RegistryRef;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.time.OffsetDateTime;
 import java.util.List;
@@ -88,41 +89,29 @@ public class Models {
    * {@code <name>@v<n>} is that version; {@code <name>} is the production version, or the newest
    * one when none is in production.
    */
-  public Model resolve(Caller caller, String ref, String field) {
-    int at = ref.indexOf("@v");
-    String name = at < 0 ? ref : ref.substring(0, at);
-    List<Model> found;
-    if (at >= 0) {
-      int version;
-      try {
-        version = Integer.parseInt(ref.substring(at + 2));
-      } catch (NumberFormatException e) {
-        throw ApiException.unprocessable(field + ": '" + ref + "' has no version number", field);
-      }
-      found =
-          jdbc.query(
-              SELECT + " WHERE team_id = ? AND name = ? AND version = ?",
-              ROW,
-              caller.teamId(),
-              name,
-              version);
-    } else {
-      found =
-          jdbc.query(
-              SELECT
-                  + " WHERE team_id = ? AND name = ? AND label <> 'archived'"
-                  + " ORDER BY (label = 'production') DESC, version DESC LIMIT 1",
-              ROW,
-              caller.teamId(),
-              name);
-    }
+  public Model resolve(Caller caller, RegistryRef ref, String field) {
+    List<Model> found =
+        ref.version() != null
+            ? jdbc.query(
+                SELECT + " WHERE team_id = ? AND name = ? AND version = ?",
+                ROW,
+                caller.teamId(),
+                ref.name(),
+                ref.version())
+            : jdbc.query(
+                SELECT
+                    + " WHERE team_id = ? AND name = ? AND label <> 'archived'"
+                    + " ORDER BY (label = 'production') DESC, version DESC LIMIT 1",
+                ROW,
+                caller.teamId(),
+                ref.name());
     if (found.isEmpty() || found.get(0).checkpoint() == null) {
       throw ApiException.unprocessable(
           field
               + ": team '"
               + caller.team()
               + "' has no model '"
-              + ref
+              + ref.display()
               + "' (register one with POST /api/v1/models)",
           field);
     }

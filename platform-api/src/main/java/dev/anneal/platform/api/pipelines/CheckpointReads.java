@@ -53,40 +53,19 @@ public class CheckpointReads {
           boolean onLiveBranch) {
 
     Checkpoint withFiles(long bytes, String health, Boolean healthy) {
-      return new Checkpoint(
-          id,
-          pipelineId,
-          stage,
-          attempt,
-          step,
-          key,
-          manifestSha256,
-          bytes,
-          health,
-          healthy,
-          state,
-          createdAt,
-          onLiveBranch);
+      return copy(bytes, health, healthy, state, onLiveBranch);
     }
 
     Checkpoint withState(String state) {
-      return new Checkpoint(
-          id,
-          pipelineId,
-          stage,
-          attempt,
-          step,
-          key,
-          manifestSha256,
-          bytes,
-          health,
-          healthy,
-          state,
-          createdAt,
-          onLiveBranch);
+      return copy(bytes, health, healthy, state, onLiveBranch);
     }
 
     Checkpoint onBranch(boolean live) {
+      return copy(bytes, health, healthy, state, live);
+    }
+
+    private Checkpoint copy(
+        long bytes, String health, Boolean healthy, String state, boolean live) {
       return new Checkpoint(
           id,
           pipelineId,

@@ -10,6 +10,7 @@ import dev.anneal.workflows.api.spec.DatasetSpec;
 import dev.anneal.workflows.api.spec.Metadata;
 import dev.anneal.workflows.api.spec.PipelineSpec;
 import dev.anneal.workflows.api.spec.PipelineSpecs;
+import dev.anneal.workflows.api.spec.RegistryRef;
 import dev.anneal.workflows.api.spec.StageSpec;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -106,23 +107,19 @@ public class Submissions {
                 + d.name(),
             field);
       }
-      if (!d.source().startsWith("dataset:")) {
+      RegistryRef ref;
+      try {
+        ref = RegistryRef.parse(RegistryRef.Kind.DATASET, d.source()).orElse(null);
+      } catch (IllegalArgumentException e) {
+        throw ApiException.unprocessable(field + ": " + e.getMessage(), field);
+      }
+      if (ref == null) {
         pinned.add(d);
         continue;
       }
-      String ref = d.source().substring("dataset:".length());
-      int at = ref.indexOf("@v");
-      String name = at < 0 ? ref : ref.substring(0, at);
-      Integer version;
-      try {
-        version = at < 0 ? null : Integer.valueOf(ref.substring(at + 2));
-      } catch (NumberFormatException e) {
-        throw ApiException.unprocessable(
-            field + ": the version in '" + d.source() + "' is not a number", field);
-      }
       Datasets.Dataset found =
           datasets
-              .resolve(caller.teamId(), name, version)
+              .resolve(caller.teamId(), ref.name(), ref.version())
               .orElseThrow(
                   () ->
                       ApiException.unprocessable(
@@ -130,9 +127,9 @@ public class Submissions {
                               + ": team '"
                               + caller.team()
                               + "' has no dataset "
-                              + (version == null ? "'" + name + "'" : name + "@v" + version)
+                              + (ref.version() == null ? "'" + ref.name() + "'" : ref.display())
                               + " (upload it with POST /api/v1/datasets/"
-                              + name
+                              + ref.name()
                               + " or `anneal datasets upload`)",
                           field));
       datasetIds.add(found.id());
@@ -141,10 +138,16 @@ public class Submissions {
     List<PipelineLauncher.ModelUse> modelUses = new ArrayList<>();
     for (int i = 0; i < parsed.stages().size(); i++) {
       StageSpec s = parsed.stages().get(i);
-      if (s.from() == null || !s.from().startsWith("model:")) continue;
-      if (modelUses.stream().anyMatch(m -> m.ref().equals(s.from()))) continue;
       String field = "stages[" + i + "].from";
-      Models.Model m = models.resolve(caller, s.from().substring("model:".length()), field);
+      RegistryRef model;
+      try {
+        model = RegistryRef.parse(RegistryRef.Kind.MODEL, s.from()).orElse(null);
+      } catch (IllegalArgumentException e) {
+        throw ApiException.unprocessable(field + ": " + e.getMessage(), field);
+      }
+      if (model == null) continue;
+      if (modelUses.stream().anyMatch(m -> m.ref().equals(s.from()))) continue;
+      Models.Model m = models.resolve(caller, model, field);
       modelUses.add(new PipelineLauncher.ModelUse(s.from(), m.id(), m.checkpoint()));
     }
     PipelineSpec spec =
