@@ -385,8 +385,8 @@ class FailureDrillsIT {
       this.launcher = new LocalProcessLauncher(RUNNER, jobs, List.of());
     }
 
-    StageActivitiesImpl activities(JobLauncher l) {
-      return new StageActivitiesImpl(
+    StageActivitySet activities(JobLauncher l) {
+      return StageActivitySet.create(
           store,
           meta,
           l,
@@ -399,7 +399,7 @@ class FailureDrillsIT {
     WorkerFactory startControlWorkers(JobLauncher l) {
       WorkerFactory f = WorkerFactory.newInstance(env.getWorkflowClient());
       f.newWorker(TaskQueues.CONTROL).registerWorkflowImplementationTypes(StageWorkflowImpl.class);
-      f.getWorker(TaskQueues.CONTROL).registerActivitiesImplementations(activities(l));
+      activities(l).registerControl(f.getWorker(TaskQueues.CONTROL));
       f.start();
       return f;
     }
@@ -407,7 +407,7 @@ class FailureDrillsIT {
     /** The job queue: the await activity that follows the job. */
     WorkerFactory startJobWorkers(JobLauncher l) {
       WorkerFactory f = WorkerFactory.newInstance(env.getWorkflowClient());
-      f.newWorker(TaskQueues.JOBS).registerActivitiesImplementations(activities(l));
+      activities(l).registerJobs(f.newWorker(TaskQueues.JOBS));
       f.start();
       return f;
     }

@@ -5,7 +5,7 @@ import dev.anneal.activities.launch.KubernetesJobLauncher;
 import dev.anneal.activities.launch.KubernetesSettings;
 import dev.anneal.activities.launch.LocalProcessLauncher;
 import dev.anneal.activities.metadata.MetadataStore;
-import dev.anneal.activities.stage.StageActivitiesImpl;
+import dev.anneal.activities.stage.StageActivitySet;
 import dev.anneal.activities.store.ObjectStore;
 import dev.anneal.platform.ingest.AttemptTokens;
 import dev.anneal.platform.startup.StartupException;
@@ -76,7 +76,7 @@ class PipelineWorkersConfig {
   }
 
   @Bean
-  StageActivitiesImpl stageActivities(
+  StageActivitySet stageActivities(
       ObjectStore store,
       MetadataStore meta,
       JobLauncher launcher,
@@ -91,7 +91,7 @@ class PipelineWorkersConfig {
     String configured = env.getProperty("anneal.kubernetes.events-url");
     Supplier<String> eventsUrl =
         launcher instanceof KubernetesJobLauncher && configured != null ? () -> configured : local;
-    return new StageActivitiesImpl(
+    return StageActivitySet.create(
         store, meta, launcher, tokens::issue, eventsUrl, Duration.ofSeconds(1));
   }
 }

@@ -1,6 +1,6 @@
 package dev.anneal.platform.temporal;
 
-import dev.anneal.workflows.api.stage.StageActivities;
+import dev.anneal.activities.stage.StageActivitySet;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.SimpleSslContextBuilder;
@@ -63,7 +63,7 @@ class TemporalConfig {
       WorkerFactory factory,
       WorkflowServiceStubs stubs,
       TemporalProperties props,
-      StageActivities activities) {
+      StageActivitySet activities) {
     return new TemporalWorkers(factory, stubs, props.workerEnabled(), activities);
   }
 

@@ -1,7 +1,7 @@
 package dev.anneal.platform.temporal;
 
+import dev.anneal.activities.stage.StageActivitySet;
 import dev.anneal.workflows.api.TaskQueues;
-import dev.anneal.workflows.api.stage.StageActivities;
 import dev.anneal.workflows.impl.PipelineWorkflowImpl;
 import dev.anneal.workflows.impl.StageWorkflowImpl;
 import io.temporal.serviceclient.WorkflowServiceStubs;
@@ -23,14 +23,14 @@ public class TemporalWorkers implements SmartLifecycle {
   private final WorkerFactory factory;
   private final WorkflowServiceStubs stubs;
   private final boolean enabled;
-  private final StageActivities activities;
+  private final StageActivitySet activities;
   private volatile boolean running;
 
   TemporalWorkers(
       WorkerFactory factory,
       WorkflowServiceStubs stubs,
       boolean enabled,
-      StageActivities activities) {
+      StageActivitySet activities) {
     this.factory = factory;
     this.activities = activities;
     this.stubs = stubs;
@@ -43,9 +43,9 @@ public class TemporalWorkers implements SmartLifecycle {
       Worker control = factory.newWorker(TaskQueues.CONTROL);
       control.registerWorkflowImplementationTypes(
           PipelineWorkflowImpl.class, StageWorkflowImpl.class);
-      control.registerActivitiesImplementations(activities);
+      activities.registerControl(control);
       // awaiting jobs has its own queue, so long waits cannot starve the control plane
-      factory.newWorker(TaskQueues.JOBS).registerActivitiesImplementations(activities);
+      activities.registerJobs(factory.newWorker(TaskQueues.JOBS));
       factory.start();
       log.info(
           "Temporal workers polling task queues {} and {}", TaskQueues.CONTROL, TaskQueues.JOBS);

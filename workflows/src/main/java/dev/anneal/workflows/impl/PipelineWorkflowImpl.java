@@ -7,7 +7,7 @@ import dev.anneal.workflows.api.pipeline.PipelineResult;
 import dev.anneal.workflows.api.pipeline.PipelineWorkflow;
 import dev.anneal.workflows.api.spec.GateSpec;
 import dev.anneal.workflows.api.spec.StageSpec;
-import dev.anneal.workflows.api.stage.StageActivities;
+import dev.anneal.workflows.api.stage.LedgerActivities;
 import dev.anneal.workflows.api.stage.StageEvent;
 import dev.anneal.workflows.api.stage.StageInput;
 import dev.anneal.workflows.api.stage.StageResult;
@@ -37,8 +37,7 @@ import java.util.TreeMap;
  */
 public class PipelineWorkflowImpl implements PipelineWorkflow {
 
-  private final StageActivities control =
-      Workflow.newActivityStub(StageActivities.class, ActivityOptionsCatalog.control());
+  private final LedgerActivities ledger = ActivityOptionsCatalog.ledger();
   private boolean paused;
   private boolean cancelled;
   private final Set<String> approvals = new HashSet<>();
@@ -50,15 +49,15 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     List<StageResult> results = new ArrayList<>();
     Map<String, String> finalCheckpoint = new HashMap<>();
     List<StageSpec> stages = in.spec().stages();
-    control.pipelineStatus(in.pipelineId(), "RUNNING", null);
+    ledger.pipelineStatus(in.pipelineId(), "RUNNING", null);
     for (int i = 0; i < stages.size(); i++) {
       StageSpec s = stages.get(i);
       if (paused && !cancelled) {
         status = "paused before stage " + s.name();
-        control.pipelineStatus(in.pipelineId(), "PAUSED", null);
+        ledger.pipelineStatus(in.pipelineId(), "PAUSED", null);
         Workflow.await(() -> !paused || cancelled);
         if (!cancelled) {
-          control.pipelineStatus(in.pipelineId(), "RUNNING", null);
+          ledger.pipelineStatus(in.pipelineId(), "RUNNING", null);
         }
       }
       if (cancelled) {
@@ -187,7 +186,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
             + "; waiting for a person to approve (signal approve \""
             + s.name()
             + "\") or cancel");
-    control.pipelineStatus(in.pipelineId(), "WAITING_APPROVAL", null);
+    ledger.pipelineStatus(in.pipelineId(), "WAITING_APPROVAL", null);
     Workflow.await(() -> approvals.contains(s.name()) || cancelled);
     if (cancelled) {
       return "cancelled while waiting for approval after stage " + s.name();
@@ -199,7 +198,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         "SUCCEEDED",
         "INFO",
         "gate after stage " + s.name() + " approved by a person despite " + figure);
-    control.pipelineStatus(in.pipelineId(), "RUNNING", null);
+    ledger.pipelineStatus(in.pipelineId(), "RUNNING", null);
     return null;
   }
 
@@ -218,7 +217,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
       String stageStatus,
       String severity,
       String msg) {
-    control.record(
+    ledger.record(
         new StageEvent(in.pipelineId(), stageId, position, 0, stageStatus, severity, msg));
   }
 
@@ -227,7 +226,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         result.status().toLowerCase() + (result.reason() == null ? "" : ": " + result.reason());
     // runs even when the workflow itself was cancelled
     Workflow.newDetachedCancellationScope(
-            () -> control.pipelineStatus(in.pipelineId(), result.status(), result.reason()))
+            () -> ledger.pipelineStatus(in.pipelineId(), result.status(), result.reason()))
         .run();
     return result;
   }

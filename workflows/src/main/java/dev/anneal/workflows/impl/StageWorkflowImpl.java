@@ -4,13 +4,15 @@ import dev.anneal.protocol.CheckpointRef;
 import dev.anneal.protocol.ExitCode;
 import dev.anneal.protocol.RunnerEvent;
 import dev.anneal.workflows.api.StabilityPolicy;
+import dev.anneal.workflows.api.stage.AttemptActivities;
 import dev.anneal.workflows.api.stage.AttemptOutcome;
 import dev.anneal.workflows.api.stage.AttemptPlan;
 import dev.anneal.workflows.api.stage.CheckpointCandidate;
 import dev.anneal.workflows.api.stage.CheckpointLineage;
+import dev.anneal.workflows.api.stage.JobActivities;
+import dev.anneal.workflows.api.stage.LedgerActivities;
 import dev.anneal.workflows.api.stage.PastRollback;
 import dev.anneal.workflows.api.stage.PreparedAttempt;
-import dev.anneal.workflows.api.stage.StageActivities;
 import dev.anneal.workflows.api.stage.StageCarry;
 import dev.anneal.workflows.api.stage.StageEvent;
 import dev.anneal.workflows.api.stage.StageInput;
@@ -40,16 +42,13 @@ public class StageWorkflowImpl implements StageWorkflow {
 
   private static final Logger log = Workflow.getLogger(StageWorkflowImpl.class);
 
-  private final StageActivities control =
-      Workflow.newActivityStub(StageActivities.class, ActivityOptionsCatalog.control());
-  private StageActivities jobs;
+  private final AttemptActivities attempts = ActivityOptionsCatalog.attempts();
+  private final LedgerActivities ledger = ActivityOptionsCatalog.ledger();
+  private final JobActivities jobs = ActivityOptionsCatalog.jobs(Duration.ofDays(7));
   private String status = "starting";
 
   @Override
   public StageResult run(StageInput in) {
-    jobs =
-        Workflow.newActivityStub(
-            StageActivities.class, ActivityOptionsCatalog.await(Duration.ofDays(7)));
     StabilityPolicy policy = in.policy();
     StageCarry carried = in.carry();
     List<PastRollback> history =
@@ -96,9 +95,9 @@ public class StageWorkflowImpl implements StageWorkflow {
         AttemptPlan launching = plan;
         Workflow.newDetachedCancellationScope(
                 () -> {
-                  PreparedAttempt p = control.prepare(launching);
+                  PreparedAttempt p = attempts.prepare(launching);
                   started.add(p);
-                  control.launch(p);
+                  attempts.launch(p);
                 })
             .run();
         prepared = started.get(0);
@@ -295,7 +294,7 @@ public class StageWorkflowImpl implements StageWorkflow {
     Workflow.newDetachedCancellationScope(
             () -> {
               if (prepared != null) {
-                control.cancel(prepared);
+                attempts.cancel(prepared);
               }
               record(in, plan.attempt(), "CANCELLED", "WARN", msg);
             })
@@ -329,7 +328,7 @@ public class StageWorkflowImpl implements StageWorkflow {
   }
 
   private void record(StageInput in, int attempt, String status, String severity, String message) {
-    control.record(
+    ledger.record(
         new StageEvent(
             in.pipelineId(), in.stageId(), in.position(), attempt, status, severity, message));
   }

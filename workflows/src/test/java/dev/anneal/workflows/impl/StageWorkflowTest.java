@@ -9,11 +9,13 @@ import dev.anneal.protocol.StageKind;
 import dev.anneal.workflows.api.StabilityPolicy;
 import dev.anneal.workflows.api.TaskQueues;
 import dev.anneal.workflows.api.jobs.LaunchRequest;
+import dev.anneal.workflows.api.stage.AttemptActivities;
 import dev.anneal.workflows.api.stage.AttemptOutcome;
 import dev.anneal.workflows.api.stage.AttemptPlan;
 import dev.anneal.workflows.api.stage.CheckpointCandidate;
+import dev.anneal.workflows.api.stage.JobActivities;
+import dev.anneal.workflows.api.stage.LedgerActivities;
 import dev.anneal.workflows.api.stage.PreparedAttempt;
-import dev.anneal.workflows.api.stage.StageActivities;
 import dev.anneal.workflows.api.stage.StageEvent;
 import dev.anneal.workflows.api.stage.StageInput;
 import dev.anneal.workflows.api.stage.StageResult;
@@ -49,7 +51,7 @@ class StageWorkflowTest {
   private TestWorkflowEnvironment env;
   private final Scripted activities = new Scripted();
 
-  static class Scripted implements StageActivities {
+  static class Scripted implements AttemptActivities, JobActivities, LedgerActivities {
     final Deque<AttemptOutcome> outcomes = new ArrayDeque<>();
     final List<AttemptPlan> plans = new CopyOnWriteArrayList<>();
     final List<StageEvent> events = new CopyOnWriteArrayList<>();

@@ -1,0 +1,106 @@
+package dev.anneal.activities.stage;
+
+import dev.anneal.activities.launch.JobLauncher;
+import dev.anneal.activities.metadata.MetadataStore;
+import dev.anneal.activities.store.ObjectStore;
+import dev.anneal.protocol.EventSink;
+import dev.anneal.protocol.ObjectKeys;
+import dev.anneal.protocol.ObjectStoreTarget;
+import dev.anneal.protocol.ProtocolJson;
+import dev.anneal.protocol.RunSpec;
+import dev.anneal.workflows.api.jobs.JobNames;
+import dev.anneal.workflows.api.jobs.LaunchRequest;
+import dev.anneal.workflows.api.stage.AttemptActivities;
+import dev.anneal.workflows.api.stage.AttemptPlan;
+import dev.anneal.workflows.api.stage.PreparedAttempt;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * An attempt's short steps: the RunSpec to S3 and the attempt row to PostgreSQL (prepare), the job
+ * (launch), and stopping it (cancel).
+ */
+public final class AttemptActivitiesImpl implements AttemptActivities {
+
+  private final ObjectStore store;
+  private final MetadataStore meta;
+  private final JobLauncher launcher;
+  private final Function<UUID, String> tokens;
+  private final Supplier<String> eventsUrl;
+
+  public AttemptActivitiesImpl(
+      ObjectStore store,
+      MetadataStore meta,
+      JobLauncher launcher,
+      Function<UUID, String> tokens,
+      Supplier<String> eventsUrl) {
+    this.store = store;
+    this.meta = meta;
+    this.launcher = launcher;
+    this.tokens = tokens;
+    this.eventsUrl = eventsUrl;
+  }
+
+  @Override
+  public PreparedAttempt prepare(AttemptPlan plan) {
+    UUID attemptId =
+        meta.createAttempt(UUID.fromString(plan.stage().stageId()), plan.attempt(), plan.cause());
+    ObjectStoreTarget target =
+        new ObjectStoreTarget(
+            store.settings().endpoint(), store.bucket(), store.settings().region());
+    RunSpec spec = RunSpecFactory.build(plan, target, eventsUrl.get());
+    String key = ObjectKeys.spec(spec.team(), spec.pipeline(), spec.stage(), plan.attempt());
+    store.put(key, ProtocolJson.write(spec).getBytes(StandardCharsets.UTF_8), "application/json");
+    Map<String, String> env = new HashMap<>();
+    env.put(ObjectStoreTarget.ACCESS_KEY_ENV, store.settings().accessKey());
+    env.put(ObjectStoreTarget.SECRET_KEY_ENV, store.settings().secretKey());
+    env.put("ANNEAL_S3_ENDPOINT", store.settings().endpoint());
+    env.put(EventSink.TOKEN_ENV, tokens.apply(attemptId));
+    String job =
+        JobNames.of(plan.stage().pipelineId() + "/" + plan.stage().stage().name(), plan.attempt());
+    LaunchRequest launch =
+        new LaunchRequest(
+            job,
+            spec.team(),
+            spec.pipeline(),
+            spec.stage(),
+            plan.attempt(),
+            "s3://" + store.bucket() + "/" + key,
+            plan.stage().stage().resources(),
+            env);
+    meta.markAttempt(attemptId, "PREPARING", null, null, job);
+    meta.setAttemptPlan(
+        attemptId,
+        plan.resumeFrom() == null ? null : plan.resumeFrom().manifestKey(),
+        plan.resumeFrom() == null ? null : plan.resumeFrom().step(),
+        plan.resumeAttempt(),
+        ProtocolJson.write(plan.skipWindows() == null ? List.of() : plan.skipWindows()),
+        plan.lrFactor());
+    if (plan.stage().initFrom() != null) {
+      meta.setStageInitFrom(
+          UUID.fromString(plan.stage().stageId()), plan.stage().initFrom().manifestKey());
+    }
+    return new PreparedAttempt(attemptId.toString(), launch);
+  }
+
+  @Override
+  public void launch(PreparedAttempt attempt) {
+    launcher.launch(attempt.launch());
+    UUID attemptId = UUID.fromString(attempt.attemptId());
+    meta.markAttempt(attemptId, "LAUNCHED", null, null, null);
+    meta.attempt(attemptId).ifPresent(a -> meta.setStageStatus(a.stageId(), "RUNNING"));
+  }
+
+  @Override
+  public void cancel(PreparedAttempt attempt) {
+    launcher.cancel(attempt.launch().jobName());
+    UUID attemptId = UUID.fromString(attempt.attemptId());
+    meta.markAttempt(attemptId, "CANCELLED", null, "cancelled by a person", null);
+    meta.attempt(attemptId).ifPresent(a -> meta.setStageStatus(a.stageId(), "CANCELLED"));
+  }
+}
