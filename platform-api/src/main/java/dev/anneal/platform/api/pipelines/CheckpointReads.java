@@ -122,17 +122,16 @@ public class CheckpointReads {
         "SELECT s.name, a.number, a.resume_attempt, a.resume_step FROM attempts a"
             + " JOIN stages s ON s.id = a.stage_id WHERE s.pipeline_id = ? ORDER BY a.number",
         rs -> {
+          int number = rs.getInt(2);
           int from = rs.getInt(3);
           Integer fromAttempt = rs.wasNull() ? null : from;
           long step = rs.getLong(4);
           Long fromStep = rs.wasNull() ? null : step;
-          byStage.merge(
+          byStage.compute(
               rs.getString(1),
-              CheckpointLineage.none().then(rs.getInt(2), fromAttempt, fromStep),
-              (had, one) -> {
-                CheckpointLineage.Link l = one.links().get(0);
-                return had.then(l.attempt(), l.fromAttempt(), l.fromStep());
-              });
+              (stage, had) ->
+                  (had == null ? CheckpointLineage.none() : had)
+                      .then(number, fromAttempt, fromStep));
         },
         pipeline);
     List<Checkpoint> out = new ArrayList<>(rows.size());
