@@ -29,4 +29,26 @@ class EngineBoundariesTest {
             "java.sql..")
         .check(runner);
   }
+
+  /**
+   * Trainers are parts assembled upwards: {@code train/} (the supervised trainer and the shared
+   * parts) knows nothing of {@code rlhf/}, and neither knows the stage kinds above them.
+   */
+  @Test
+  void trainersDoNotReachUpToTheStageKinds() {
+    noClasses()
+        .that()
+        .resideInAnyPackage("dev.anneal.runner.train..", "dev.anneal.runner.rlhf..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("dev.anneal.runner.stage..")
+        .check(runner);
+    noClasses()
+        .that()
+        .resideInAPackage("dev.anneal.runner.train..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("dev.anneal.runner.rlhf..")
+        .check(runner);
+  }
 }

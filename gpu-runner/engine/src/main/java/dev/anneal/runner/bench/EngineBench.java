@@ -24,7 +24,7 @@ import dev.anneal.runner.data.SyntheticCorpus;
 import dev.anneal.runner.events.EventLog;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.train.Objective;
-import dev.anneal.runner.train.PretrainTrainer;
+import dev.anneal.runner.train.SupervisedTrainer;
 import dev.anneal.runner.train.TrainingInputs;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -89,8 +89,8 @@ public final class EngineBench {
         TrainingInputs.Inputs in = TrainingInputs.prepare(spec, shape, store, null);
         List<Double> stepMs = new ArrayList<>();
         EventLog events = new EventLog("bench", "bench", StageKind.PRETRAIN, 1, line -> {});
-        try (PretrainTrainer t =
-            new PretrainTrainer(
+        try (SupervisedTrainer t =
+            new SupervisedTrainer(
                 spec,
                 shape,
                 in.sampler(),
@@ -214,7 +214,7 @@ public final class EngineBench {
    * Median ms of the loop's stall (device clone) and of a synchronous save (clone + host copy +
    * serialise + write).
    */
-  private static double[] checkpointStall(PretrainTrainer t, Path dir, int reps) {
+  private static double[] checkpointStall(SupervisedTrainer t, Path dir, int reps) {
     double[] snap = new double[reps];
     double[] sync = new double[reps];
     for (int i = 0; i < reps; i++) {

@@ -1,6 +1,5 @@
 package dev.anneal.runner.train;
 
-import dev.anneal.protocol.FaultInjection;
 import dev.anneal.protocol.RunSpec;
 import dev.anneal.protocol.RunnerEvent;
 import dev.anneal.runner.ckpt.BlobStore;
@@ -12,11 +11,12 @@ import java.time.Instant;
 import java.util.function.Supplier;
 
 /** What every trainer's loop does the same way: checkpoints, fault injection, instabilities. */
-final class TrainingRuns {
+public final class TrainingRuns {
   private TrainingRuns() {}
 
   /** The attempt's checkpoint writer, announcing each commit as an event. */
-  static CheckpointWriter writer(RunSpec spec, BlobStore store, EventLog events, boolean async) {
+  public static CheckpointWriter writer(
+      RunSpec spec, BlobStore store, EventLog events, boolean async) {
     return new CheckpointWriter(
         store,
         spec.team(),
@@ -32,29 +32,8 @@ final class TrainingRuns {
                         s, Instant.now(), c.step(), c.manifestKey(), c.manifestSha256())));
   }
 
-  /** Whether the spec's fault injection fires on this attempt (announced when it does). */
-  static boolean injecting(RunSpec spec, EventLog events) {
-    FaultInjection inject = spec.inject();
-    boolean on = inject.activeOn(spec.attempt());
-    if (on
-        && (inject.spikeAtStep() != null
-            || inject.nanAtStep() != null
-            || inject.crashAtStep() != null)) {
-      events.log("WARN", "FAULT INJECTION armed for this attempt: " + inject);
-    }
-    return on;
-  }
-
-  /** Dies as the injection asks, without a final checkpoint. */
-  static void crashIfInjected(FaultInjection inject, boolean injecting, long step, EventLog e) {
-    if (injecting && inject.crashAtStep() != null && step == inject.crashAtStep()) {
-      e.log("ERROR", "FAULT INJECTION: crashing at step " + step);
-      throw new PretrainTrainer.InjectedCrash(step);
-    }
-  }
-
   /** Waits for pending checkpoints, reports the instability; returns the newest checkpoint. */
-  static CheckpointWriter.Committed reportInstability(
+  public static CheckpointWriter.Committed reportInstability(
       CheckpointWriter writer, EventLog events, InstabilityDetector.Trigger t) {
     CheckpointWriter.Committed newest = writer.flush();
     String healthy = newest == null ? "none written by this attempt" : newest.manifestKey();
@@ -74,7 +53,7 @@ final class TrainingRuns {
   }
 
   /** A committed checkpoint of {@code step}: the pending one, or a new one. */
-  static CheckpointWriter.Committed checkpointNow(
+  public static CheckpointWriter.Committed checkpointNow(
       CheckpointWriter writer, long step, Supplier<DeviceSnapshot> capture) {
     CheckpointWriter.Committed newest = writer.flush();
     if (newest == null || newest.step() != step) {

@@ -32,9 +32,8 @@ import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.model.Params;
 import dev.anneal.runner.tokenizer.BpeTokenizer;
 import dev.anneal.runner.tokenizer.BpeTrainer;
-import dev.anneal.runner.train.PpoTrainer;
-import dev.anneal.runner.train.PpoTrainerAccess;
-import dev.anneal.runner.train.PretrainTrainer;
+import dev.anneal.runner.train.FaultInjector;
+import dev.anneal.runner.train.Outcome;
 import dev.anneal.runner.train.RewardObjective;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -173,7 +172,7 @@ class PpoTrainerTest {
   void gaeWithGammaOneAndLambdaMatchesAHandComputation() {
     double[] rewards = {0.1, -0.2, 1.0};
     double[] values = {0.5, 0.4, 0.3};
-    double[][] g = PpoTrainerAccess.gae(rewards, values, 1.0, 0.95);
+    double[][] g = Advantages.gae(rewards, values, 1.0, 0.95);
     // deltas: 0.1 + 0.4 - 0.5 = 0; -0.2 + 0.3 - 0.4 = -0.3; 1.0 + 0 - 0.3 = 0.7
     double a2 = 0.7;
     double a1 = -0.3 + 0.95 * a2;
@@ -181,24 +180,25 @@ class PpoTrainerTest {
     assertThat(g[0]).containsExactly(new double[] {a0, a1, a2}, within(1e-12));
     assertThat(g[1]).containsExactly(new double[] {a0 + 0.5, a1 + 0.4, a2 + 0.3}, within(1e-12));
     // lambda 1: the advantage is the whole return minus the value
-    double[][] mc = PpoTrainerAccess.gae(rewards, values, 1.0, 1.0);
+    double[][] mc = Advantages.gae(rewards, values, 1.0, 1.0);
     assertThat(mc[1][0]).isCloseTo(0.1 - 0.2 + 1.0, within(1e-12));
   }
 
   @Test
   void theKlControllerMovesTowardsItsTargetAndNoFurtherThanTwentyPercent() {
-    assertThat(PpoTrainerAccess.nextKlCoef(0.1, 12, 6, 100, 100)).isCloseTo(0.12, within(1e-12));
-    assertThat(PpoTrainerAccess.nextKlCoef(0.1, 3, 6, 100, 100)).isCloseTo(0.08, within(1e-12));
-    assertThat(PpoTrainerAccess.nextKlCoef(0.1, 6.6, 6, 1000, 10))
+    assertThat(KlController.next(0.1, 12, 6, 100, 100)).isCloseTo(0.12, within(1e-12));
+    assertThat(KlController.next(0.1, 3, 6, 100, 100)).isCloseTo(0.08, within(1e-12));
+    assertThat(KlController.next(0.1, 6.6, 6, 1000, 10))
         .isCloseTo(0.1 * (1 + 0.1 * 0.01), within(1e-12));
   }
 
   @Test
   void onlyResponseTokensAreActions() {
-    PpoTrainerAccess.Layout l =
-        PpoTrainerAccess.layout(
+    Rollout l =
+        Rollout.of(
             List.of(new int[] {1, 2, 3}, new int[] {4, 5}),
-            List.of(new int[] {7, 8}, new int[] {9}));
+            List.of(new int[] {7, 8}, new int[] {9}),
+            0);
     // full rows [1 2 3 7 8] and [4 5 9 pad pad]; position j predicts token j + 1
     assertThat(l.t()).isEqualTo(4);
     assertThat(l.mask()).containsExactly(0, 0, 1, 1, 0, 1, 0, 0);
@@ -211,7 +211,7 @@ class PpoTrainerTest {
     RlConfig cfg = rl(0.5, 0.9, null, 0);
     Map<String, float[]> straight = new LinkedHashMap<>();
     Run a = run(spec(6, 1e-3, cfg, FaultInjection.none(), null), w, null, straight);
-    assertThat(a.result().outcome()).isEqualTo(PretrainTrainer.Outcome.FINISHED);
+    assertThat(a.result().outcome()).isEqualTo(Outcome.FINISHED);
     // the same run in another store, killed at step 4 right after its step-4 checkpoint
     RunSpec crashing =
         spec(
@@ -222,7 +222,7 @@ class PpoTrainerTest {
             null,
             dir.resolve("second"));
     assertThatThrownBy(() -> run(crashing, w, null, null))
-        .isInstanceOf(PretrainTrainer.InjectedCrash.class);
+        .isInstanceOf(FaultInjector.InjectedCrash.class);
     String key = ObjectKeys.checkpointManifest("t", "p", StageKind.RLHF, 4, 1);
     CheckpointReader.Loaded ckpt = CheckpointReader.load(StageRunner.store(crashing.store()), key);
     assertThat(ckpt.files()).containsKeys("rl-state.json", "critic.safetensors", "ema.safetensors");
@@ -265,7 +265,7 @@ class PpoTrainerTest {
             new Curriculum(Map.of("text", 1.0), List.of()),
             9);
     Run r = run(spec(3, 1e-3, ptx, FaultInjection.none(), null), w, null, null, text);
-    assertThat(r.result().outcome()).isEqualTo(PretrainTrainer.Outcome.FINISHED);
+    assertThat(r.result().outcome()).isEqualTo(Outcome.FINISHED);
     assertThat(r.steps()).allSatisfy(m -> assertThat(m.get("ptx_loss")).isPositive().isFinite());
     assertThatThrownBy(() -> run(spec(3, 1e-3, ptx, FaultInjection.none(), null), w, null, null))
         .isInstanceOf(IllegalArgumentException.class)
@@ -286,7 +286,7 @@ class PpoTrainerTest {
             w,
             null,
             null);
-    assertThat(r.result().outcome()).isEqualTo(PretrainTrainer.Outcome.UNSTABLE);
+    assertThat(r.result().outcome()).isEqualTo(Outcome.UNSTABLE);
     assertThat(r.result().trigger().kind()).isEqualTo(RunnerEvent.InstabilityKind.KL_BLOWUP);
     assertThat(r.result().trigger().message()).contains("KL to the reference");
     assertThat(r.log()).anyMatch(l -> l.contains("\"kind\":\"KL_BLOWUP\""));

@@ -69,8 +69,8 @@ class ArithmeticLearningTest {
       }
     }
     Transformer model = new Transformer(shape);
-    try (PretrainTrainer t =
-        new PretrainTrainer(
+    try (SupervisedTrainer t =
+        new SupervisedTrainer(
             spec,
             shape,
             in.sampler(),
@@ -83,7 +83,7 @@ class ArithmeticLearningTest {
             Objective.LANGUAGE_MODEL)) {
       double before =
           GreedyAnswers.evaluate(model, t.params(), in.tokenizer(), prompts, answers, 3).accuracy();
-      assertThat(t.run().outcome()).isEqualTo(PretrainTrainer.Outcome.FINISHED);
+      assertThat(t.run().outcome()).isEqualTo(Outcome.FINISHED);
       double after =
           GreedyAnswers.evaluate(model, t.params(), in.tokenizer(), prompts, answers, 3).accuracy();
       assertThat(before).isLessThan(0.1);

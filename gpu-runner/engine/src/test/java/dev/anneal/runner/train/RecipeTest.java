@@ -186,8 +186,8 @@ class RecipeTest {
     DirectoryStore store = new DirectoryStore(dir.resolve("s" + steps));
     TrainingInputs.Inputs in = TrainingInputs.prepare(spec, shape, store, null);
     var events = new dev.anneal.runner.events.EventLog("t", "p", spec.stage(), 1, s -> {});
-    try (PretrainTrainer t =
-        new PretrainTrainer(
+    try (SupervisedTrainer t =
+        new SupervisedTrainer(
             spec,
             shape,
             in.sampler(),

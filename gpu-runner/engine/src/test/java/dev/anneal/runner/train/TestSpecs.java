@@ -78,7 +78,7 @@ final class TestSpecs {
   }
 
   /** Runs a spec to its end (or instability) and returns the result and events. */
-  record Run(PretrainTrainer.Result result, EventLog events) {}
+  record Run(SupervisedTrainer.Result result, EventLog events) {}
 
   static Run run(RunSpec spec, BlobStore store, CheckpointReader.Loaded resume, boolean async) {
     ModelShape shape = ModelShape.of(spec.model());
@@ -86,8 +86,8 @@ final class TestSpecs {
     List<String> lines = new ArrayList<>();
     EventLog events =
         new EventLog(spec.team(), spec.pipeline(), spec.stage(), spec.attempt(), lines::add);
-    try (PretrainTrainer t =
-        new PretrainTrainer(
+    try (SupervisedTrainer t =
+        new SupervisedTrainer(
             spec,
             shape,
             in.sampler(),

@@ -22,7 +22,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class PretrainTrainerTest {
+class SupervisedTrainerTest {
 
   @TempDir Path dir;
 
@@ -36,7 +36,7 @@ class PretrainTrainerTest {
         TestSpecs.run(
             TestSpecs.micro(TestSpecs.training(150, 3e-3)), new DirectoryStore(dir), null, true);
     List<Double> losses = run.result().losses();
-    assertThat(run.result().outcome()).isEqualTo(PretrainTrainer.Outcome.FINISHED);
+    assertThat(run.result().outcome()).isEqualTo(Outcome.FINISHED);
     assertThat(losses).hasSize(150);
     // from ln(300) ~ 5.7 at the start to well below after 150 steps
     assertThat(mean(losses, 0, 5)).isGreaterThan(5.0);
@@ -75,7 +75,7 @@ class PretrainTrainerTest {
                     store,
                     null,
                     true))
-        .isInstanceOf(PretrainTrainer.InjectedCrash.class);
+        .isInstanceOf(FaultInjector.InjectedCrash.class);
     // the crash at step 25 left the checkpoint of step 20
     String key = ObjectKeys.checkpointManifest("t", "p", StageKind.PRETRAIN, 20, 1);
     CheckpointReader.Loaded ckpt = CheckpointReader.load(store, key);
@@ -139,7 +139,7 @@ class PretrainTrainerTest {
             new DirectoryStore(dir),
             null,
             true);
-    assertThat(run.result().outcome()).isEqualTo(PretrainTrainer.Outcome.UNSTABLE);
+    assertThat(run.result().outcome()).isEqualTo(Outcome.UNSTABLE);
     var trigger = run.result().trigger();
     assertThat(trigger.step()).isBetween(120L, 128L);
     assertThat(trigger.kind())
@@ -174,7 +174,7 @@ class PretrainTrainerTest {
             new DirectoryStore(dir),
             null,
             true);
-    assertThat(run.result().outcome()).isEqualTo(PretrainTrainer.Outcome.UNSTABLE);
+    assertThat(run.result().outcome()).isEqualTo(Outcome.UNSTABLE);
     assertThat(run.result().trigger().kind())
         .isEqualTo(RunnerEvent.InstabilityKind.NON_FINITE_LOSS);
     assertThat(run.result().trigger().step()).isEqualTo(60);
@@ -196,7 +196,7 @@ class PretrainTrainerTest {
             new DirectoryStore(dir),
             null,
             true);
-    assertThat(run.result().outcome()).isEqualTo(PretrainTrainer.Outcome.FINISHED);
+    assertThat(run.result().outcome()).isEqualTo(Outcome.FINISHED);
   }
 
   @Test
@@ -214,7 +214,7 @@ class PretrainTrainerTest {
             new DirectoryStore(dir),
             null,
             true);
-    assertThat(run.result().outcome()).isEqualTo(PretrainTrainer.Outcome.FINISHED);
+    assertThat(run.result().outcome()).isEqualTo(Outcome.FINISHED);
     assertThat(run.result().losses()).hasSize(2500);
   }
 }

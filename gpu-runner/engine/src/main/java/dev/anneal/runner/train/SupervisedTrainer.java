@@ -9,7 +9,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.anneal.protocol.CheckpointManifest;
-import dev.anneal.protocol.FaultInjection;
 import dev.anneal.protocol.RunSpec;
 import dev.anneal.protocol.RunnerEvent;
 import dev.anneal.protocol.TrainingConfig;
@@ -30,27 +29,21 @@ import dev.anneal.runner.model.Transformer;
 import dev.anneal.runner.stability.InstabilityDetector;
 import dev.anneal.runner.tokenizer.BpeTokenizer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Pre-training with the survey's recipe: AdamW (or Adafactor), global-norm clipping, warm-up and
- * cosine decay, an optional batch-size ramp, gradient accumulation, fp32 or fp16 mixed precision
- * with dynamic loss scaling, checkpoints every N steps, and the instability detector judging every
- * step. One sub-manager per step holds every intermediate array, so memory stays flat.
+ * The supervised trainer: the transformer on one {@link Objective} over batches — next-token
+ * cross-entropy for pre-training and SFT, the pairwise preference loss for a reward model — with
+ * the survey's recipe: AdamW (or Adafactor), global-norm clipping, warm-up and cosine decay, an
+ * optional batch-size ramp, gradient accumulation, fp32 or mixed precision ({@link
+ * MixedPrecision}), checkpoints every N steps, and the instability detector judging every step. One
+ * sub-manager per step holds every intermediate array, so memory stays flat.
  */
-public final class PretrainTrainer implements AutoCloseable {
-
-  public enum Outcome {
-    FINISHED,
-    UNSTABLE,
-    PREEMPTED
-  }
+public final class SupervisedTrainer implements AutoCloseable {
 
   /** How the run ended, with every step's loss (from the first step this run made). */
   public record Result(
@@ -66,16 +59,6 @@ public final class PretrainTrainer implements AutoCloseable {
   static final int EVAL_BATCHES = 8;
 
   static final long EVAL_DATA_INDEX = BatchSource.EVAL_DATA_INDEX;
-
-  /** Raised by {@code inject.crashAtStep}: the process dies without a final checkpoint. */
-  public static final class InjectedCrash extends RuntimeException {
-    InjectedCrash(long step) {
-      super("FAULT INJECTION: crash at step " + step);
-    }
-  }
-
-  private static final double INITIAL_LOSS_SCALE = 65536;
-  private static final long LOSS_SCALE_GROWTH_INTERVAL = 200;
 
   private final RunSpec spec;
   private final TrainingConfig cfg;
@@ -93,23 +76,20 @@ public final class PretrainTrainer implements AutoCloseable {
   private final InstabilityDetector detector;
   private final LrSchedule schedule;
   private final BatchRamp ramp;
-  private final boolean lowPrecision;
-  private final DataType computeType;
+  private final MixedPrecision precision;
+  private final NonFiniteGuard guard;
+  private final BatchTensors batchTensors;
   private final AtomicBoolean stopRequested = new AtomicBoolean();
   private final String shapeText;
   private final String tokenizerJson;
 
   private long step;
   private long tokensSeen;
-  private double lossScale;
-  private long goodSteps;
   private double lastLoss = Double.NaN;
   private double lastGradNorm = Double.NaN;
   private double lastForwardBackwardMs = Double.NaN;
-  private int skippedInARow;
-  private long skippedTotal;
 
-  public PretrainTrainer(
+  public SupervisedTrainer(
       RunSpec spec,
       ModelShape shape,
       BatchSource sampler,
@@ -130,28 +110,10 @@ public final class PretrainTrainer implements AutoCloseable {
     this.events = events;
     this.shapeText = shape.toString();
     this.tokenizerJson = tokenizer.toHuggingFaceJson();
-    Device device = device(spec.device());
-    switch (cfg.precision()) {
-      case "fp32" -> {
-        lowPrecision = false;
-        computeType = DataType.FLOAT32;
-      }
-      case "fp16-mixed" -> {
-        lowPrecision = true;
-        computeType = DataType.FLOAT16;
-      }
-      case "bf16-mixed" -> {
-        if (!device.isGpu()) {
-          throw new IllegalArgumentException(
-              "training.precision: bf16-mixed needs a CUDA device; the CPU"
-                  + " build of PyTorch that DJL bundles aborts the process on any bfloat16 array."
-                  + " Use fp32 (the CPU default) or fp16-mixed on CPU.");
-        }
-        lowPrecision = true;
-        computeType = DataType.BFLOAT16;
-      }
-      default -> throw new IllegalArgumentException("training.precision: " + cfg.precision());
-    }
+    Device device = Devices.of(spec.device());
+    this.precision = MixedPrecision.of(cfg.precision(), device);
+    this.guard = new NonFiniteGuard(spec.stability().spikeConsecutive());
+    this.batchTensors = new BatchTensors(shape.prefixLm(), spec.seed(), precision);
     this.root = Engine.getEngine("PyTorch").newBaseManager(device);
     this.master = Params.init(shape, root, spec.seed(), DataType.FLOAT32);
     objective
@@ -168,30 +130,15 @@ public final class PretrainTrainer implements AutoCloseable {
     this.detector = new InstabilityDetector(spec.stability());
     this.schedule = LrSchedule.of(cfg.lr(), cfg.warmupFraction(), cfg.steps(), cfg.minLrRatio());
     this.ramp = BatchRamp.of(cfg);
-    this.lossScale = computeType == DataType.FLOAT16 ? INITIAL_LOSS_SCALE : 1.0;
     this.writer = TrainingRuns.writer(spec, store, events, asyncCheckpoints);
     if (resume != null) {
       restore(resume, true);
     } else if (init != null) {
       restore(init, false);
     }
-    if (!lowPrecision) {
+    if (!precision.low()) {
       master.requireGradients();
     }
-  }
-
-  static Device device(String spec) {
-    if (spec.equals("cpu")) return Device.cpu();
-    int id = spec.contains(":") ? Integer.parseInt(spec.substring(spec.indexOf(':') + 1)) : 0;
-    if (Engine.getEngine("PyTorch").getGpuCount() <= id) {
-      throw new IllegalArgumentException(
-          "device: "
-              + spec
-              + " was asked for but PyTorch sees "
-              + Engine.getEngine("PyTorch").getGpuCount()
-              + " GPU(s)");
-    }
-    return Device.gpu(id);
   }
 
   public void requestStop() {
@@ -209,8 +156,7 @@ public final class PretrainTrainer implements AutoCloseable {
   public Result run() {
     long target = cfg.steps();
     List<Double> losses = new ArrayList<>();
-    FaultInjection inject = spec.inject();
-    boolean injecting = TrainingRuns.injecting(spec, events);
+    FaultInjector faults = FaultInjector.arm(spec, events);
     events.log(
         "INFO",
         String.format(
@@ -229,8 +175,8 @@ public final class PretrainTrainer implements AutoCloseable {
         CheckpointWriter.Committed c = checkpointNow();
         return new Result(Outcome.PREEMPTED, step, losses, null, c, rate(t0, tokensAtStart), null);
       }
-      TrainingRuns.crashIfInjected(inject, injecting, step, events);
-      Optional<InstabilityDetector.Trigger> trigger = trainStep(losses, injecting ? inject : null);
+      faults.crashIfDue(step);
+      Optional<InstabilityDetector.Trigger> trigger = trainStep(losses, faults);
       if (trigger.isPresent()) {
         InstabilityDetector.Trigger t = trigger.get();
         CheckpointWriter.Committed last = TrainingRuns.reportInstability(writer, events, t);
@@ -264,8 +210,8 @@ public final class PretrainTrainer implements AutoCloseable {
     for (int b = 0; b < batches; b++) {
       Sampler.Batch batch = sampler.batch(step, EVAL_DATA_INDEX + b, rows, seqLen);
       try (NDManager sm = root.newSubManager()) {
-        Params work = lowPrecision ? lowPrecisionCopy(sm) : master;
-        NDArray[] in = tensors(sm, batch, 0, rows, seqLen);
+        Params work = precision.working(master, sm);
+        NDArray[] in = batchTensors.of(sm, batch, 0, rows, seqLen);
         NDArray l = objective.loss(model, work, in);
         sum += l.toType(DataType.FLOAT32, false).getFloat();
       }
@@ -284,88 +230,51 @@ public final class PretrainTrainer implements AutoCloseable {
 
   /** One optimizer step; returns a trigger if the detector stopped training (no update made). */
   private Optional<InstabilityDetector.Trigger> trainStep(
-      List<Double> losses, FaultInjection inject) {
+      List<Double> losses, FaultInjector faults) {
     long s = step;
     int rows = ramp.rowsAt(tokensSeen);
     int seqLen = cfg.seqLen();
     long dataIndex = Sampler.dataBatchIndex(s, spec.stability().skipWindows());
     Sampler.Batch batch = sampler.batch(s, dataIndex, rows, seqLen);
-    double lr = schedule.at(s) * spec.stability().lrFactor();
-    if (inject != null
-        && inject.spikeAtStep() != null
-        && s >= inject.spikeAtStep()
-        && s < inject.spikeAtStep() + inject.spikeSteps()) {
-      lr *= inject.spikeLrMultiplier();
-      if (s == inject.spikeAtStep()) {
-        events.log(
-            "WARN",
-            String.format(
-                "FAULT INJECTION: learning rate x%.0f for steps %d-%d",
-                inject.spikeLrMultiplier(), s, s + inject.spikeSteps() - 1));
-      }
-    }
-    boolean poison = inject != null && inject.nanAtStep() != null && s == inject.nanAtStep();
-    if (poison) {
-      events.log("WARN", "FAULT INJECTION: NaN loss at step " + s);
-    }
+    double lr =
+        faults.learningRate(s, schedule.at(s) * spec.stability().lrFactor(), "learning rate");
+    boolean poison = faults.poisons(s, "loss");
     long t0 = System.nanoTime();
     double loss = 0;
     double gradNorm;
     try (NDManager sm = root.newSubManager()) {
-      Params work = lowPrecision ? lowPrecisionCopy(sm) : master;
+      Params work = precision.working(master, sm);
       int micro = cfg.gradAccum();
       int microRows = rows / micro;
       try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
         for (int k = 0; k < micro; k++) {
-          NDArray[] in = tensors(sm, batch, k * microRows, microRows, seqLen);
+          NDArray[] in = batchTensors.of(sm, batch, k * microRows, microRows, seqLen);
           NDArray l = objective.loss(model, work, in);
           if (poison) l = l.mul(Host.scalar(l, Double.NaN));
           loss += l.toType(DataType.FLOAT32, false).getFloat() / micro;
-          gc.backward(l.mul(Host.scalar(l, lossScale / micro)));
+          gc.backward(l.mul(Host.scalar(l, precision.lossScale() / micro)));
         }
       }
       lastForwardBackwardMs = (System.nanoTime() - t0) / 1e6;
       Map<String, NDArray> grads = new LinkedHashMap<>();
       NDArray sumSquares = null;
       for (var e : work.all().entrySet()) {
-        NDArray g = e.getValue().getGradient();
-        g.attach(sm);
-        if (lowPrecision) {
-          g = g.toType(DataType.FLOAT32, false);
-          g.attach(sm);
-        }
+        NDArray g = precision.masterGradient(e.getValue().getGradient(), sm);
         grads.put(e.getKey(), g);
         NDArray sq = g.square().sum();
         sumSquares = sumSquares == null ? sq : sumSquares.add(sq);
       }
-      gradNorm = Math.sqrt(sumSquares.getFloat()) / lossScale;
+      gradNorm = Math.sqrt(sumSquares.getFloat()) / precision.lossScale();
       if (Double.isFinite(loss) && !Double.isFinite(gradNorm)) {
-        if (computeType == DataType.FLOAT16) {
+        if (precision.scaled()) {
           // an fp16 overflow, not an instability: skip the update and halve the scale
-          lossScale /= 2;
-          goodSteps = 0;
-          events.log(
-              "INFO",
-              String.format(
-                  "fp16 gradient overflow at step %d: update skipped, loss scale now %.0f",
-                  s, lossScale));
-          if (lossScale < 1) {
-            return Optional.of(
-                new InstabilityDetector.Trigger(
-                    RunnerEvent.InstabilityKind.LOSS_SCALE_COLLAPSE,
-                    s,
-                    lossScale,
-                    1.0,
-                    dataIndex,
-                    dataIndex,
-                    "fp16 loss scale fell below 1 at step " + s));
-          }
+          Optional<InstabilityDetector.Trigger> collapse = precision.overflow(s, dataIndex, events);
+          if (collapse.isPresent()) return collapse;
         } else {
           // A finite loss with a non-finite gradient: skip this update, as a loss scaler would;
           // a run of them is a gradient explosion. (Such steps followed every checkpoint until
           // scalars in the graph came from Host.scalar; docs/engine.md.)
-          skippedInARow++;
-          skippedTotal++;
+          boolean exploded = guard.skip();
           List<String> bad = new ArrayList<>();
           grads.forEach(
               (name, g) -> {
@@ -378,25 +287,25 @@ public final class PretrainTrainer implements AutoCloseable {
                       + " update skipped (%d in a row, %d in this attempt); non-finite in %s",
                   s,
                   loss,
-                  skippedInARow,
-                  skippedTotal,
+                  guard.inARow(),
+                  guard.total(),
                   bad.size() <= 3
                       ? bad
                       : bad.subList(0, 3) + " and " + (bad.size() - 3) + " more"));
-          if (!lowPrecision) {
+          if (!precision.low()) {
             zeroGradients(sm);
           }
-          if (skippedInARow >= spec.stability().spikeConsecutive()) {
+          if (exploded) {
             return Optional.of(
                 new InstabilityDetector.Trigger(
                     RunnerEvent.InstabilityKind.GRADIENT_EXPLOSION,
                     s,
                     gradNorm,
                     spec.stability().gradNormLimit(),
-                    dataIndex - skippedInARow + 1,
+                    dataIndex - guard.inARow() + 1,
                     dataIndex,
                     "non-finite gradients for "
-                        + skippedInARow
+                        + guard.inARow()
                         + " steps in a row ending at step "
                         + s));
           }
@@ -404,7 +313,7 @@ public final class PretrainTrainer implements AutoCloseable {
         advance(batch, losses, loss, gradNorm, lr, t0, rows, dataIndex);
         return Optional.empty();
       }
-      skippedInARow = 0;
+      guard.reset();
       Optional<InstabilityDetector.Trigger> trigger =
           detector.observe(s, dataIndex, loss, gradNorm);
       if (trigger.isPresent()) {
@@ -413,11 +322,11 @@ public final class PretrainTrainer implements AutoCloseable {
         return trigger;
       }
       double clip = Math.min(1.0, cfg.gradClip() / (gradNorm + 1e-6));
-      optimizer.step(master.all(), grads, lr, clip / lossScale);
-      if (!lowPrecision) {
+      optimizer.step(master.all(), grads, lr, clip / precision.lossScale());
+      if (!precision.low()) {
         zeroGradients(sm);
-      } else if (computeType == DataType.FLOAT16 && ++goodSteps % LOSS_SCALE_GROWTH_INTERVAL == 0) {
-        lossScale *= 2;
+      } else {
+        precision.applied();
       }
     }
     advance(batch, losses, loss, gradNorm, lr, t0, rows, dataIndex);
@@ -449,7 +358,7 @@ public final class PretrainTrainer implements AutoCloseable {
     m.put("batch_size", (double) rows);
     m.put("tokens_seen", (double) tokensSeen);
     m.put("data_batch", (double) dataIndex);
-    if (computeType == DataType.FLOAT16) m.put("loss_scale", lossScale);
+    if (precision.scaled()) m.put("loss_scale", precision.lossScale());
     events.metrics(step, m);
     step++;
   }
@@ -460,54 +369,6 @@ public final class PretrainTrainer implements AutoCloseable {
       g.attach(sm);
       g.set(new NDIndex(":"), 0);
     }
-  }
-
-  /** Inputs, targets, loss weights and mask for rows [from, from + n) of a batch. */
-  private NDArray[] tensors(NDManager m, Sampler.Batch batch, int from, int n, int seqLen) {
-    long[] x = new long[n * seqLen];
-    long[] y = new long[n * seqLen];
-    float[] w = new float[n * seqLen];
-    int[] prefix = shape.prefixLm() ? new int[n] : null;
-    int span = seqLen + 1;
-    for (int r = 0; r < n; r++) {
-      int row = from + r;
-      if (prefix != null) {
-        prefix[r] =
-            1
-                + new SplittableRandom(spec.seed() ^ (batch.dataIndex() * 31 + row))
-                    .nextInt(Math.max(1, seqLen / 2));
-      }
-      for (int i = 0; i < seqLen; i++) {
-        x[r * seqLen + i] = batch.tokens()[row * span + i];
-        y[r * seqLen + i] = batch.tokens()[row * span + i + 1];
-        w[r * seqLen + i] =
-            batch.weights() != null
-                ? batch.weights()[row * seqLen + i]
-                : prefix == null || i >= prefix[r] - 1 ? 1f : 0f;
-      }
-    }
-    Shape s = new Shape(n, seqLen);
-    NDArray mask;
-    if (batch.segments() != null) {
-      int[] seg = Arrays.copyOfRange(batch.segments(), from * seqLen, (from + n) * seqLen);
-      mask = Transformer.segmentMask(m, n, seqLen, seg, computeType);
-    } else {
-      mask = Transformer.mask(m, n, seqLen, prefix, computeType);
-    }
-    NDArray weights = Host.floats(m, w, s);
-    if (computeType != DataType.FLOAT32) weights = weights.toType(computeType, false);
-    return new NDArray[] {Host.longs(m, x, s), Host.longs(m, y, s), weights, mask};
-  }
-
-  /** Low-precision leaf copies of the fp32 masters (a cast inside the graph would cut it). */
-  private Params lowPrecisionCopy(NDManager sm) {
-    Params half = Params.empty(sm);
-    for (var e : master.all().entrySet()) {
-      NDArray c = e.getValue().toType(computeType, true);
-      c.setRequiresGradient(true);
-      half.put(e.getKey(), c);
-    }
-    return half;
   }
 
   /**
@@ -528,8 +389,8 @@ public final class PretrainTrainer implements AutoCloseable {
             Sampler.dataBatchIndex(step, spec.stability().skipWindows()),
             optimizer.steps(),
             cfg.optimizer(),
-            lossScale,
-            goodSteps,
+            precision.lossScale(),
+            precision.goodSteps(),
             spec.seed(),
             detector.state(),
             shapeText);
@@ -541,7 +402,7 @@ public final class PretrainTrainer implements AutoCloseable {
             finiteOrNull(lastLoss),
             finiteOrNull(detector.ema()),
             finiteOrNull(lastGradNorm),
-            computeType == DataType.FLOAT16 ? lossScale : null,
+            precision.scaled() ? precision.lossScale() : null,
             detector.inAnomaly(),
             extra);
     return new DeviceSnapshot(step, m, weights, opt, state, tokenizerJson, health);
@@ -616,8 +477,7 @@ public final class PretrainTrainer implements AutoCloseable {
     }
     step = state.step();
     tokensSeen = state.tokensSeen();
-    lossScale = state.lossScale();
-    goodSteps = state.goodStepsSinceScaleChange();
+    precision.restore(state.lossScale(), state.goodStepsSinceScaleChange());
     detector.restore(state.detector());
     events.log("INFO", "resumed from " + ckpt.manifestKey() + " at step " + step);
   }
@@ -628,7 +488,7 @@ public final class PretrainTrainer implements AutoCloseable {
   }
 
   public double lossScale() {
-    return lossScale;
+    return precision.lossScale();
   }
 
   @Override
