@@ -13,6 +13,8 @@ import dev.anneal.workflows.api.jobs.LaunchRequest;
 import dev.anneal.workflows.api.stage.AttemptActivities;
 import dev.anneal.workflows.api.stage.AttemptPlan;
 import dev.anneal.workflows.api.stage.PreparedAttempt;
+import dev.anneal.workflows.api.status.AttemptStatus;
+import dev.anneal.workflows.api.status.StageStatus;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
@@ -49,7 +51,8 @@ public final class AttemptActivitiesImpl implements AttemptActivities {
   @Override
   public PreparedAttempt prepare(AttemptPlan plan) {
     UUID attemptId =
-        meta.createAttempt(UUID.fromString(plan.stage().stageId()), plan.attempt(), plan.cause());
+        meta.attempts()
+            .create(UUID.fromString(plan.stage().stageId()), plan.attempt(), plan.cause());
     ObjectStoreTarget target =
         new ObjectStoreTarget(
             store.settings().endpoint(), store.bucket(), store.settings().region());
@@ -73,17 +76,19 @@ public final class AttemptActivitiesImpl implements AttemptActivities {
             "s3://" + store.bucket() + "/" + key,
             plan.stage().stage().resources(),
             env);
-    meta.markAttempt(attemptId, "PREPARING", null, null, job);
-    meta.setAttemptPlan(
-        attemptId,
-        plan.resumeFrom() == null ? null : plan.resumeFrom().manifestKey(),
-        plan.resumeFrom() == null ? null : plan.resumeFrom().step(),
-        plan.resumeAttempt(),
-        ProtocolJson.write(plan.skipWindows() == null ? List.of() : plan.skipWindows()),
-        plan.lrFactor());
+    meta.attempts().mark(attemptId, AttemptStatus.PREPARING, null, null, job);
+    meta.attempts()
+        .setPlan(
+            attemptId,
+            plan.resumeFrom() == null ? null : plan.resumeFrom().manifestKey(),
+            plan.resumeFrom() == null ? null : plan.resumeFrom().step(),
+            plan.resumeAttempt(),
+            ProtocolJson.write(plan.skipWindows() == null ? List.of() : plan.skipWindows()),
+            plan.lrFactor());
     if (plan.stage().initFrom() != null) {
-      meta.setStageInitFrom(
-          UUID.fromString(plan.stage().stageId()), plan.stage().initFrom().manifestKey());
+      meta.stages()
+          .setInitFrom(
+              UUID.fromString(plan.stage().stageId()), plan.stage().initFrom().manifestKey());
     }
     return new PreparedAttempt(attemptId.toString(), launch);
   }
@@ -92,15 +97,19 @@ public final class AttemptActivitiesImpl implements AttemptActivities {
   public void launch(PreparedAttempt attempt) {
     launcher.launch(attempt.launch());
     UUID attemptId = UUID.fromString(attempt.attemptId());
-    meta.markAttempt(attemptId, "LAUNCHED", null, null, null);
-    meta.attempt(attemptId).ifPresent(a -> meta.setStageStatus(a.stageId(), "RUNNING"));
+    meta.attempts().mark(attemptId, AttemptStatus.LAUNCHED, null, null, null);
+    meta.reads()
+        .attempt(attemptId)
+        .ifPresent(a -> meta.stages().setStatus(a.stageId(), StageStatus.RUNNING));
   }
 
   @Override
   public void cancel(PreparedAttempt attempt) {
     launcher.cancel(attempt.launch().jobName());
     UUID attemptId = UUID.fromString(attempt.attemptId());
-    meta.markAttempt(attemptId, "CANCELLED", null, "cancelled by a person", null);
-    meta.attempt(attemptId).ifPresent(a -> meta.setStageStatus(a.stageId(), "CANCELLED"));
+    meta.attempts().mark(attemptId, AttemptStatus.CANCELLED, null, "cancelled by a person", null);
+    meta.reads()
+        .attempt(attemptId)
+        .ifPresent(a -> meta.stages().setStatus(a.stageId(), StageStatus.CANCELLED));
   }
 }

@@ -2,6 +2,7 @@ package dev.anneal.activities.stage;
 
 import dev.anneal.activities.checkpoints.CheckpointCatalog;
 import dev.anneal.activities.launch.JobLauncher;
+import dev.anneal.activities.metadata.AttemptRef;
 import dev.anneal.activities.metadata.MetadataStore;
 import dev.anneal.activities.store.ObjectStore;
 import dev.anneal.protocol.ExitCode;
@@ -12,6 +13,8 @@ import dev.anneal.workflows.api.stage.AttemptOutcome;
 import dev.anneal.workflows.api.stage.CheckpointCandidate;
 import dev.anneal.workflows.api.stage.JobActivities;
 import dev.anneal.workflows.api.stage.PreparedAttempt;
+import dev.anneal.workflows.api.status.AttemptStatus;
+import dev.anneal.workflows.api.status.StageStatus;
 import io.temporal.activity.Activity;
 import java.time.Duration;
 import java.util.List;
@@ -42,13 +45,13 @@ public final class JobActivitiesImpl implements JobActivities {
     String job = attempt.launch().jobName();
     UUID attemptId = UUID.fromString(attempt.attemptId());
     JobState state = launcher.status(job);
-    UUID stageId = meta.attempt(attemptId).map(MetadataStore.AttemptRef::stageId).orElse(null);
+    UUID stageId = meta.reads().attempt(attemptId).map(AttemptRef::stageId).orElse(null);
     while (!state.terminal()) {
       // progress for whoever looks at the activity in Temporal: the phase and the stage's step
       Activity.getExecutionContext()
           .heartbeat(
               state.phase().name()
-                  + (stageId == null ? "" : " at step " + meta.currentStep(stageId))
+                  + (stageId == null ? "" : " at step " + meta.reads().currentStep(stageId))
                   + (state.reason() == null ? "" : " (" + state.reason() + ")"));
       try {
         Thread.sleep(pollInterval.toMillis());
@@ -61,35 +64,40 @@ public final class JobActivitiesImpl implements JobActivities {
     Integer code = state.exitCode();
     ExitCode.Outcome outcome =
         code == null ? ExitCode.Outcome.INFRASTRUCTURE : ExitCode.outcomeOf(code);
-    meta.markAttempt(
-        attemptId,
-        switch (outcome) {
-          case SUCCEEDED -> "SUCCEEDED";
-          case INSTABILITY -> "UNSTABLE";
-          case INFRASTRUCTURE -> "CRASHED";
-          case USER_ERROR -> "FAILED";
-        },
-        code,
-        state.reason(),
-        null);
+    meta.attempts()
+        .mark(
+            attemptId,
+            switch (outcome) {
+              case SUCCEEDED -> AttemptStatus.SUCCEEDED;
+              case INSTABILITY -> AttemptStatus.UNSTABLE;
+              case INFRASTRUCTURE -> AttemptStatus.CRASHED;
+              case USER_ERROR -> AttemptStatus.FAILED;
+            },
+            code,
+            state.reason(),
+            null);
     RunnerEvent.Instability instability =
-        meta.lastEventPayload(attemptId, "instability")
+        meta.reads()
+            .lastEventPayload(attemptId, "instability")
             .map(json -> (RunnerEvent.Instability) ProtocolJson.read(json, RunnerEvent.class))
             .orElse(null);
     RunnerEvent.Finished finished =
-        meta.lastEventPayload(attemptId, "finished")
+        meta.reads()
+            .lastEventPayload(attemptId, "finished")
             .map(json -> (RunnerEvent.Finished) ProtocolJson.read(json, RunnerEvent.class))
             .orElse(null);
     String finalManifest = finished == null ? null : finished.finalManifestKey();
     Map<String, Double> summary = finished == null ? Map.of() : finished.summary();
     if (finished != null) {
-      meta.setStageResult(
-          UUID.fromString(stageOf(attemptId)),
-          ProtocolJson.write(summary),
-          finished.finalManifestKey());
+      meta.stages()
+          .setResult(
+              UUID.fromString(stageOf(attemptId)),
+              ProtocolJson.write(summary),
+              finished.finalManifestKey());
     }
     String reason =
-        meta.lastEventPayload(attemptId, "failed")
+        meta.reads()
+            .lastEventPayload(attemptId, "failed")
             .map(json -> ((RunnerEvent.Failed) ProtocolJson.read(json, RunnerEvent.class)).reason())
             .orElse(state.reason());
     List<CheckpointCandidate> checkpoints =
@@ -98,18 +106,23 @@ public final class JobActivitiesImpl implements JobActivities {
             attempt.launch().pipeline(),
             attempt.launch().stage(),
             problem ->
-                meta.recordStageEvent(
-                    UUID.fromString(pipelineOf(attemptId)), null, "RUNNING", "WARN", problem));
+                meta.stages()
+                    .recordEvent(
+                        UUID.fromString(pipelineOf(attemptId)),
+                        null,
+                        StageStatus.RUNNING,
+                        "WARN",
+                        problem));
     long lastStep = checkpoints.isEmpty() ? 0 : checkpoints.get(checkpoints.size() - 1).step();
     return new AttemptOutcome(
         code, reason, instability, checkpoints, lastStep, finalManifest, summary);
   }
 
   private String stageOf(UUID attemptId) {
-    return meta.attempt(attemptId).orElseThrow().stageId().toString();
+    return meta.reads().attempt(attemptId).orElseThrow().stageId().toString();
   }
 
   private String pipelineOf(UUID attemptId) {
-    return meta.attempt(attemptId).orElseThrow().pipelineId().toString();
+    return meta.reads().attempt(attemptId).orElseThrow().pipelineId().toString();
   }
 }

@@ -3,6 +3,7 @@ package dev.anneal.activities.stage;
 import dev.anneal.activities.metadata.MetadataStore;
 import dev.anneal.workflows.api.stage.LedgerActivities;
 import dev.anneal.workflows.api.stage.StageEvent;
+import dev.anneal.workflows.api.status.PipelineStatus;
 import java.util.UUID;
 
 /** The workflows' decisions to the pipeline's event log, and the pipeline's status row. */
@@ -15,15 +16,15 @@ public final class LedgerActivitiesImpl implements LedgerActivities {
   }
 
   @Override
-  public void pipelineStatus(String pipelineId, String status, String reason) {
-    meta.setPipelineStatus(UUID.fromString(pipelineId), status, reason);
+  public void pipelineStatus(String pipelineId, PipelineStatus status, String reason) {
+    meta.pipelines().setStatus(UUID.fromString(pipelineId), status, reason);
   }
 
   @Override
   public void record(StageEvent event) {
     UUID pipeline = UUID.fromString(event.pipelineId());
-    meta.recordStageEvent(
-        pipeline, stageOf(event), event.status(), event.severity(), event.message());
+    meta.stages()
+        .recordEvent(pipeline, stageOf(event), event.status(), event.severity(), event.message());
   }
 
   private UUID stageOf(StageEvent event) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.sun.net.httpserver.HttpServer;
 import dev.anneal.activities.launch.JobLauncher;
 import dev.anneal.activities.launch.LocalProcessLauncher;
+import dev.anneal.activities.metadata.EventRow;
 import dev.anneal.activities.metadata.MetadataStore;
 import dev.anneal.activities.store.ObjectStore;
 import dev.anneal.activities.store.S3Settings;
@@ -24,6 +25,7 @@ import dev.anneal.workflows.api.spec.PipelineSpecs;
 import dev.anneal.workflows.api.stage.StageInput;
 import dev.anneal.workflows.api.stage.StageResult;
 import dev.anneal.workflows.api.stage.StageWorkflow;
+import dev.anneal.workflows.api.status.StageStatus;
 import dev.anneal.workflows.impl.StageWorkflowImpl;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
@@ -115,7 +117,7 @@ class FailureDrillsIT {
           EventBatch batch =
               ProtocolJson.readEventBatch(
                   new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-          meta.ingest(meta.attempt(attempt).orElseThrow(), batch);
+          meta.ingestion().ingest(meta.reads().attempt(attempt).orElseThrow(), batch);
           ex.sendResponseHeaders(204, -1);
           ex.close();
         });
@@ -144,7 +146,7 @@ class FailureDrillsIT {
             """);
     StageResult r = d.runToEnd();
 
-    assertThat(r.status()).as(String.join("\n", r.decisions())).isEqualTo("SUCCEEDED");
+    assertThat(r.status()).as(String.join("\n", r.decisions())).isEqualTo(StageStatus.SUCCEEDED);
     assertThat(r.rollbacks()).isEqualTo(1);
     assertThat(r.attempts()).isEqualTo(2);
     assertThat(r.finalManifestKey()).contains("step-00000140-a2");
@@ -152,7 +154,7 @@ class FailureDrillsIT {
         .contains("loss spike at step 9")
         .contains("resume from the healthy checkpoint at step")
         .contains("learning rate x0.500");
-    List<MetadataStore.EventRow> log = meta.events(d.pipeline, 0, 10_000);
+    List<EventRow> log = meta.reads().events(d.pipeline, 0, 10_000);
     assertThat(log).anyMatch(e -> e.type().equals("instability"));
     assertThat(log)
         .anyMatch(
@@ -173,7 +175,7 @@ class FailureDrillsIT {
     long reached = lastStep(job) + 1; // metrics carry the 0-based index of the step they end
     StageResult r = d.result();
 
-    assertThat(r.status()).as(String.join("\n", r.decisions())).isEqualTo("SUCCEEDED");
+    assertThat(r.status()).as(String.join("\n", r.decisions())).isEqualTo(StageStatus.SUCCEEDED);
     assertThat(r.restarts()).isEqualTo(1);
     assertThat(r.decisions().get(0)).contains("restart 1 after killed (SIGKILL");
     long resumed = resumeStep(r.decisions().get(0));
@@ -204,7 +206,7 @@ class FailureDrillsIT {
     d.jobWorkers = d.startJobWorkers(new LocalProcessLauncher(RUNNER, d.jobs, List.of()));
     StageResult r = d.result();
 
-    assertThat(r.status()).as(String.join("\n", r.decisions())).isEqualTo("SUCCEEDED");
+    assertThat(r.status()).as(String.join("\n", r.decisions())).isEqualTo(StageStatus.SUCCEEDED);
     assertThat(r.attempts()).isEqualTo(1);
     assertThat(r.restarts()).isZero();
     try (Stream<Path> jobs = Files.list(d.jobs)) {
@@ -237,7 +239,7 @@ class FailureDrillsIT {
                         "drills", ObjectKeys.pipelineRun("corrupt", d.pipeline.toString()))));
     StageResult r = d.runToEnd();
 
-    assertThat(r.status()).as(String.join("\n", r.decisions())).isEqualTo("SUCCEEDED");
+    assertThat(r.status()).as(String.join("\n", r.decisions())).isEqualTo(StageStatus.SUCCEEDED);
     assertThat(corrupted).singleElement().asString().contains("step-00000060-a1");
     assertThat(r.attempts()).isEqualTo(3);
     assertThat(r.decisions())
@@ -246,7 +248,7 @@ class FailureDrillsIT {
                 m.startsWith("the checkpoint at step 60 failed verification")
                     && m.contains("is corrupt: its sha256 is"));
     assertThat(r.decisions()).anyMatch(m -> m.contains("resume from step 40"));
-    List<MetadataStore.EventRow> log = meta.events(d.pipeline, 0, 10_000);
+    List<EventRow> log = meta.reads().events(d.pipeline, 0, 10_000);
     assertThat(log)
         .anyMatch(
             e ->
@@ -267,7 +269,7 @@ class FailureDrillsIT {
             """);
     StageResult r = d.runToEnd();
 
-    assertThat(r.status()).isEqualTo("FAILED");
+    assertThat(r.status()).isEqualTo(StageStatus.FAILED);
     assertThat(r.attempts()).isEqualTo(2);
     assertThat(r.failureReason())
         .startsWith("the runner failed 2 times")
@@ -308,7 +310,7 @@ class FailureDrillsIT {
     kill(third);
     StageResult r = d.result();
 
-    assertThat(r.status()).as(String.join("\n", r.decisions())).isEqualTo("SUCCEEDED");
+    assertThat(r.status()).as(String.join("\n", r.decisions())).isEqualTo(StageStatus.SUCCEEDED);
     assertThat(r.rollbacks()).isEqualTo(1);
     assertThat(r.restarts()).isEqualTo(2);
     Map<Integer, String> resumed = resumedFrom(d.stage);
@@ -378,9 +380,9 @@ class FailureDrillsIT {
                   checkpoint: {everySteps: %d, keepLast: 20}
               %s"""
                   .formatted(name, steps, CHECKPOINT_EVERY, stageExtras));
-      UUID team = meta.ensureTeam("drills");
-      this.pipeline = meta.createPipeline(team, name, ProtocolJson.write(spec), "wf-" + name);
-      this.stage = meta.createStage(pipeline, 0, spec.stages().get(0).kind(), steps);
+      UUID team = meta.pipelines().ensureTeam("drills");
+      this.pipeline = meta.pipelines().create(team, name, ProtocolJson.write(spec), "wf-" + name);
+      this.stage = meta.stages().create(pipeline, 0, spec.stages().get(0).kind(), steps);
       this.jobs = dir.resolve("jobs-" + name);
       this.launcher = new LocalProcessLauncher(RUNNER, jobs, List.of());
     }

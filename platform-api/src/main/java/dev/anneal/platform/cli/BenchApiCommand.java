@@ -1,6 +1,8 @@
 package dev.anneal.platform.cli;
 
+import dev.anneal.activities.metadata.AttemptRef;
 import dev.anneal.activities.metadata.MetadataStore;
+import dev.anneal.activities.metadata.SyntheticHistory;
 import dev.anneal.platform.api.auth.ApiTokens;
 import dev.anneal.platform.api.auth.Scope;
 import dev.anneal.platform.api.teams.Teams;
@@ -107,57 +109,18 @@ class BenchApiCommand implements Callable<Integer> {
                       data: [{dataset: prose}]
                       hyperparameters: {steps: 25000, batchSize: 8, seqLen: 32, lr: 0.002}
                   """));
-      jdbc.update(
-          "INSERT INTO pipelines (id, team_id, name, spec, status, workflow_id, created_at,"
-              + " started_at, finished_at) SELECT gen_random_uuid(), ?, 'bench-' || (i % 20),"
-              + " ?::jsonb, CASE WHEN i % 10 = 0 THEN 'FAILED' ELSE 'SUCCEEDED' END,"
-              + " 'wf-bench-' || i || '-' || ?, now() - (i || ' minutes')::interval,"
-              + " now() - (i || ' minutes')::interval, now() FROM generate_series(1, ?) i",
-          team.id(), specJson, team.name(), pipelines);
-      jdbc.update(
-          "INSERT INTO stages (id, pipeline_id, position, name, kind, status, current_step,"
-              + " total_steps) SELECT gen_random_uuid(), id, 0, 'pretrain', 'pretrain',"
-              + " status, 25000, 25000 FROM pipelines WHERE team_id = ?",
-          team.id());
       // 1M points: 10 stages x 4 series x 25,000 steps (a loss spike at step 12,345)
-      int stagesWithMetrics = 10;
-      int steps = Math.max(1, points / (stagesWithMetrics * 4));
-      List<UUID> pipelineIds =
-          jdbc.queryForList(
-              "SELECT id FROM pipelines WHERE team_id = ? ORDER BY created_at DESC LIMIT ?",
-              UUID.class,
-              team.id(),
-              stagesWithMetrics);
-      for (UUID p : pipelineIds) {
-        jdbc.update(
-            "INSERT INTO metrics (stage_id, attempt, step, name, value, recorded_at)"
-                + " SELECT s.id, 1, g, n, CASE WHEN n = 'loss' AND g = 12345 THEN 50"
-                + " ELSE 3 + sin(g / 100.0) - g / 25000.0 END, now() - ((? - g) || ' seconds')::interval"
-                + " FROM stages s, generate_series(0, ? - 1) g,"
-                + " unnest(ARRAY['loss', 'grad_norm', 'lr', 'tokens_per_s']) n"
-                + " WHERE s.pipeline_id = ?",
-            steps,
-            steps,
-            p);
-        jdbc.update(
-            "INSERT INTO events (pipeline_id, stage_id, type, severity, message, created_at)"
-                + " SELECT s.pipeline_id, s.id, 'stage', 'INFO', 'event ' || g, now()"
-                + " FROM stages s, generate_series(1, 50) g WHERE s.pipeline_id = ?",
-            p);
-      }
-      // the rollups the ingestion path maintains, for the seeded points
-      jdbc.update(
-          "INSERT INTO metric_rollups SELECT stage_id, name, attempt, step / 16, count(*),"
-              + " sum(value), min(value), max(value), min(step), max(step), min(recorded_at)"
-              + " FROM metrics m WHERE EXISTS (SELECT 1 FROM stages s JOIN pipelines p"
-              + " ON p.id = s.pipeline_id WHERE s.id = m.stage_id AND p.team_id = ?)"
-              + " GROUP BY stage_id, name, attempt, step / 16",
-          team.id());
+      SyntheticHistory.Seeded seeded =
+          ctx.getBean(MetadataStore.class)
+              .syntheticHistory()
+              .seed(team.id(), team.name(), specJson, pipelines, points, 10);
+      int steps = seeded.steps();
+      List<UUID> pipelineIds = seeded.withMetrics();
       // a live system has had autovacuum over its metrics; the seed is one bulk insert
       jdbc.execute("VACUUM ANALYZE metrics");
       jdbc.execute("ANALYZE");
-      long held = jdbc.queryForObject("SELECT count(*) FROM metrics", Long.class);
-      long heldPipelines = jdbc.queryForObject("SELECT count(*) FROM pipelines", Long.class);
+      long held = seeded.points();
+      long heldPipelines = seeded.pipelines();
       out.printf(
           "seeded %d pipelines and %d metric points in %.1f s%n%n",
           heldPipelines, held, (System.nanoTime() - t0) / 1e9);
@@ -203,24 +166,25 @@ class BenchApiCommand implements Callable<Integer> {
       // ingestion: runners posting metric batches, alone and under a read load
       MetadataStore meta = ctx.getBean(MetadataStore.class);
       AttemptTokens attemptTokens = ctx.getBean(AttemptTokens.class);
-      UUID pid = meta.createPipeline(team.id(), "ingest", "{}", "wf-ingest-" + UUID.randomUUID());
-      UUID stage = meta.createStage(pid, 0, StageKind.PRETRAIN, 1_000_000);
+      UUID pid =
+          meta.pipelines().create(team.id(), "ingest", "{}", "wf-ingest-" + UUID.randomUUID());
+      UUID stage = meta.stages().create(pid, 0, StageKind.PRETRAIN, 1_000_000);
       out.printf("%ningestion: %d runners, each batch 20 events x 5 points%n", writers);
       // with and without the rollup upserts, alternated (so warm-up favours neither): what the
       // rollups cost ingestion, in this run
-      UUID bare = meta.createStage(pid, 1, "bare", StageKind.PRETRAIN, 1_000_000, 0);
+      UUID bare = meta.stages().create(pid, 1, "bare", StageKind.PRETRAIN, 1_000_000, 0);
       double[] with = new double[2];
       double[] without = new double[2];
       double[] withP99 = new double[2];
       int attempt = 1;
       for (int round = 0; round < 2; round++) {
         Ingest w = ingest(base, meta, attemptTokens, stage, attempt, duration);
-        meta.keepRollups(false);
+        meta.ingestion().keepRollups(false);
         Ingest wo;
         try {
           wo = ingest(base, meta, attemptTokens, bare, attempt, duration);
         } finally {
-          meta.keepRollups(true);
+          meta.ingestion().keepRollups(true);
         }
         attempt += writers;
         with[round] = w.pointsPerSecond();
@@ -278,8 +242,10 @@ class BenchApiCommand implements Callable<Integer> {
     List<Future<long[]>> futures = new ArrayList<>();
     List<List<Long>> latencies = new ArrayList<>();
     for (int w = 0; w < writers; w++) {
-      MetadataStore.AttemptRef a =
-          meta.attempt(meta.createAttempt(stage, firstAttempt + w, "first")).orElseThrow();
+      AttemptRef a =
+          meta.reads()
+              .attempt(meta.attempts().create(stage, firstAttempt + w, "first"))
+              .orElseThrow();
       String token = attemptTokens.issue(a.attemptId());
       List<Long> lat = new ArrayList<>();
       latencies.add(lat);

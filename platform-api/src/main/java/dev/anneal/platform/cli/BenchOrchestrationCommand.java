@@ -1,6 +1,7 @@
 package dev.anneal.platform.cli;
 
 import dev.anneal.activities.launch.LocalProcessLauncher;
+import dev.anneal.activities.metadata.EventRow;
 import dev.anneal.activities.metadata.MetadataStore;
 import dev.anneal.platform.pipeline.PipelineLauncher;
 import dev.anneal.protocol.RunnerEvent;
@@ -8,6 +9,7 @@ import dev.anneal.workflows.api.jobs.JobNames;
 import dev.anneal.workflows.api.pipeline.PipelineResult;
 import dev.anneal.workflows.api.spec.PipelineSpec;
 import dev.anneal.workflows.api.spec.PipelineSpecs;
+import dev.anneal.workflows.api.status.PipelineStatus;
 import io.temporal.client.WorkflowStub;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -160,7 +162,7 @@ class BenchOrchestrationCommand implements Callable<Integer> {
           r2.status(), a2.size(), killedAt.size());
       report(out, "kill", submitted, ended, a2);
       List<Long> resumes = new ArrayList<>();
-      for (MetadataStore.EventRow e : meta.events(s2.pipelineId(), 0, 100_000)) {
+      for (EventRow e : meta.reads().events(s2.pipelineId(), 0, 100_000)) {
         Matcher m =
             Pattern.compile("^restart \\d+ after .*: resume from step (\\d+)").matcher(e.message());
         if (e.type().equals("stage") && m.find()) resumes.add(Long.parseLong(m.group(1)));
@@ -179,7 +181,7 @@ class BenchOrchestrationCommand implements Callable<Integer> {
             k + 1, reached, resumes.get(k), lost, every, downtime);
       }
       long backoff = 0;
-      for (MetadataStore.EventRow e : meta.events(s2.pipelineId(), 0, 100_000)) {
+      for (EventRow e : meta.reads().events(s2.pipelineId(), 0, 100_000)) {
         Matcher m = Pattern.compile("^restart \\d+ after .* in (\\d+)s$").matcher(e.message());
         if (e.type().equals("stage") && m.find()) backoff += Long.parseLong(m.group(1));
       }
@@ -193,7 +195,9 @@ class BenchOrchestrationCommand implements Callable<Integer> {
             (double) lostTotal / Math.min(resumes.size(), killedAt.size()), every);
       }
       out.flush();
-      return "SUCCEEDED".equals(r1.status()) && "SUCCEEDED".equals(r2.status()) ? 0 : 3;
+      return r1.status() == PipelineStatus.SUCCEEDED && r2.status() == PipelineStatus.SUCCEEDED
+          ? 0
+          : 3;
     } finally {
       ctx.close();
     }

@@ -1,7 +1,9 @@
 package dev.anneal.platform.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import dev.anneal.activities.metadata.EventRow;
 import dev.anneal.activities.metadata.MetadataStore;
+import dev.anneal.activities.metadata.StageSummary;
 import dev.anneal.platform.api.auth.Bootstrap;
 import dev.anneal.platform.api.web.ApiProperties;
 import dev.anneal.platform.pipeline.PipelineLauncher;
@@ -10,6 +12,8 @@ import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.workflows.api.pipeline.PipelineResult;
 import dev.anneal.workflows.api.spec.PipelineSpec;
 import dev.anneal.workflows.api.spec.PipelineSpecs;
+import dev.anneal.workflows.api.status.PipelineStatus;
+import dev.anneal.workflows.api.status.StageStatus;
 import io.temporal.client.WorkflowStub;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -88,7 +92,7 @@ class DemoCommand implements Callable<Integer> {
       long seen = 0;
       java.util.Set<Integer> approved = new java.util.HashSet<>();
       while (!result.isDone()) {
-        for (MetadataStore.EventRow e : meta.events(started.pipelineId(), seen, 1000)) {
+        for (EventRow e : meta.reads().events(started.pipelineId(), seen, 1000)) {
           seen = e.id();
           if (e.type().equals("stage")
               || e.type().equals("instability")
@@ -97,10 +101,10 @@ class DemoCommand implements Callable<Integer> {
             out.println("  " + e.message());
           }
         }
-        List<MetadataStore.StageSummary> now = meta.stageSummaries(started.pipelineId());
+        List<StageSummary> now = meta.reads().stageSummaries(started.pipelineId());
         out.println(progress(now, ps));
-        for (MetadataStore.StageSummary st : now) {
-          if (st.status().equals("WAITING_APPROVAL") && approved.add(st.position())) {
+        for (StageSummary st : now) {
+          if (st.status() == StageStatus.WAITING_APPROVAL && approved.add(st.position())) {
             // the demo plays the person who approves; a real pipeline waits for one
             String name = ps.stages().get(st.position()).name();
             out.println(
@@ -117,7 +121,7 @@ class DemoCommand implements Callable<Integer> {
       }
       PipelineResult r = result.get();
       out.println();
-      out.println(summary(meta.stageSummaries(started.pipelineId()), ps));
+      out.println(summary(meta.reads().stageSummaries(started.pipelineId()), ps));
       out.printf(
           "pipeline %s in %s%s%n",
           r.status(),
@@ -149,16 +153,16 @@ class DemoCommand implements Callable<Integer> {
         out.flush();
         return 0;
       }
-      return "SUCCEEDED".equals(r.status()) ? 0 : 3;
+      return r.status() == PipelineStatus.SUCCEEDED ? 0 : 3;
     } finally {
       if (!keepRunning) ctx.close();
     }
   }
 
-  private static String progress(List<MetadataStore.StageSummary> stages, PipelineSpec ps) {
+  private static String progress(List<StageSummary> stages, PipelineSpec ps) {
     StringBuilder sb = new StringBuilder();
-    for (MetadataStore.StageSummary s : stages) {
-      if (s.status().equals("PENDING")) continue;
+    for (StageSummary s : stages) {
+      if (s.status() == StageStatus.PENDING) continue;
       int width = 24;
       int filled =
           s.totalSteps() == 0 ? 0 : (int) Math.min(width, width * s.currentStep() / s.totalSteps());
@@ -172,28 +176,28 @@ class DemoCommand implements Callable<Integer> {
               s.totalSteps(),
               s.lastLoss() == null ? "-" : String.format("%.3f", s.lastLoss()),
               s.tokensPerSecond() == null ? "-" : String.format("%,.0f", s.tokensPerSecond()),
-              s.status().toLowerCase()));
+              s.status().name().toLowerCase()));
     }
     return sb.toString().stripTrailing();
   }
 
-  private static String summary(List<MetadataStore.StageSummary> stages, PipelineSpec ps) {
+  private static String summary(List<StageSummary> stages, PipelineSpec ps) {
     StringBuilder sb =
         new StringBuilder(
             String.format(
                 "%-9s %-10s %7s %10s %9s %8s %8s%n",
                 "stage", "status", "steps", "final loss", "rollbacks", "restarts", "wall"));
-    for (MetadataStore.StageSummary s : stages) {
+    for (StageSummary s : stages) {
       sb.append(
           String.format(
               "%-9s %-10s %7d %10s %9d %8d %8s%n",
               ps.stages().get(s.position()).name(),
-              s.status().toLowerCase(),
+              s.status().name().toLowerCase(),
               s.currentStep(),
               s.lastLoss() == null ? "-" : String.format("%.3f", s.lastLoss()),
               s.rollbacks(),
               s.restarts(),
-              s.status().equals("PENDING") ? "-" : String.format("%.0f s", s.wallSeconds())));
+              s.status() == StageStatus.PENDING ? "-" : String.format("%.0f s", s.wallSeconds())));
       if (s.eval() != null) {
         sb.append("          figures: ").append(figures(s.eval())).append('\n');
       }

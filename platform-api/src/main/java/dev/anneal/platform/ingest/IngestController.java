@@ -1,5 +1,7 @@
 package dev.anneal.platform.ingest;
 
+import dev.anneal.activities.metadata.AttemptRef;
+import dev.anneal.activities.metadata.EventIngestion;
 import dev.anneal.activities.metadata.MetadataStore;
 import dev.anneal.protocol.EventBatch;
 import dev.anneal.protocol.ProtocolException;
@@ -43,7 +45,7 @@ class IngestController {
     if (attemptId == null) {
       return problem(HttpStatus.UNAUTHORIZED, "missing or invalid runner token", "Authorization");
     }
-    MetadataStore.AttemptRef attempt = store.attempt(attemptId).orElse(null);
+    AttemptRef attempt = store.reads().attempt(attemptId).orElse(null);
     if (attempt == null) {
       return problem(
           HttpStatus.UNAUTHORIZED, "the token's attempt does not exist", "Authorization");
@@ -78,7 +80,7 @@ class IngestController {
               + attempt.number(),
           "");
     }
-    MetadataStore.Ingested r = store.ingest(attempt, batch);
+    EventIngestion.Ingested r = store.ingestion().ingest(attempt, batch);
     return ResponseEntity.ok(
         Map.of("accepted", r.accepted(), "duplicates", r.duplicates(), "lastSeq", r.lastSeq()));
   }

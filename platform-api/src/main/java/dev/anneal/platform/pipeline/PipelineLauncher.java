@@ -1,12 +1,15 @@
 package dev.anneal.platform.pipeline;
 
 import dev.anneal.activities.metadata.MetadataStore;
+import dev.anneal.activities.metadata.PipelineWriter;
+import dev.anneal.activities.metadata.StageWriter;
 import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.workflows.api.TaskQueues;
 import dev.anneal.workflows.api.pipeline.PipelineInput;
 import dev.anneal.workflows.api.pipeline.PipelineWorkflow;
 import dev.anneal.workflows.api.spec.PipelineSpec;
 import dev.anneal.workflows.api.spec.StageSpec;
+import dev.anneal.workflows.api.status.PipelineStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import java.util.ArrayList;
@@ -15,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Consumer;
+import org.springframework.jdbc.core.ConnectionCallback;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.support.TransactionTemplate;
@@ -72,7 +76,7 @@ public class PipelineLauncher {
 
   /** Starts a spec for a team (made if missing), outside the API (demo, benchmarks). */
   public Started start(String team, PipelineSpec spec) {
-    UUID teamId = meta.ensureTeam(team);
+    UUID teamId = meta.pipelines().ensureTeam(team);
     return start(
         new Submission(teamId, team, spec, null, null, null, null, List.of(), List.of(), t -> {}));
   }
@@ -84,53 +88,51 @@ public class PipelineLauncher {
     UUID pipeline = UUID.randomUUID();
     List<UUID> stages = new ArrayList<>();
     tx.executeWithoutResult(
-        status -> {
-          jdbc.queryForList("SELECT id FROM teams WHERE id = ? FOR UPDATE", s.teamId());
-          s.precheck().accept(s.teamId());
-          jdbc.update(
-              "INSERT INTO pipelines (id, team_id, name, spec, spec_source, status, workflow_id,"
-                  + " idempotency_key, request_sha256, cloned_from)"
-                  + " VALUES (?, ?, ?, ?::jsonb, ?, 'PENDING', ?, ?, ?, ?)",
-              pipeline,
-              s.teamId(),
-              spec.metadata().name(),
-              ProtocolJson.write(spec),
-              s.source(),
-              workflowId,
-              s.idempotencyKey(),
-              s.requestSha256(),
-              s.clonedFrom());
-          for (int i = 0; i < spec.stages().size(); i++) {
-            StageSpec st = spec.stages().get(i);
-            UUID id = UUID.randomUUID();
-            jdbc.update(
-                "INSERT INTO stages (id, pipeline_id, position, name, kind, status, total_steps,"
-                    + " gpus) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?)",
-                id,
-                pipeline,
-                i,
-                st.name(),
-                st.kind().id(),
-                st.hyperparameters().steps(),
-                st.resources().gpus());
-            stages.add(id);
-          }
-          for (UUID d : s.datasetIds()) {
-            jdbc.update(
-                "INSERT INTO pipeline_datasets (pipeline_id, dataset_id) VALUES (?, ?)"
-                    + " ON CONFLICT DO NOTHING",
-                pipeline,
-                d);
-          }
-          for (ModelUse m : s.models()) {
-            jdbc.update(
-                "INSERT INTO pipeline_models (pipeline_id, model_id, ref) VALUES (?, ?, ?)"
-                    + " ON CONFLICT DO NOTHING",
-                pipeline,
-                m.modelId(),
-                m.ref());
-          }
-        });
+        status ->
+            jdbc.execute(
+                (ConnectionCallback<Void>)
+                    c -> {
+                      // the launcher's transaction: the team's lock, the quota check and every
+                      // row of the pipeline commit together or not at all
+                      meta.pipelines().lockTeam(c, s.teamId());
+                      s.precheck().accept(s.teamId());
+                      meta.pipelines()
+                          .insert(
+                              c,
+                              new PipelineWriter.NewPipeline(
+                                  pipeline,
+                                  s.teamId(),
+                                  spec.metadata().name(),
+                                  ProtocolJson.write(spec),
+                                  s.source(),
+                                  workflowId,
+                                  s.idempotencyKey(),
+                                  s.requestSha256(),
+                                  s.clonedFrom()));
+                      for (int i = 0; i < spec.stages().size(); i++) {
+                        StageSpec st = spec.stages().get(i);
+                        UUID id = UUID.randomUUID();
+                        meta.stages()
+                            .insert(
+                                c,
+                                new StageWriter.NewStage(
+                                    id,
+                                    pipeline,
+                                    i,
+                                    st.name(),
+                                    st.kind(),
+                                    st.hyperparameters().steps(),
+                                    st.resources().gpus()));
+                        stages.add(id);
+                      }
+                      for (UUID d : s.datasetIds()) {
+                        meta.pipelines().linkDataset(c, pipeline, d);
+                      }
+                      for (ModelUse m : s.models()) {
+                        meta.pipelines().linkModel(c, pipeline, m.modelId(), m.ref());
+                      }
+                      return null;
+                    }));
     Map<String, String> models = new LinkedHashMap<>();
     for (ModelUse m : s.models()) models.put(m.ref(), m.manifestKey());
     PipelineWorkflow wf =
@@ -151,8 +153,11 @@ public class PipelineLauncher {
               runner.restartBackoffSeconds(),
               models));
     } catch (RuntimeException e) {
-      meta.setPipelineStatus(
-          pipeline, "FAILED", "the workflow could not be started: " + e.getMessage());
+      meta.pipelines()
+          .setStatus(
+              pipeline,
+              PipelineStatus.FAILED,
+              "the workflow could not be started: " + e.getMessage());
       throw e;
     }
     return new Started(pipeline, workflowId, stages, wf);

@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.anneal.activities.metadata.AttemptRef;
 import dev.anneal.activities.metadata.MetadataStore;
 import dev.anneal.platform.cli.client.ApiClient;
 import dev.anneal.protocol.EventBatch;
 import dev.anneal.protocol.RunnerEvent;
 import dev.anneal.protocol.StageKind;
+import dev.anneal.workflows.api.status.PipelineStatus;
 import java.net.http.HttpResponse;
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -331,7 +333,7 @@ class ApiIT extends ApiTestSupport {
         status,
         "wf-" + p,
         Timestamp.from(created));
-    UUID s = meta.createStage(p, 0, "pretrain", StageKind.PRETRAIN, 100_000, 0);
+    UUID s = meta.stages().create(p, 0, "pretrain", StageKind.PRETRAIN, 100_000, 0);
     return new UUID[] {p, s};
   }
 
@@ -382,8 +384,7 @@ class ApiIT extends ApiTestSupport {
         .isEqualTo(400);
   }
 
-  private static EventBatch metrics(
-      MetadataStore.AttemptRef a, long seq0, long from, long to, double spikeAt) {
+  private static EventBatch metrics(AttemptRef a, long seq0, long from, long to, double spikeAt) {
     List<RunnerEvent> events = new ArrayList<>();
     long seq = seq0;
     for (long step = from; step < to; step += 100) {
@@ -401,12 +402,12 @@ class ApiIT extends ApiTestSupport {
     String[] delta = team("delta");
     ApiClient api = client(delta[1]);
     UUID[] ps = pipelineRow(delta[0], "curves", "RUNNING", Instant.now());
-    MetadataStore.AttemptRef a1 = meta.attempt(meta.createAttempt(ps[1], 1, "first")).orElseThrow();
-    meta.ingest(a1, metrics(a1, 1, 0, 10_000, 4321));
+    AttemptRef a1 = meta.reads().attempt(meta.attempts().create(ps[1], 1, "first")).orElseThrow();
+    meta.ingestion().ingest(a1, metrics(a1, 1, 0, 10_000, 4321));
     // a rollback: attempt 2 replays steps 9,000 onwards
-    MetadataStore.AttemptRef a2 =
-        meta.attempt(meta.createAttempt(ps[1], 2, "rollback")).orElseThrow();
-    meta.ingest(a2, metrics(a2, 1, 9_000, 12_000, -1));
+    AttemptRef a2 =
+        meta.reads().attempt(meta.attempts().create(ps[1], 2, "rollback")).orElseThrow();
+    meta.ingestion().ingest(a2, metrics(a2, 1, 9_000, 12_000, -1));
 
     String path = "/api/v1/pipelines/" + ps[0] + "/stages/pretrain/metrics";
     JsonNode read = api.get(path + "?name=loss&maxPoints=500");
@@ -480,15 +481,16 @@ class ApiIT extends ApiTestSupport {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (got.size() < 80 && System.nanoTime() < deadline) Thread.sleep(50);
     assertThat(Long.parseLong(got.get(0).id())).isEqualTo(page2.at("/events/0/id").asLong());
-    meta.ingest(
-        a2,
-        new EventBatch(
-            a2.team(),
-            a2.pipelineName(),
-            a2.stage(),
-            2,
-            List.of(new RunnerEvent.Log(31, Instant.now(), "INFO", "a late line"))));
-    meta.setPipelineStatus(ps[0], "SUCCEEDED", null);
+    meta.ingestion()
+        .ingest(
+            a2,
+            new EventBatch(
+                a2.team(),
+                a2.pipelineName(),
+                a2.stage(),
+                2,
+                List.of(new RunnerEvent.Log(31, Instant.now(), "INFO", "a late line"))));
+    meta.pipelines().setStatus(ps[0], PipelineStatus.SUCCEEDED, null);
     done.get(30, TimeUnit.SECONDS);
     assertThat(got).anyMatch(e -> e.data().contains("a late line"));
     assertThat(got.get(got.size() - 1).event()).isEqualTo("end");
@@ -657,16 +659,16 @@ class ApiIT extends ApiTestSupport {
     String[] t = team("lineage");
     ApiClient a = client(t[1]);
     UUID teamId = jdbc.queryForObject("SELECT id FROM teams WHERE name = ?", UUID.class, t[0]);
-    UUID pipeline = meta.createPipeline(teamId, "branches", "{}", "wf-" + UUID.randomUUID());
-    UUID stage = meta.createStage(pipeline, 0, "pretrain", StageKind.PRETRAIN, 600, 0);
-    UUID a1 = meta.createAttempt(stage, 1, "first");
-    UUID a2 = meta.createAttempt(stage, 2, "rollback");
-    UUID a3 = meta.createAttempt(stage, 3, "restart");
+    UUID pipeline = meta.pipelines().create(teamId, "branches", "{}", "wf-" + UUID.randomUUID());
+    UUID stage = meta.stages().create(pipeline, 0, "pretrain", StageKind.PRETRAIN, 600, 0);
+    UUID a1 = meta.attempts().create(stage, 1, "first");
+    UUID a2 = meta.attempts().create(stage, 2, "rollback");
+    UUID a3 = meta.attempts().create(stage, 3, "restart");
     String prefix = "teams/" + t[0] + "/pipelines/branches/pretrain/checkpoints/";
     String k300 = prefix + "step-00000300-a1/manifest.json";
-    meta.setAttemptPlan(a1, null, null, null, "[]", 1.0);
-    meta.setAttemptPlan(a2, k300, 300L, 1, "[{\"fromBatch\":300,\"toBatch\":500}]", 0.5);
-    meta.setAttemptPlan(a3, k300, 300L, 1, "[{\"fromBatch\":300,\"toBatch\":500}]", 0.5);
+    meta.attempts().setPlan(a1, null, null, null, "[]", 1.0);
+    meta.attempts().setPlan(a2, k300, 300L, 1, "[{\"fromBatch\":300,\"toBatch\":500}]", 0.5);
+    meta.attempts().setPlan(a3, k300, 300L, 1, "[{\"fromBatch\":300,\"toBatch\":500}]", 0.5);
     Map<String, UUID> ids = new java.util.LinkedHashMap<>();
     for (long step : new long[] {100, 200, 300, 400}) {
       ids.put(step + "-a1", checkpointRow(stage, a1, step, prefix, 1, step != 100));

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.anneal.activities.metadata.MetadataStore;
 import dev.anneal.platform.cli.client.ApiClient;
 import dev.anneal.protocol.StageKind;
+import dev.anneal.workflows.api.status.PipelineStatus;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,10 +56,10 @@ class ApiIsolationIT extends ApiTestSupport {
     // the owner's objects: a pipeline with a stage, an attempt and a checkpoint; a dataset; a
     // model; a member; a token
     UUID teamId = jdbc.queryForObject("SELECT id FROM teams WHERE name = ?", UUID.class, owner[0]);
-    UUID pipeline = meta.createPipeline(teamId, "secret-run", "{}", "wf-" + UUID.randomUUID());
-    meta.setPipelineStatus(pipeline, "RUNNING", null);
-    UUID stage = meta.createStage(pipeline, 0, "pretrain", StageKind.PRETRAIN, 10, 0);
-    UUID attempt = meta.createAttempt(stage, 1, "first");
+    UUID pipeline = meta.pipelines().create(teamId, "secret-run", "{}", "wf-" + UUID.randomUUID());
+    meta.pipelines().setStatus(pipeline, PipelineStatus.RUNNING, null);
+    UUID stage = meta.stages().create(pipeline, 0, "pretrain", StageKind.PRETRAIN, 10, 0);
+    UUID attempt = meta.attempts().create(stage, 1, "first");
     UUID checkpoint = UUID.randomUUID();
     jdbc.update(
         "INSERT INTO checkpoints (id, stage_id, attempt_id, step, uri, sha256, bytes, state)"

@@ -2,6 +2,7 @@ package dev.anneal.platform.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.anneal.activities.metadata.AttemptRef;
 import dev.anneal.activities.metadata.MetadataStore;
 import dev.anneal.protocol.EventBatch;
 import dev.anneal.protocol.ProtocolJson;
@@ -45,14 +46,14 @@ class IngestIT {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  private MetadataStore.AttemptRef attempt(String name) {
-    UUID team = store.ensureTeam("research");
-    UUID pipeline = store.createPipeline(team, name, "{}", "wf-" + name);
-    UUID stage = store.createStage(pipeline, 0, StageKind.PRETRAIN, 10);
-    return store.attempt(store.createAttempt(stage, 1, "first")).orElseThrow();
+  private AttemptRef attempt(String name) {
+    UUID team = store.pipelines().ensureTeam("research");
+    UUID pipeline = store.pipelines().create(team, name, "{}", "wf-" + name);
+    UUID stage = store.stages().create(pipeline, 0, StageKind.PRETRAIN, 10);
+    return store.reads().attempt(store.attempts().create(stage, 1, "first")).orElseThrow();
   }
 
-  private static String batch(MetadataStore.AttemptRef a, StageKind stage, long... seqs) {
+  private static String batch(AttemptRef a, StageKind stage, long... seqs) {
     List<RunnerEvent> events =
         java.util.Arrays.stream(seqs)
             .mapToObj(
@@ -69,7 +70,7 @@ class IngestIT {
 
   @Test
   void aRunnerWithItsTokenDeliversEventsOnce() throws Exception {
-    MetadataStore.AttemptRef a = attempt("ingest-ok");
+    AttemptRef a = attempt("ingest-ok");
     String token = tokens.issue(a.attemptId());
     assertThat(token).startsWith("anr_");
     HttpResponse<String> first = post(token, batch(a, StageKind.PRETRAIN, 1, 2, 3));
@@ -80,13 +81,13 @@ class IngestIT {
         .contains("\"accepted\":1")
         .contains("\"duplicates\":1")
         .contains("\"lastSeq\":4");
-    assertThat(store.count("metrics", a.stageId())).isEqualTo(4);
+    assertThat(store.reads().count("metrics", a.stageId())).isEqualTo(4);
   }
 
   @Test
   void badTokensWrongAddressesAndMalformedBatchesAreRefusedAsProblems() throws Exception {
-    MetadataStore.AttemptRef a = attempt("ingest-bad");
-    MetadataStore.AttemptRef other = attempt("ingest-other");
+    AttemptRef a = attempt("ingest-bad");
+    AttemptRef other = attempt("ingest-other");
     String body = batch(a, StageKind.PRETRAIN, 1);
 
     HttpResponse<String> none = post(null, body);

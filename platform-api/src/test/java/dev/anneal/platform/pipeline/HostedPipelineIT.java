@@ -12,6 +12,8 @@ import dev.anneal.workflows.api.pipeline.PipelineResult;
 import dev.anneal.workflows.api.pipeline.PipelineWorkflow;
 import dev.anneal.workflows.api.spec.PipelineSpec;
 import dev.anneal.workflows.api.spec.PipelineSpecs;
+import dev.anneal.workflows.api.status.PipelineStatus;
+import dev.anneal.workflows.api.status.StageStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import java.nio.file.Files;
@@ -61,9 +63,9 @@ class HostedPipelineIT {
             hyperparameters: {steps: 40, batchSize: 8, seqLen: 32, lr: 0.002}
             checkpoint: {everySteps: 20}
         """);
-    UUID team = meta.ensureTeam("hosted");
-    UUID pipeline = meta.createPipeline(team, "hosted", ProtocolJson.write(spec), "hosted-1");
-    UUID stage = meta.createStage(pipeline, 0, spec.stages().get(0).kind(), 40);
+    UUID team = meta.pipelines().ensureTeam("hosted");
+    UUID pipeline = meta.pipelines().create(team, "hosted", ProtocolJson.write(spec), "hosted-1");
+    UUID stage = meta.stages().create(pipeline, 0, spec.stages().get(0).kind(), 40);
     PipelineWorkflow wf =
         client.newWorkflowStub(
             PipelineWorkflow.class,
@@ -74,26 +76,27 @@ class HostedPipelineIT {
     PipelineResult r =
         wf.run(
             new PipelineInput(pipeline.toString(), "hosted", spec, List.of(stage.toString()), 1));
-    assertThat(r.status()).as(String.valueOf(r)).isEqualTo("SUCCEEDED");
+    assertThat(r.status()).as(String.valueOf(r)).isEqualTo(PipelineStatus.SUCCEEDED);
     assertThat(r.stages().get(0).finalManifestKey())
         .isEqualTo(
             "teams/hosted/pipelines/"
                 + ObjectKeys.pipelineRun("hosted", pipeline.toString())
                 + "/pretrain/checkpoints/step-00000040-a1/manifest.json");
-    assertThat(meta.count("metrics", stage)).isGreaterThanOrEqualTo(40);
-    assertThat(meta.currentStep(stage)).isEqualTo(40);
-    assertThat(meta.events(pipeline, 0, 10_000)).anyMatch(e -> e.type().equals("finished"));
+    assertThat(meta.reads().count("metrics", stage)).isGreaterThanOrEqualTo(40);
+    assertThat(meta.reads().currentStep(stage)).isEqualTo(40);
+    assertThat(meta.reads().events(pipeline, 0, 10_000)).anyMatch(e -> e.type().equals("finished"));
     // the pipeline's row follows the workflow: the API lists pipelines from PostgreSQL
-    assertThat(meta.pipelineStatus(pipeline))
-        .hasValueSatisfying(row -> assertThat(row[0]).isEqualTo("SUCCEEDED"));
-    assertThat(meta.stageSummaries(pipeline))
+    assertThat(meta.reads().pipelineStatus(pipeline))
+        .hasValueSatisfying(row -> assertThat(row.status()).isEqualTo(PipelineStatus.SUCCEEDED));
+    assertThat(meta.reads().stageSummaries(pipeline))
         .singleElement()
         .satisfies(
             s -> {
-              assertThat(s.status()).isEqualTo("SUCCEEDED");
+              assertThat(s.status()).isEqualTo(StageStatus.SUCCEEDED);
               assertThat(s.eval()).contains("\"final_loss\"");
               assertThat(s.wallSeconds()).isPositive();
             });
-    assertThat(meta.stageLineage(stage)[1]).isEqualTo(r.stages().get(0).finalManifestKey());
+    assertThat(meta.reads().stageLineage(stage).finalCheckpoint())
+        .isEqualTo(r.stages().get(0).finalManifestKey());
   }
 }

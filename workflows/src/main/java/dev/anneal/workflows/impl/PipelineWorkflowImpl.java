@@ -12,6 +12,8 @@ import dev.anneal.workflows.api.stage.StageEvent;
 import dev.anneal.workflows.api.stage.StageInput;
 import dev.anneal.workflows.api.stage.StageResult;
 import dev.anneal.workflows.api.stage.StageWorkflow;
+import dev.anneal.workflows.api.status.PipelineStatus;
+import dev.anneal.workflows.api.status.StageStatus;
 import io.temporal.api.enums.v1.ParentClosePolicy;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
@@ -49,20 +51,22 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     List<StageResult> results = new ArrayList<>();
     Map<String, String> finalCheckpoint = new HashMap<>();
     List<StageSpec> stages = in.spec().stages();
-    ledger.pipelineStatus(in.pipelineId(), "RUNNING", null);
+    ledger.pipelineStatus(in.pipelineId(), PipelineStatus.RUNNING, null);
     for (int i = 0; i < stages.size(); i++) {
       StageSpec s = stages.get(i);
       if (paused && !cancelled) {
         status = "paused before stage " + s.name();
-        ledger.pipelineStatus(in.pipelineId(), "PAUSED", null);
+        ledger.pipelineStatus(in.pipelineId(), PipelineStatus.PAUSED, null);
         Workflow.await(() -> !paused || cancelled);
         if (!cancelled) {
-          ledger.pipelineStatus(in.pipelineId(), "RUNNING", null);
+          ledger.pipelineStatus(in.pipelineId(), PipelineStatus.RUNNING, null);
         }
       }
       if (cancelled) {
         return end(
-            in, new PipelineResult("CANCELLED", results, "cancelled before stage " + s.name()));
+            in,
+            new PipelineResult(
+                PipelineStatus.CANCELLED, results, "cancelled before stage " + s.name()));
       }
       String parent =
           s.from() == null
@@ -114,26 +118,34 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
       if (result != null) {
         results.add(result);
       }
-      if (cancelled || (result != null && "CANCELLED".equals(result.status()))) {
+      if (cancelled || (result != null && result.status() == StageStatus.CANCELLED)) {
         return end(
-            in, new PipelineResult("CANCELLED", results, "cancelled during stage " + s.name()));
+            in,
+            new PipelineResult(
+                PipelineStatus.CANCELLED, results, "cancelled during stage " + s.name()));
       }
-      if (!"SUCCEEDED".equals(result.status())) {
+      if (result.status() != StageStatus.SUCCEEDED) {
         status = "failed in stage " + s.name();
         return end(
             in,
             new PipelineResult(
-                "FAILED", results, "stage " + s.name() + " failed: " + result.failureReason()));
+                PipelineStatus.FAILED,
+                results,
+                "stage " + s.name() + " failed: " + result.failureReason()));
       }
       finalCheckpoint.put(s.name(), result.finalManifestKey());
       String gateFailure = gate(in, i, s, result);
       if (gateFailure != null) {
         return end(
-            in, new PipelineResult(cancelled ? "CANCELLED" : "FAILED", results, gateFailure));
+            in,
+            new PipelineResult(
+                cancelled ? PipelineStatus.CANCELLED : PipelineStatus.FAILED,
+                results,
+                gateFailure));
       }
     }
     status = "succeeded";
-    return end(in, new PipelineResult("SUCCEEDED", results, null));
+    return end(in, new PipelineResult(PipelineStatus.SUCCEEDED, results, null));
   }
 
   /** Applies the stage's gate; null when the pipeline goes on, else why it stops. */
@@ -153,7 +165,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
               + "', which the stage did not report (it reported: "
               + String.join(", ", new TreeMap<>(result.metrics()).keySet())
               + ")";
-      record(in, stageId, position, "SUCCEEDED", "ERROR", msg);
+      record(in, stageId, position, StageStatus.SUCCEEDED, "ERROR", msg);
       return msg;
     }
     String figure = gate.metric() + " = " + figure(value) + " (" + gate.bounds() + ")";
@@ -162,14 +174,14 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
           in,
           stageId,
           position,
-          "SUCCEEDED",
+          StageStatus.SUCCEEDED,
           "INFO",
           "gate after stage " + s.name() + " passed: " + figure);
       return null;
     }
     if (gate.onFail().equals("stop")) {
       String msg = "gate after stage " + s.name() + " failed: " + figure;
-      record(in, stageId, position, "SUCCEEDED", "ERROR", msg);
+      record(in, stageId, position, StageStatus.SUCCEEDED, "ERROR", msg);
       return msg;
     }
     status = "waiting for approval after stage " + s.name() + ": " + figure;
@@ -177,7 +189,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         in,
         stageId,
         position,
-        "WAITING_APPROVAL",
+        StageStatus.WAITING_APPROVAL,
         "WARN",
         "gate after stage "
             + s.name()
@@ -186,7 +198,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
             + "; waiting for a person to approve (signal approve \""
             + s.name()
             + "\") or cancel");
-    ledger.pipelineStatus(in.pipelineId(), "WAITING_APPROVAL", null);
+    ledger.pipelineStatus(in.pipelineId(), PipelineStatus.WAITING_APPROVAL, null);
     Workflow.await(() -> approvals.contains(s.name()) || cancelled);
     if (cancelled) {
       return "cancelled while waiting for approval after stage " + s.name();
@@ -195,10 +207,10 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
         in,
         stageId,
         position,
-        "SUCCEEDED",
+        StageStatus.SUCCEEDED,
         "INFO",
         "gate after stage " + s.name() + " approved by a person despite " + figure);
-    ledger.pipelineStatus(in.pipelineId(), "RUNNING", null);
+    ledger.pipelineStatus(in.pipelineId(), PipelineStatus.RUNNING, null);
     return null;
   }
 
@@ -214,7 +226,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
       PipelineInput in,
       String stageId,
       int position,
-      String stageStatus,
+      StageStatus stageStatus,
       String severity,
       String msg) {
     ledger.record(
@@ -223,7 +235,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
 
   private PipelineResult end(PipelineInput in, PipelineResult result) {
     status =
-        result.status().toLowerCase() + (result.reason() == null ? "" : ": " + result.reason());
+        result.status().name().toLowerCase()
+            + (result.reason() == null ? "" : ": " + result.reason());
     // runs even when the workflow itself was cancelled
     Workflow.newDetachedCancellationScope(
             () -> ledger.pipelineStatus(in.pipelineId(), result.status(), result.reason()))

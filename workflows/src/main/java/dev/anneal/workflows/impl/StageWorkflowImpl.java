@@ -18,6 +18,7 @@ import dev.anneal.workflows.api.stage.StageEvent;
 import dev.anneal.workflows.api.stage.StageInput;
 import dev.anneal.workflows.api.stage.StageResult;
 import dev.anneal.workflows.api.stage.StageWorkflow;
+import dev.anneal.workflows.api.status.StageStatus;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.TemporalFailure;
@@ -130,7 +131,7 @@ public class StageWorkflowImpl implements StageWorkflow {
                 + out.reason()
                 + "); it is skipped from now on";
         decisions.add(msg);
-        record(in, plan.attempt(), "RESTARTING", "WARN", msg);
+        record(in, plan.attempt(), StageStatus.RESTARTING, "WARN", msg);
       }
       CheckpointLineage live = lineage;
       List<CheckpointCandidate> usable =
@@ -146,9 +147,14 @@ public class StageWorkflowImpl implements StageWorkflow {
         case SUCCEEDED -> {
           status = "succeeded";
           decisions.add("attempt " + plan.attempt() + " finished at step " + out.lastStep());
-          record(in, plan.attempt(), "SUCCEEDED", "INFO", decisions.get(decisions.size() - 1));
+          record(
+              in,
+              plan.attempt(),
+              StageStatus.SUCCEEDED,
+              "INFO",
+              decisions.get(decisions.size() - 1));
           return new StageResult(
-              "SUCCEEDED",
+              StageStatus.SUCCEEDED,
               out.finalManifestKey(),
               plan.attempt(),
               history.size(),
@@ -187,7 +193,12 @@ public class StageWorkflowImpl implements StageWorkflow {
           history.add(new PastRollback(anomaly.step(), p.newWindow(), p.lrFactor()));
           decisions.add("rollback " + history.size() + ": " + p.explanation());
           status = "rolling back: " + p.explanation();
-          record(in, plan.attempt(), "ROLLING_BACK", "WARN", decisions.get(decisions.size() - 1));
+          record(
+              in,
+              plan.attempt(),
+              StageStatus.ROLLING_BACK,
+              "WARN",
+              decisions.get(decisions.size() - 1));
           plan =
               new AttemptPlan(
                   in,
@@ -228,7 +239,7 @@ public class StageWorkflowImpl implements StageWorkflow {
                   backoff.toSeconds());
           decisions.add(msg);
           status = msg;
-          record(in, plan.attempt(), "RESTARTING", "WARN", msg);
+          record(in, plan.attempt(), StageStatus.RESTARTING, "WARN", msg);
           try {
             Workflow.sleep(backoff);
           } catch (CanceledFailure e) {
@@ -267,10 +278,17 @@ public class StageWorkflowImpl implements StageWorkflow {
       String reason) {
     status = "failed: " + reason;
     decisions.add("failed: " + reason);
-    record(in, plan.attempt(), "FAILED", "ERROR", reason);
+    record(in, plan.attempt(), StageStatus.FAILED, "ERROR", reason);
     log.warn("stage {} of {} failed: {}", in.kind(), in.pipelineId(), reason);
     return new StageResult(
-        "FAILED", null, plan.attempt(), history.size(), restarts, reason, decisions, null);
+        StageStatus.FAILED,
+        null,
+        plan.attempt(),
+        history.size(),
+        restarts,
+        reason,
+        decisions,
+        null);
   }
 
   /**
@@ -296,11 +314,18 @@ public class StageWorkflowImpl implements StageWorkflow {
               if (prepared != null) {
                 attempts.cancel(prepared);
               }
-              record(in, plan.attempt(), "CANCELLED", "WARN", msg);
+              record(in, plan.attempt(), StageStatus.CANCELLED, "WARN", msg);
             })
         .run();
     return new StageResult(
-        "CANCELLED", null, plan.attempt(), history.size(), restarts, msg, decisions, null);
+        StageStatus.CANCELLED,
+        null,
+        plan.attempt(),
+        history.size(),
+        restarts,
+        msg,
+        decisions,
+        null);
   }
 
   private static String rootMessage(Throwable e) {
@@ -327,7 +352,8 @@ public class StageWorkflowImpl implements StageWorkflow {
     return p.resumeFrom() == null ? null : p.resumeFrom().step();
   }
 
-  private void record(StageInput in, int attempt, String status, String severity, String message) {
+  private void record(
+      StageInput in, int attempt, StageStatus status, String severity, String message) {
     ledger.record(
         new StageEvent(
             in.pipelineId(), in.stageId(), in.position(), attempt, status, severity, message));

@@ -8,6 +8,7 @@ import dev.anneal.workflows.api.pipeline.PipelineResult;
 import dev.anneal.workflows.api.pipeline.PipelineWorkflow;
 import dev.anneal.workflows.api.spec.PipelineSpec;
 import dev.anneal.workflows.api.spec.PipelineSpecs;
+import dev.anneal.workflows.api.status.PipelineStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
@@ -83,7 +84,7 @@ class HistoryReplayTest {
               new Object[] {"pretrain"},
               new Object[] {new PipelineInput("p1", "t", SPEC, List.of("s1", "s2"), 5)});
       PipelineResult r = WorkflowStub.fromTyped(wf).getResult(PipelineResult.class);
-      assertThat(r.status()).isEqualTo("SUCCEEDED");
+      assertThat(r.status()).isEqualTo(PipelineStatus.SUCCEEDED);
       assertThat(r.stages().get(0).rollbacks()).isEqualTo(1);
       assertThat(r.stages().get(0).restarts()).isEqualTo(1);
 

@@ -9,6 +9,7 @@ import dev.anneal.workflows.api.pipeline.PipelineWorkflow;
 import dev.anneal.workflows.api.spec.PipelineSpec;
 import dev.anneal.workflows.api.spec.PipelineSpecs;
 import dev.anneal.workflows.api.stage.AttemptOutcome;
+import dev.anneal.workflows.api.status.PipelineStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
@@ -102,7 +103,7 @@ class PipelineWorkflowTest {
     activities.outcomes.add(ok(100, "k/pretrain/final/manifest.json", 0.4));
     activities.outcomes.add(ok(50, "k/sft/final/manifest.json", 0.3));
     PipelineResult r = run();
-    assertThat(r.status()).isEqualTo("SUCCEEDED");
+    assertThat(r.status()).isEqualTo(PipelineStatus.SUCCEEDED);
     assertThat(r.stages()).hasSize(2);
     assertThat(activities.plans.get(0).stage().initFrom()).isNull();
     assertThat(activities.plans.get(1).stage().initFrom().manifestKey())
@@ -134,7 +135,7 @@ class PipelineWorkflowTest {
     wf.cancel();
     PipelineResult r =
         io.temporal.client.WorkflowStub.fromTyped(wf).getResult(PipelineResult.class);
-    assertThat(r.status()).isEqualTo("CANCELLED");
+    assertThat(r.status()).isEqualTo(PipelineStatus.CANCELLED);
     assertThat(r.reason()).isEqualTo("cancelled before stage sft");
     assertThat(activities.launched).hasSize(1);
   }
@@ -145,7 +146,7 @@ class PipelineWorkflowTest {
         new AttemptOutcome(
             1, "crash: the runner failed unexpectedly", null, List.of(), 10, null, null));
     PipelineResult r = run();
-    assertThat(r.status()).isEqualTo("FAILED");
+    assertThat(r.status()).isEqualTo(PipelineStatus.FAILED);
     assertThat(r.reason()).startsWith("stage pretrain failed: the runner failed 1 times");
     assertThat(activities.launched).hasSize(1);
   }
@@ -155,7 +156,7 @@ class PipelineWorkflowTest {
     activities.outcomes.add(ok(100, "k/pretrain/final/manifest.json", 0.4));
     activities.outcomes.add(ok(50, "k/sft/final/manifest.json", 0.3));
     PipelineResult r = run(gated("{metric: final_loss, max: 1.0}"));
-    assertThat(r.status()).isEqualTo("SUCCEEDED");
+    assertThat(r.status()).isEqualTo(PipelineStatus.SUCCEEDED);
     assertThat(activities.events)
         .anyMatch(
             e ->
@@ -168,7 +169,7 @@ class PipelineWorkflowTest {
   void aFailedStopGateStopsThePipeline() {
     activities.outcomes.add(ok(100, "k/pretrain/final/manifest.json", 2.5));
     PipelineResult r = run(gated("{metric: final_loss, max: 1.0, onFail: stop}"));
-    assertThat(r.status()).isEqualTo("FAILED");
+    assertThat(r.status()).isEqualTo(PipelineStatus.FAILED);
     assertThat(r.reason())
         .isEqualTo("gate after stage pretrain failed: final_loss = 2.5 (must be <= 1.0)");
     assertThat(activities.launched).hasSize(1);
@@ -180,7 +181,7 @@ class PipelineWorkflowTest {
   void aGateOnAFigureTheStageDidNotReportSaysWhatItDidReport() {
     activities.outcomes.add(ok(100, "k/pretrain/final/manifest.json", 0.4));
     PipelineResult r = run(gated("{metric: eval_accuracy, min: 0.9}"));
-    assertThat(r.status()).isEqualTo("FAILED");
+    assertThat(r.status()).isEqualTo(PipelineStatus.FAILED);
     assertThat(r.reason())
         .isEqualTo(
             "gate after stage pretrain checks 'eval_accuracy', which the stage did not report (it reported: final_loss, steps)");
@@ -206,7 +207,7 @@ class PipelineWorkflowTest {
     while (!activities.pipelineStatuses.contains("WAITING_APPROVAL")) Thread.sleep(20);
     wf.approve("pretrain");
     PipelineResult r = WorkflowStub.fromTyped(wf).getResult(PipelineResult.class);
-    assertThat(r.status()).isEqualTo("SUCCEEDED");
+    assertThat(r.status()).isEqualTo(PipelineStatus.SUCCEEDED);
     assertThat(activities.launched).hasSize(2);
     assertThat(activities.events).anyMatch(e -> e.message().contains("approved by a person"));
   }
@@ -219,7 +220,7 @@ class PipelineWorkflowTest {
     while (activities.launched.isEmpty()) Thread.sleep(20);
     wf.cancel();
     PipelineResult r = WorkflowStub.fromTyped(wf).getResult(PipelineResult.class);
-    assertThat(r.status()).isEqualTo("CANCELLED");
+    assertThat(r.status()).isEqualTo(PipelineStatus.CANCELLED);
     assertThat(r.reason()).isEqualTo("cancelled during stage pretrain");
     assertThat(activities.cancelled).containsExactly(activities.launched.get(0));
     assertThat(activities.pipelineStatuses.get(activities.pipelineStatuses.size() - 1))

@@ -20,6 +20,8 @@ import dev.anneal.workflows.api.stage.StageEvent;
 import dev.anneal.workflows.api.stage.StageInput;
 import dev.anneal.workflows.api.stage.StageResult;
 import dev.anneal.workflows.api.stage.StageWorkflow;
+import dev.anneal.workflows.api.status.PipelineStatus;
+import dev.anneal.workflows.api.status.StageStatus;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.client.WorkflowClient;
@@ -106,7 +108,7 @@ class StageWorkflowTest {
     }
 
     @Override
-    public void pipelineStatus(String pipelineId, String status, String reason) {
+    public void pipelineStatus(String pipelineId, PipelineStatus status, String reason) {
       pipelineStatuses.add(status + (reason == null ? "" : ": " + reason));
     }
   }
@@ -207,7 +209,7 @@ class StageWorkflowTest {
   void aCleanRunSucceedsWithOneAttempt() {
     activities.outcomes.add(success(600));
     StageResult r = run(StabilityPolicy.DEFAULT);
-    assertThat(r.status()).isEqualTo("SUCCEEDED");
+    assertThat(r.status()).isEqualTo(StageStatus.SUCCEEDED);
     assertThat(r.attempts()).isEqualTo(1);
     assertThat(r.finalManifestKey()).isEqualTo("c/final/manifest.json");
     assertThat(activities.launched).hasSize(1);
@@ -218,7 +220,7 @@ class StageWorkflowTest {
     activities.outcomes.add(spike(412));
     activities.outcomes.add(success(600));
     StageResult r = run(new StabilityPolicy(100, 200, 0.5, 3, 3));
-    assertThat(r.status()).isEqualTo("SUCCEEDED");
+    assertThat(r.status()).isEqualTo(StageStatus.SUCCEEDED);
     assertThat(r.rollbacks()).isEqualTo(1);
     AttemptPlan second = activities.plans.get(1);
     assertThat(second.cause()).isEqualTo("rollback");
@@ -228,7 +230,7 @@ class StageWorkflowTest {
     assertThat(activities.events)
         .anyMatch(
             e ->
-                e.status().equals("ROLLING_BACK")
+                e.status() == StageStatus.ROLLING_BACK
                     && e.message()
                         .contains(
                             "loss spike at step 412: resume from the healthy checkpoint at step 300"));
@@ -240,7 +242,7 @@ class StageWorkflowTest {
     activities.outcomes.add(success(600));
     long before = env.currentTimeMillis();
     StageResult r = run(StabilityPolicy.DEFAULT);
-    assertThat(r.status()).isEqualTo("SUCCEEDED");
+    assertThat(r.status()).isEqualTo(StageStatus.SUCCEEDED);
     assertThat(r.restarts()).isEqualTo(1);
     assertThat(activities.plans.get(1).cause()).isEqualTo("restart");
     assertThat(activities.plans.get(1).resumeFrom().step()).isEqualTo(300L);
@@ -251,14 +253,14 @@ class StageWorkflowTest {
   void spentBudgetsFailTheStageWithAReason() {
     for (int i = 0; i < 3; i++) activities.outcomes.add(crash(1));
     StageResult r = run(new StabilityPolicy(100, 200, 1.0, 3, 2));
-    assertThat(r.status()).isEqualTo("FAILED");
+    assertThat(r.status()).isEqualTo(StageStatus.FAILED);
     assertThat(r.failureReason()).contains("restart budget (maxRestarts=2) is spent");
 
     activities.outcomes.clear();
     activities.outcomes.add(spike(412));
     activities.outcomes.add(spike(430));
     StageResult r2 = run(new StabilityPolicy(100, 200, 1.0, 1, 2));
-    assertThat(r2.status()).isEqualTo("FAILED");
+    assertThat(r2.status()).isEqualTo(StageStatus.FAILED);
     assertThat(r2.failureReason()).contains("rollback budget (maxRollbacks=1) is spent");
   }
 
@@ -268,7 +270,7 @@ class StageWorkflowTest {
         new AttemptOutcome(
             2, "invalid_spec: the RunSpec was malformed", null, List.of(), 0, null, null));
     StageResult r = run(StabilityPolicy.DEFAULT);
-    assertThat(r.status()).isEqualTo("FAILED");
+    assertThat(r.status()).isEqualTo(StageStatus.FAILED);
     assertThat(r.attempts()).isEqualTo(1);
     assertThat(r.failureReason()).contains("fix the spec or data");
   }
@@ -281,7 +283,7 @@ class StageWorkflowTest {
     WorkflowExecution first =
         WorkflowClient.start(wf::run, input(new StabilityPolicy(100, 200, 1.0, 3, 5), 2));
     StageResult r = WorkflowStub.fromTyped(wf).getResult(StageResult.class);
-    assertThat(r.status()).isEqualTo("SUCCEEDED");
+    assertThat(r.status()).isEqualTo(StageStatus.SUCCEEDED);
     assertThat(r.attempts()).isEqualTo(4);
     assertThat(r.restarts()).isEqualTo(3); // counted across runs
     assertThat(r.decisions()).filteredOn(d -> d.startsWith("restart")).hasSize(3);
@@ -307,7 +309,7 @@ class StageWorkflowTest {
         .isInstanceOf(WorkflowFailedException.class)
         .hasCauseInstanceOf(CanceledFailure.class);
     assertThat(activities.cancelled).containsExactly("anneal-test-a1");
-    assertThat(activities.events).anyMatch(e -> e.status().equals("CANCELLED"));
+    assertThat(activities.events).anyMatch(e -> e.status() == StageStatus.CANCELLED);
   }
 
   @Test
@@ -328,7 +330,7 @@ class StageWorkflowTest {
     env.newWorker(TaskQueues.JOBS).registerActivitiesImplementations(refusing);
     env.start();
     StageResult r = run(StabilityPolicy.DEFAULT);
-    assertThat(r.status()).isEqualTo("FAILED");
+    assertThat(r.status()).isEqualTo(StageStatus.FAILED);
     assertThat(r.failureReason())
         .isEqualTo(
             "the platform could not run attempt 1: creating Job x in namespace y: HTTP 403 forbidden");
@@ -348,7 +350,7 @@ class StageWorkflowTest {
             null));
     activities.outcomes.add(success(600));
     StageResult r = run(StabilityPolicy.DEFAULT);
-    assertThat(r.status()).isEqualTo("SUCCEEDED");
+    assertThat(r.status()).isEqualTo(StageStatus.SUCCEEDED);
     assertThat(activities.plans.get(1).resumeFrom().step()).isEqualTo(300L);
     assertThat(activities.plans.get(2).resumeFrom().step()).isEqualTo(200L);
     assertThat(activities.events)
@@ -396,7 +398,7 @@ class StageWorkflowTest {
     activities.outcomes.add(success(600));
     StageResult r = run(new StabilityPolicy(100, 200, 0.5, 3, 3));
 
-    assertThat(r.status()).as(String.join("\n", r.decisions())).isEqualTo("SUCCEEDED");
+    assertThat(r.status()).as(String.join("\n", r.decisions())).isEqualTo(StageStatus.SUCCEEDED);
     assertThat(activities.plans)
         .extracting(p -> p.resumeFrom() == null ? null : p.resumeFrom().manifestKey())
         .containsExactly(

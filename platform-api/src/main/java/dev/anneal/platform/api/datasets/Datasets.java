@@ -5,6 +5,7 @@ import dev.anneal.platform.api.ApiException;
 import dev.anneal.platform.api.auth.Caller;
 import dev.anneal.platform.api.teams.Teams;
 import dev.anneal.protocol.ObjectKeys;
+import dev.anneal.workflows.api.status.PipelineStatus;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -200,10 +201,10 @@ public class Datasets {
       List<String> users =
           jdbc.queryForList(
               "SELECT p.id::text FROM pipeline_datasets u JOIN pipelines p ON p.id = u.pipeline_id"
-                  + " WHERE u.dataset_id = ? AND p.status IN ('PENDING', 'RUNNING', 'PAUSED',"
-                  + " 'WAITING_APPROVAL') ORDER BY p.created_at",
+                  + " WHERE u.dataset_id = ? AND p.status = ANY(?) ORDER BY p.created_at",
               String.class,
-              d.id());
+              d.id(),
+              PipelineStatus.activeNames());
       if (!users.isEmpty()) {
         throw ApiException.conflict(
                 "dataset "

@@ -1,11 +1,14 @@
 package dev.anneal.platform.api.pipelines;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.anneal.activities.metadata.CheckpointCatalogWriter;
+import dev.anneal.activities.metadata.MetadataStore;
 import dev.anneal.activities.store.ObjectStore;
 import dev.anneal.activities.store.StoredObject;
 import dev.anneal.platform.api.ApiException;
 import dev.anneal.protocol.CheckpointManifest;
 import dev.anneal.protocol.ProtocolJson;
+import dev.anneal.workflows.api.status.CheckpointState;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -14,7 +17,6 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
-import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 /**
@@ -25,18 +27,18 @@ import org.springframework.stereotype.Component;
 public class CheckpointFiles {
   private static final Logger log = LoggerFactory.getLogger(CheckpointFiles.class);
   static final Duration URL_LIFETIME = Duration.ofHours(1);
-  static final String DELETED = "DELETED";
+  static final String DELETED = CheckpointState.DELETED.name();
 
   public record File(String path, long bytes, String sha256, String url) {}
 
   public record Download(
       String checkpoint, long step, Instant expiresAt, long bytes, List<File> files) {}
 
-  private final JdbcTemplate jdbc;
+  private final CheckpointCatalogWriter catalog;
   private final ObjectStore store;
 
-  public CheckpointFiles(JdbcTemplate jdbc, ObjectStore store) {
-    this.jdbc = jdbc;
+  public CheckpointFiles(MetadataStore meta, ObjectStore store) {
+    this.catalog = meta.checkpoints();
     this.store = store;
   }
 
@@ -55,7 +57,7 @@ public class CheckpointFiles {
       }
       try {
         if (store.stat(c.key()).isEmpty()) {
-          jdbc.update("UPDATE checkpoints SET state = ? WHERE id = ?", DELETED, c.id());
+          catalog.markDeleted(c.id());
           out.add(c.withState(DELETED));
           continue;
         }
@@ -64,11 +66,7 @@ public class CheckpointFiles {
         ObjectNode h = ProtocolJson.mapper().valueToTree(m.health());
         h.put("healthy", m.health().healthy());
         String health = h.toString();
-        jdbc.update(
-            "UPDATE checkpoints SET bytes = ?, health = ?::jsonb WHERE id = ?",
-            bytes,
-            health,
-            c.id());
+        catalog.setFiles(c.id(), bytes, health);
         out.add(c.withFiles(bytes, health, m.health().healthy()));
       } catch (RuntimeException e) {
         log.warn("checkpoint {}: cannot read its manifest: {}", c.key(), e.getMessage());

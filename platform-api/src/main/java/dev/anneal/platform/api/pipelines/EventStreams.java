@@ -2,6 +2,7 @@ package dev.anneal.platform.api.pipelines;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.anneal.platform.api.web.ApiProperties;
+import dev.anneal.workflows.api.status.PipelineStatus;
 import jakarta.annotation.PreDestroy;
 import java.io.IOException;
 import java.util.List;
@@ -58,7 +59,7 @@ public class EventStreams {
           try {
             // read before the events: an end seen here has all its events below
             String status = pipelines.status(pipeline);
-            boolean ended = Pipelines.FINAL.contains(status);
+            boolean ended = status != null && PipelineStatus.valueOf(status).isFinal();
             List<EventReads.Event> rows;
             do {
               rows = events.events(pipeline, last[0], BATCH, null, null);

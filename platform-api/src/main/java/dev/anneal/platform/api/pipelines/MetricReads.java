@@ -1,6 +1,6 @@
 package dev.anneal.platform.api.pipelines;
 
-import dev.anneal.activities.metadata.MetadataStore;
+import dev.anneal.activities.metadata.EventIngestion;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.time.Instant;
 import java.util.List;
@@ -69,18 +69,18 @@ public class MetricReads {
             whole ? new Object[] {stage, name} : where.args());
     long total = ranges.stream().mapToLong(Downsample.Range::count).sum();
     long width = Downsample.width(ranges, maxPoints);
-    if (whole && total > maxPoints && width >= MetadataStore.ROLLUP_STEPS) {
+    if (whole && total > maxPoints && width >= EventIngestion.ROLLUP_STEPS) {
       // buckets of whole rollup buckets
-      long rollupWidth = Downsample.rollupWidth(ranges, maxPoints, MetadataStore.ROLLUP_STEPS);
+      long rollupWidth = Downsample.rollupWidth(ranges, maxPoints, EventIngestion.ROLLUP_STEPS);
       List<Point> data =
           jdbc.query(
               "SELECT attempt, (bucket - ("
-                  + firstOfAttempt(ranges, MetadataStore.ROLLUP_STEPS)
+                  + firstOfAttempt(ranges, EventIngestion.ROLLUP_STEPS)
                   + ")) / ? AS g, min(first_step), max(last_step), sum(total) / sum(n), min(lo),"
                   + " max(hi), sum(n), EXTRACT(EPOCH FROM min(first_time)) FROM metric_rollups"
                   + " WHERE stage_id = ? AND name = ? GROUP BY attempt, g ORDER BY attempt, g",
               BUCKET,
-              rollupWidth / MetadataStore.ROLLUP_STEPS,
+              rollupWidth / EventIngestion.ROLLUP_STEPS,
               stage,
               name);
       return new Series(name, rollupWidth, total, data);

@@ -3,6 +3,7 @@ package dev.anneal.platform.api.pipelines;
 import com.fasterxml.jackson.annotation.JsonRawValue;
 import dev.anneal.platform.api.ApiException;
 import dev.anneal.platform.api.auth.Caller;
+import dev.anneal.workflows.api.status.PipelineStatus;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -10,7 +11,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -21,10 +21,6 @@ import org.springframework.stereotype.Component;
  */
 @Component
 public class Pipelines {
-  public static final Set<String> STATUSES =
-      Set.of(
-          "PENDING", "RUNNING", "PAUSED", "WAITING_APPROVAL", "SUCCEEDED", "FAILED", "CANCELLED");
-  public static final Set<String> FINAL = Set.of("SUCCEEDED", "FAILED", "CANCELLED");
 
   /** A stage as lists show it. */
   public record StageBrief(
@@ -159,9 +155,13 @@ public class Pipelines {
       List<String> wanted = new ArrayList<>();
       for (String s : status.split(",")) {
         String st = s.trim().toUpperCase();
-        if (!STATUSES.contains(st)) {
+        if (!PipelineStatus.isName(st)) {
           throw ApiException.badRequest(
-              "status: must be among " + new java.util.TreeSet<>(STATUSES) + ", got '" + s + "'",
+              "status: must be among "
+                  + java.util.Arrays.toString(PipelineStatus.values())
+                  + ", got '"
+                  + s
+                  + "'",
               "status");
         }
         wanted.add(st);

@@ -8,6 +8,7 @@ import dev.anneal.platform.api.auth.Caller;
 import dev.anneal.platform.api.web.ApiProperties;
 import dev.anneal.platform.pipeline.PipelineLauncher;
 import dev.anneal.workflows.api.pipeline.PipelineWorkflow;
+import dev.anneal.workflows.api.status.PipelineStatus;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.tags.Tag;
@@ -165,7 +166,7 @@ public class PipelinesController {
   private ResponseEntity<Pipelines.Detail> act(
       Caller caller, Pipelines.Row row, String action, Consumer<PipelineWorkflow> signal) {
     UUID id = row.id();
-    if (Pipelines.FINAL.contains(row.status())) {
+    if (PipelineStatus.valueOf(row.status()).isFinal()) {
       throw ApiException.conflict(
           "pipeline "
               + id

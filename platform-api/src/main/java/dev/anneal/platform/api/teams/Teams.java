@@ -2,6 +2,7 @@ package dev.anneal.platform.api.teams;
 
 import dev.anneal.platform.api.ApiException;
 import dev.anneal.platform.api.auth.Caller;
+import dev.anneal.workflows.api.status.PipelineStatus;
 import java.math.BigDecimal;
 import java.time.OffsetDateTime;
 import java.util.List;
@@ -16,7 +17,6 @@ import org.springframework.stereotype.Component;
 @Component
 public class Teams {
   public static final String NAME_PATTERN = "[a-z0-9][a-z0-9._-]{0,62}";
-  static final String ACTIVE = "('PENDING', 'RUNNING', 'PAUSED', 'WAITING_APPROVAL')";
 
   public record Team(
       UUID id,
@@ -166,9 +166,10 @@ public class Teams {
   public Usage usage(Team t) {
     Integer active =
         jdbc.queryForObject(
-            "SELECT count(*) FROM pipelines WHERE team_id = ? AND status IN " + ACTIVE,
+            "SELECT count(*) FROM pipelines WHERE team_id = ? AND status = ANY(?)",
             Integer.class,
-            t.id());
+            t.id(),
+            PipelineStatus.activeNames());
     Double gpuHours =
         jdbc.queryForObject(
             """

@@ -1,5 +1,6 @@
 package dev.anneal.workflows.api.stage;
 
+import dev.anneal.workflows.api.status.PipelineStatus;
 import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;
 
@@ -16,5 +17,5 @@ public interface LedgerActivities {
 
   /** The pipeline's status row (RUNNING, PAUSED, WAITING_APPROVAL, SUCCEEDED, FAILED, …). */
   @ActivityMethod
-  void pipelineStatus(String pipelineId, String status, String reason);
+  void pipelineStatus(String pipelineId, PipelineStatus status, String reason);
 }

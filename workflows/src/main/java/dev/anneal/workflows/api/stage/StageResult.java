@@ -1,5 +1,6 @@
 package dev.anneal.workflows.api.stage;
 
+import dev.anneal.workflows.api.status.StageStatus;
 import java.util.List;
 import java.util.Map;
 
@@ -8,7 +9,7 @@ import java.util.Map;
  * person can act on, or CANCELLED (its job stopped).
  */
 public record StageResult(
-    String status,
+    StageStatus status,
     String finalManifestKey,
     int attempts,
     int rollbacks,
