@@ -1,6 +1,7 @@
 package dev.anneal.platform.cli;
 
 import dev.anneal.platform.cli.client.ClientCommands;
+import dev.anneal.platform.cli.client.RegistryCommands;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -26,8 +27,8 @@ import picocli.CommandLine.Command;
       ClientCommands.Watch.class,
       ClientCommands.Logs.class,
       ClientCommands.Cancel.class,
-      ClientCommands.Datasets.class,
-      ClientCommands.Models.class,
+      RegistryCommands.Datasets.class,
+      RegistryCommands.Models.class,
       TokenCommand.class,
       MigrateCommand.class,
       VersionCommand.class,
