@@ -30,28 +30,28 @@ public final class RunSpecFactory {
       String format = s.kind() == StageKind.SFT ? "chat" : "text";
       data.add(new DatasetRef(d.name(), key(team, d.source()), null, m.weight(), format));
     }
-    return new RunSpec(
-        null,
-        team,
-        plan.stage().pipelineKey(),
-        s.kind(),
-        plan.attempt(),
-        "cpu",
-        p.seed(),
-        p.model(),
-        s.hyperparameters(),
-        data,
-        s.curriculum(),
-        p.tokenizer(),
-        plan.stage().initFrom(),
-        plan.resumeFrom(),
-        s.checkpoint(),
-        s.stability().forAttempt(plan.skipWindows(), plan.lrFactor()),
-        store,
-        eventsUrl == null ? null : new EventSink(eventsUrl, null, null),
-        s.inject(),
-        plan.stage().rewardFrom(),
-        s.rl());
+    return RunSpec.builder()
+        .team(team)
+        .pipeline(plan.stage().pipelineKey())
+        .stage(s.kind())
+        .attempt(plan.attempt())
+        .device("cpu")
+        .seed(p.seed())
+        .model(p.model())
+        .training(s.hyperparameters())
+        .datasets(data)
+        .curriculum(s.curriculum())
+        .tokenizer(p.tokenizer())
+        .initFrom(plan.stage().initFrom())
+        .resumeFrom(plan.resumeFrom())
+        .checkpoint(s.checkpoint())
+        .stability(s.stability().forAttempt(plan.skipWindows(), plan.lrFactor()))
+        .store(store)
+        .events(eventsUrl == null ? null : new EventSink(eventsUrl, null, null))
+        .inject(s.inject())
+        .rewardFrom(plan.stage().rewardFrom())
+        .rl(s.rl())
+        .build();
   }
 
   /**

@@ -304,23 +304,17 @@ public final class RunnerMain {
     }
     long steps = a.getLong("steps", 300);
     TrainingConfig training =
-        new TrainingConfig(
-            steps,
-            a.getInt("batch", 16),
-            a.getInt("seq", 64),
-            a.getInt("grad-accum", 1),
-            a.getDouble("lr", 3e-3),
-            0.02,
-            0.1,
-            a.get("optimizer", null),
-            null,
-            null,
-            null,
-            null,
-            null,
-            a.get("precision", null),
-            null,
-            null);
+        TrainingConfig.builder()
+            .steps(steps)
+            .batchSize(a.getInt("batch", 16))
+            .seqLen(a.getInt("seq", 64))
+            .gradAccum(a.getInt("grad-accum", 1))
+            .lr(a.getDouble("lr", 3e-3))
+            .warmupFraction(0.02)
+            .minLrRatio(0.1)
+            .optimizer(a.get("optimizer", null))
+            .precision(a.get("precision", null))
+            .build();
     ModelConfig model =
         new ModelConfig(
             a.get("preset", "tiny"),
@@ -343,28 +337,22 @@ public final class RunnerMain {
             null);
     CheckpointRef resume = a.has("resume") ? new CheckpointRef(a.get("resume", null), null) : null;
     RunSpec spec =
-        new RunSpec(
-            null,
-            "local",
-            "train",
-            StageKind.PRETRAIN,
-            resume == null ? 1 : 2,
-            "cpu",
-            a.getLong("seed", 1234),
-            model,
-            training,
-            data,
-            null,
-            TokenizerSpec.defaults(),
-            null,
-            resume,
-            new CheckpointPolicy(a.getInt("every", 100), 3, 0),
-            null,
-            new ObjectStoreTarget("file:" + outDir.toAbsolutePath(), "local", null),
-            null,
-            inject,
-            null,
-            null);
+        RunSpec.builder()
+            .team("local")
+            .pipeline("train")
+            .stage(StageKind.PRETRAIN)
+            .attempt(resume == null ? 1 : 2)
+            .device("cpu")
+            .seed(a.getLong("seed", 1234))
+            .model(model)
+            .training(training)
+            .datasets(data)
+            .tokenizer(TokenizerSpec.defaults())
+            .resumeFrom(resume)
+            .checkpoint(new CheckpointPolicy(a.getInt("every", 100), 3, 0))
+            .store(new ObjectStoreTarget("file:" + outDir.toAbsolutePath(), "local", null))
+            .inject(inject)
+            .build();
     EventLog events =
         EventLog.toStream(spec.team(), spec.pipeline(), spec.stage(), spec.attempt(), out);
     return StageRunner.run(spec, StageRunner.store(spec.store()), events, trainer);

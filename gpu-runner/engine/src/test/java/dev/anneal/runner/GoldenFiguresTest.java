@@ -124,9 +124,13 @@ class GoldenFiguresTest {
             List.of(new DatasetRef("prompts", "synthetic:prompts?docs=100", null, 1.0, null)),
             new CheckpointRef(sft, 12L),
             new CheckpointRef(rm, 12L),
-            new RlConfig(
-                16, 0.7, null, null, 0.1, null, null, null, null, null, null, 1e-3, null, null,
-                null, null, null, null, null, 0, null),
+            RlConfig.builder()
+                .maxNewTokens(16)
+                .temperature(0.7)
+                .klCoef(0.1)
+                .criticLr(1e-3)
+                .evalEvery(0)
+                .build(),
             store,
             null));
     return out;

@@ -25,9 +25,15 @@ public final class StageRuns {
   private StageRuns() {}
 
   public static TrainingConfig training(long steps, int batch, int seqLen, double lr) {
-    return new TrainingConfig(
-        steps, batch, seqLen, 1, lr, 0.05, 0.1, null, null, null, null, null, null, null, null,
-        null);
+    return TrainingConfig.builder()
+        .steps(steps)
+        .batchSize(batch)
+        .seqLen(seqLen)
+        .gradAccum(1)
+        .lr(lr)
+        .warmupFraction(0.05)
+        .minLrRatio(0.1)
+        .build();
   }
 
   public static RunSpec spec(
@@ -38,28 +44,22 @@ public final class StageRuns {
       CheckpointRef init,
       ObjectStoreTarget store,
       StabilityConfig stability) {
-    return new RunSpec(
-        null,
-        "t",
-        "p",
-        stage,
-        1,
-        "cpu",
-        5L,
-        model,
-        training,
-        data,
-        null,
-        new TokenizerSpec(null, 300, false, null),
-        init,
-        null,
-        new CheckpointPolicy(1000, 2, 0),
-        stability,
-        store,
-        null,
-        null,
-        null,
-        null);
+    return RunSpec.builder()
+        .team("t")
+        .pipeline("p")
+        .stage(stage)
+        .attempt(1)
+        .device("cpu")
+        .seed(5L)
+        .model(model)
+        .training(training)
+        .datasets(data)
+        .tokenizer(new TokenizerSpec(null, 300, false, null))
+        .initFrom(init)
+        .checkpoint(new CheckpointPolicy(1000, 2, 0))
+        .stability(stability)
+        .store(store)
+        .build();
   }
 
   /** An RLHF stage's spec: the actor starts from {@code init}, the critic from {@code reward}. */
@@ -72,29 +72,11 @@ public final class StageRuns {
       RlConfig rl,
       ObjectStoreTarget store,
       StabilityConfig stability) {
-    RunSpec s = spec(StageKind.PRETRAIN, model, training, data, init, store, stability);
-    return new RunSpec(
-        s.apiVersion(),
-        s.team(),
-        s.pipeline(),
-        StageKind.RLHF,
-        s.attempt(),
-        s.device(),
-        s.seed(),
-        s.model(),
-        s.training(),
-        s.datasets(),
-        s.curriculum(),
-        s.tokenizer(),
-        s.initFrom(),
-        s.resumeFrom(),
-        s.checkpoint(),
-        s.stability(),
-        s.store(),
-        s.events(),
-        s.inject(),
-        reward,
-        rl);
+    return spec(StageKind.PRETRAIN, model, training, data, init, store, stability).toBuilder()
+        .stage(StageKind.RLHF)
+        .rewardFrom(reward)
+        .rl(rl)
+        .build();
   }
 
   /** Runs the spec; it must finish; returns the summary of its {@code finished} event. */

@@ -160,54 +160,41 @@ public final class EngineBench {
           new DatasetRef(
               s, "synthetic:" + s + "?docs=" + (o.quick() ? 200 : 600), null, 1.0, null));
     }
-    return new RunSpec(
-        null,
-        "bench",
-        "bench",
-        StageKind.PRETRAIN,
-        1,
-        "cpu",
-        1L,
-        new ModelConfig(
-            preset,
-            null,
-            null,
-            null,
-            null,
-            null,
-            Math.max(o.seq(), base.maxSeqLen()),
-            null,
-            null,
-            null),
-        new TrainingConfig(
-            (long) WARMUP + o.steps(),
-            o.batch(),
-            o.seq(),
-            1,
-            1e-3,
-            0.0,
-            0.1,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            precision,
-            null,
-            null),
-        data,
-        null,
-        new TokenizerSpec(null, Math.min(base.vocabSize(), 1024), false, null),
-        null,
-        null,
-        new CheckpointPolicy(1_000_000, 1, 0),
-        null,
-        new ObjectStoreTarget("file:" + dir, "bench", null),
-        null,
-        null,
-        null,
-        null);
+    return RunSpec.builder()
+        .team("bench")
+        .pipeline("bench")
+        .stage(StageKind.PRETRAIN)
+        .attempt(1)
+        .device("cpu")
+        .seed(1L)
+        .model(
+            new ModelConfig(
+                preset,
+                null,
+                null,
+                null,
+                null,
+                null,
+                Math.max(o.seq(), base.maxSeqLen()),
+                null,
+                null,
+                null))
+        .training(
+            TrainingConfig.builder()
+                .steps((long) WARMUP + o.steps())
+                .batchSize(o.batch())
+                .seqLen(o.seq())
+                .gradAccum(1)
+                .lr(1e-3)
+                .warmupFraction(0.0)
+                .minLrRatio(0.1)
+                .precision(precision)
+                .build())
+        .datasets(data)
+        .tokenizer(new TokenizerSpec(null, Math.min(base.vocabSize(), 1024), false, null))
+        .checkpoint(new CheckpointPolicy(1_000_000, 1, 0))
+        .store(new ObjectStoreTarget("file:" + dir, "bench", null))
+        .build();
   }
 
   /**

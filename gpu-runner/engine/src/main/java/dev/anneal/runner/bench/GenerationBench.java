@@ -148,46 +148,37 @@ public final class GenerationBench {
       reward.putAll(DeviceSnapshot.host(new RewardObjective().extraParams(shape, m, 1)));
     }
     RunSpec spec =
-        new RunSpec(
-            null,
-            "bench",
-            "ppo",
-            StageKind.RLHF,
-            1,
-            "cpu",
-            1L,
-            new ModelConfig(preset, null, null, null, null, null, null, null, null, null),
-            new TrainingConfig(
-                (long) steps,
-                batch,
-                64,
-                1,
-                1e-5,
-                0.0,
-                0.1,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null),
-            List.of(),
-            null,
-            null,
-            null,
-            null,
-            new CheckpointPolicy(1000, 1, 0),
-            null,
-            new ObjectStoreTarget("file:" + dir, "bench", null),
-            null,
-            null,
-            new CheckpointRef("bench/reward/manifest.json", null),
-            new RlConfig(
-                newTokens, 1.0, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, 1e9, 0.0, null, 0, null));
+        RunSpec.builder()
+            .team("bench")
+            .pipeline("ppo")
+            .stage(StageKind.RLHF)
+            .attempt(1)
+            .device("cpu")
+            .seed(1L)
+            .model(new ModelConfig(preset, null, null, null, null, null, null, null, null, null))
+            .training(
+                TrainingConfig.builder()
+                    .steps((long) steps)
+                    .batchSize(batch)
+                    .seqLen(64)
+                    .gradAccum(1)
+                    .lr(1e-5)
+                    .warmupFraction(0.0)
+                    .minLrRatio(0.1)
+                    .build())
+            .datasets(List.of())
+            .checkpoint(new CheckpointPolicy(1000, 1, 0))
+            .store(new ObjectStoreTarget("file:" + dir, "bench", null))
+            .rewardFrom(new CheckpointRef("bench/reward/manifest.json", null))
+            .rl(
+                RlConfig.builder()
+                    .maxNewTokens(newTokens)
+                    .temperature(1.0)
+                    .klLimit(1e9)
+                    .minLengthRatio(0.0)
+                    .evalEvery(0)
+                    .build())
+            .build();
     List<Map<String, Double>> perStep = new ArrayList<>();
     EventLog events = new EventLog("bench", "ppo", StageKind.RLHF, 1, line -> {});
     try (PpoTrainer t =

@@ -45,9 +45,15 @@ class RewardModelTest {
         StageRuns.spec(
             StageKind.PRETRAIN,
             tiny,
-            new TrainingConfig(
-                400L, 16, 48, 1, 3e-3, 0.05, 0.1, null, null, null, null, null, null, null, null,
-                null),
+            TrainingConfig.builder()
+                .steps(400L)
+                .batchSize(16)
+                .seqLen(48)
+                .gradAccum(1)
+                .lr(3e-3)
+                .warmupFraction(0.05)
+                .minLrRatio(0.1)
+                .build(),
             List.of(
                 new DatasetRef("arithmetic", "synthetic:arithmetic?docs=400", null, 1.0, null),
                 new DatasetRef("dialogue", "synthetic:dialogue?docs=400", null, 1.0, null)),
@@ -60,9 +66,15 @@ class RewardModelTest {
             StageRuns.spec(
                 StageKind.REWARD,
                 tiny,
-                new TrainingConfig(
-                    300L, 32, 48, 1, 3e-4, 0.05, 0.1, null, null, null, null, null, null, null,
-                    null, null),
+                TrainingConfig.builder()
+                    .steps(300L)
+                    .batchSize(32)
+                    .seqLen(48)
+                    .gradAccum(1)
+                    .lr(3e-4)
+                    .warmupFraction(0.05)
+                    .minLrRatio(0.1)
+                    .build(),
                 List.of(
                     new DatasetRef("prefs", "synthetic:preferences?docs=2000", null, 1.0, null)),
                 new CheckpointRef(base, 400L),

@@ -87,35 +87,50 @@ class PpoTrainerTest {
 
   private RunSpec spec(
       long steps, double lr, RlConfig rl, FaultInjection inject, CheckpointRef resume, Path store) {
-    return new RunSpec(
-        null,
-        "t",
-        "p",
-        StageKind.RLHF,
-        resume == null ? 1 : 2,
-        "cpu",
-        9L,
-        MICRO,
-        new TrainingConfig(
-            steps, 8, 40, 1, lr, 0.0, 1.0, null, null, null, null, 0.0, null, null, null, null),
-        List.of(),
-        null,
-        null,
-        new CheckpointRef("t/sft/manifest.json", null),
-        resume,
-        new CheckpointPolicy(2, 10, 0),
-        null,
-        new ObjectStoreTarget("file:" + store, "local", null),
-        null,
-        inject,
-        new CheckpointRef("t/reward/manifest.json", null),
-        rl);
+    return RunSpec.builder()
+        .team("t")
+        .pipeline("p")
+        .stage(StageKind.RLHF)
+        .attempt(resume == null ? 1 : 2)
+        .device("cpu")
+        .seed(9L)
+        .model(MICRO)
+        .training(
+            TrainingConfig.builder()
+                .steps(steps)
+                .batchSize(8)
+                .seqLen(40)
+                .gradAccum(1)
+                .lr(lr)
+                .warmupFraction(0.0)
+                .minLrRatio(1.0)
+                .weightDecay(0.0)
+                .build())
+        .datasets(List.of())
+        .initFrom(new CheckpointRef("t/sft/manifest.json", null))
+        .resumeFrom(resume)
+        .checkpoint(new CheckpointPolicy(2, 10, 0))
+        .store(new ObjectStoreTarget("file:" + store, "local", null))
+        .inject(inject)
+        .rewardFrom(new CheckpointRef("t/reward/manifest.json", null))
+        .rl(rl)
+        .build();
   }
 
   private static RlConfig rl(Double klTarget, Double ema, Double klLimit, int evalEvery) {
-    return new RlConfig(
-        8, 1.0, null, 2, 0.05, klTarget, 1000L, null, null, null, null, 1e-3, null, true, null, ema,
-        klLimit, null, null, evalEvery, null);
+    return RlConfig.builder()
+        .maxNewTokens(8)
+        .temperature(1.0)
+        .ppoEpochs(2)
+        .klCoef(0.05)
+        .klTarget(klTarget)
+        .klHorizon(1000L)
+        .criticLr(1e-3)
+        .normalizeRewards(true)
+        .emaDecay(ema)
+        .klLimit(klLimit)
+        .evalEvery(evalEvery)
+        .build();
   }
 
   private record Run(PpoTrainer.Result result, List<Map<String, Double>> steps, List<String> log) {}
@@ -251,9 +266,14 @@ class PpoTrainerTest {
   void ptxMixesTheLanguageModelLossOfTextIntoTheActorsAndNeedsText() {
     Weights w = randomWeights();
     RlConfig ptx =
-        new RlConfig(
-            8, 1.0, null, 1, 0.05, null, null, null, null, null, null, null, null, null, 0.5, null,
-            null, null, null, 0, null);
+        RlConfig.builder()
+            .maxNewTokens(8)
+            .temperature(1.0)
+            .ppoEpochs(1)
+            .klCoef(0.05)
+            .ptxCoef(0.5)
+            .evalEvery(0)
+            .build();
     List<String> texts = new ArrayList<>();
     for (PromptData.Prompt p : PROMPTS) texts.add(p.messages().get(0).content() + " " + p.answer());
     List<Integer> stream = new ArrayList<>();

@@ -74,9 +74,13 @@ class RlhfChainTest {
                 List.of(new DatasetRef("prompts", "synthetic:prompts?docs=600", null, 1.0, null)),
                 new CheckpointRef(sftKey, 150L),
                 new CheckpointRef(rmKey, 200L),
-                new RlConfig(
-                    24, 0.7, null, null, 0.1, null, null, null, null, null, null, 1e-3, null, null,
-                    null, null, null, null, null, 0, null),
+                RlConfig.builder()
+                    .maxNewTokens(24)
+                    .temperature(0.7)
+                    .klCoef(0.1)
+                    .criticLr(1e-3)
+                    .evalEvery(0)
+                    .build(),
                 store,
                 null));
     // measured: SFT exact match 0.17 (asserted: above the start), the reward model above 0.75; PPO

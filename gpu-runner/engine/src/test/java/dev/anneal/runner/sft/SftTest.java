@@ -219,9 +219,15 @@ class SftTest {
         StageRuns.spec(
             StageKind.PRETRAIN,
             tiny,
-            new TrainingConfig(
-                300L, 16, 48, 1, 3e-3, 0.05, 0.1, null, null, null, null, null, null, null, null,
-                null),
+            TrainingConfig.builder()
+                .steps(300L)
+                .batchSize(16)
+                .seqLen(48)
+                .gradAccum(1)
+                .lr(3e-3)
+                .warmupFraction(0.05)
+                .minLrRatio(0.1)
+                .build(),
             List.of(
                 new DatasetRef("arithmetic", "synthetic:arithmetic?docs=400", null, 1.0, null),
                 new DatasetRef("dialogue", "synthetic:dialogue?docs=400", null, 1.0, null)),
@@ -237,9 +243,15 @@ class SftTest {
         StageRuns.spec(
             StageKind.SFT,
             tiny,
-            new TrainingConfig(
-                250L, 16, 24, 1, 1e-3, 0.05, 0.1, null, null, null, null, null, null, null, null,
-                null),
+            TrainingConfig.builder()
+                .steps(250L)
+                .batchSize(16)
+                .seqLen(24)
+                .gradAccum(1)
+                .lr(1e-3)
+                .warmupFraction(0.05)
+                .minLrRatio(0.1)
+                .build(),
             List.of(new DatasetRef("chat", "synthetic:chat?docs=600", null, 1.0, null)),
             // the pre-trained model as the Hugging Face directory its stage exported
             new CheckpointRef("hf:" + base.replace("manifest.json", "hf/"), null),

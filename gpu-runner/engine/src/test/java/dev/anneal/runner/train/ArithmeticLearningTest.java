@@ -30,31 +30,32 @@ class ArithmeticLearningTest {
   @Test
   void tinyModelLearnsTheAdditionTable() {
     RunSpec spec =
-        new RunSpec(
-            null,
-            "t",
-            "p",
-            StageKind.PRETRAIN,
-            1,
-            "cpu",
-            3L,
-            ModelConfig.preset("tiny"),
-            new TrainingConfig(
-                400L, 16, 32, 1, 3e-3, 0.05, 0.1, null, null, null, null, null, null, null, null,
-                null),
-            List.of(
-                new DatasetRef("arithmetic", "synthetic:arithmetic?docs=1500", null, 1.0, null)),
-            null,
-            new TokenizerSpec(null, 400, false, null),
-            null,
-            null,
-            new CheckpointPolicy(1000, 1, 0),
-            null,
-            new ObjectStoreTarget("file:", "local", null),
-            null,
-            null,
-            null,
-            null);
+        RunSpec.builder()
+            .team("t")
+            .pipeline("p")
+            .stage(StageKind.PRETRAIN)
+            .attempt(1)
+            .device("cpu")
+            .seed(3L)
+            .model(ModelConfig.preset("tiny"))
+            .training(
+                TrainingConfig.builder()
+                    .steps(400L)
+                    .batchSize(16)
+                    .seqLen(32)
+                    .gradAccum(1)
+                    .lr(3e-3)
+                    .warmupFraction(0.05)
+                    .minLrRatio(0.1)
+                    .build())
+            .datasets(
+                List.of(
+                    new DatasetRef(
+                        "arithmetic", "synthetic:arithmetic?docs=1500", null, 1.0, null)))
+            .tokenizer(new TokenizerSpec(null, 400, false, null))
+            .checkpoint(new CheckpointPolicy(1000, 1, 0))
+            .store(new ObjectStoreTarget("file:", "local", null))
+            .build();
     ModelShape shape = ModelShape.of(spec.model());
     DirectoryStore store = new DirectoryStore(dir);
     TrainingInputs.Inputs in = TrainingInputs.prepare(spec, shape, store, null);

@@ -31,9 +31,18 @@ class RecipeTest {
       String optimizer,
       String precision,
       TrainingConfig.BatchRamp ramp) {
-    return new TrainingConfig(
-        steps, batch, 32, accum, 3e-3, 0.05, 0.1, optimizer, null, null, null, null, null,
-        precision, ramp, null);
+    return TrainingConfig.builder()
+        .steps(steps)
+        .batchSize(batch)
+        .seqLen(32)
+        .gradAccum(accum)
+        .lr(3e-3)
+        .warmupFraction(0.05)
+        .minLrRatio(0.1)
+        .optimizer(optimizer)
+        .precision(precision)
+        .batchRamp(ramp)
+        .build();
   }
 
   @Test

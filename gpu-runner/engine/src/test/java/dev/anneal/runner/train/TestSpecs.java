@@ -30,8 +30,15 @@ final class TestSpecs {
           new DatasetRef("dialogue", "synthetic:dialogue?docs=300", null, 1.0, null));
 
   static TrainingConfig training(long steps, double lr) {
-    return new TrainingConfig(
-        steps, 8, 32, 1, lr, 0.05, 0.1, null, null, null, null, null, null, null, null, null);
+    return TrainingConfig.builder()
+        .steps(steps)
+        .batchSize(8)
+        .seqLen(32)
+        .gradAccum(1)
+        .lr(lr)
+        .warmupFraction(0.05)
+        .minLrRatio(0.1)
+        .build();
   }
 
   static RunSpec spec(
@@ -42,28 +49,23 @@ final class TestSpecs {
       CheckpointPolicy checkpoint,
       CheckpointRef resume,
       FaultInjection inject) {
-    return new RunSpec(
-        null,
-        "t",
-        "p",
-        StageKind.PRETRAIN,
-        attempt,
-        "cpu",
-        5L,
-        model,
-        training,
-        MIX,
-        null,
-        new TokenizerSpec(null, 300, false, null),
-        null,
-        resume,
-        checkpoint,
-        stability,
-        new ObjectStoreTarget("file:", "local", null),
-        null,
-        inject,
-        null,
-        null);
+    return RunSpec.builder()
+        .team("t")
+        .pipeline("p")
+        .stage(StageKind.PRETRAIN)
+        .attempt(attempt)
+        .device("cpu")
+        .seed(5L)
+        .model(model)
+        .training(training)
+        .datasets(MIX)
+        .tokenizer(new TokenizerSpec(null, 300, false, null))
+        .resumeFrom(resume)
+        .checkpoint(checkpoint)
+        .stability(stability)
+        .store(new ObjectStoreTarget("file:", "local", null))
+        .inject(inject)
+        .build();
   }
 
   static RunSpec micro(TrainingConfig training) {
