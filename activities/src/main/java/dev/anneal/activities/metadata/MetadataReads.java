@@ -53,6 +53,12 @@ public final class MetadataReads {
         type);
   }
 
+  /** The spec a pipeline was submitted with (JSON), as its launch stored it. */
+  public Optional<String> pipelineSpec(UUID pipeline) {
+    return sql.one(
+        "SELECT spec::text FROM pipelines WHERE id = ?", rs -> rs.getString(1), pipeline);
+  }
+
   public long currentStep(UUID stage) {
     return sql.one("SELECT current_step FROM stages WHERE id = ?", rs -> rs.getLong(1), stage)
         .orElse(0L);

@@ -10,11 +10,14 @@ import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.protocol.RunSpec;
 import dev.anneal.workflows.api.jobs.JobNames;
 import dev.anneal.workflows.api.jobs.LaunchRequest;
+import dev.anneal.workflows.api.spec.PipelineSpec;
+import dev.anneal.workflows.api.spec.StageSpec;
 import dev.anneal.workflows.api.stage.AttemptActivities;
 import dev.anneal.workflows.api.stage.AttemptPlan;
 import dev.anneal.workflows.api.stage.PreparedAttempt;
 import dev.anneal.workflows.api.status.AttemptStatus;
 import dev.anneal.workflows.api.status.StageStatus;
+import io.temporal.failure.ApplicationFailure;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
@@ -56,7 +59,9 @@ public final class AttemptActivitiesImpl implements AttemptActivities {
     ObjectStoreTarget target =
         new ObjectStoreTarget(
             store.settings().endpoint(), store.bucket(), store.settings().region());
-    RunSpec spec = RunSpecFactory.build(plan, target, eventsUrl.get());
+    PipelineSpec pipeline = submittedSpec(plan);
+    StageSpec stage = pipeline.stages().get(plan.stage().position());
+    RunSpec spec = RunSpecFactory.build(pipeline, plan, target, eventsUrl.get());
     String key = ObjectKeys.spec(spec.team(), spec.pipeline(), spec.stage(), plan.attempt());
     store.put(key, ProtocolJson.write(spec).getBytes(StandardCharsets.UTF_8), "application/json");
     Map<String, String> env = new HashMap<>();
@@ -64,8 +69,7 @@ public final class AttemptActivitiesImpl implements AttemptActivities {
     env.put(ObjectStoreTarget.SECRET_KEY_ENV, store.settings().secretKey());
     env.put("ANNEAL_S3_ENDPOINT", store.settings().endpoint());
     env.put(EventSink.TOKEN_ENV, tokens.apply(attemptId));
-    String job =
-        JobNames.of(plan.stage().pipelineId() + "/" + plan.stage().stage().name(), plan.attempt());
+    String job = JobNames.of(plan.stage().pipelineId() + "/" + stage.name(), plan.attempt());
     LaunchRequest launch =
         new LaunchRequest(
             job,
@@ -74,7 +78,7 @@ public final class AttemptActivitiesImpl implements AttemptActivities {
             spec.stage(),
             plan.attempt(),
             "s3://" + store.bucket() + "/" + key,
-            plan.stage().stage().resources(),
+            stage.resources(),
             env);
     meta.attempts().mark(attemptId, AttemptStatus.PREPARING, null, null, job);
     meta.attempts()
@@ -91,6 +95,19 @@ public final class AttemptActivitiesImpl implements AttemptActivities {
               UUID.fromString(plan.stage().stageId()), plan.stage().initFrom().manifestKey());
     }
     return new PreparedAttempt(attemptId.toString(), launch);
+  }
+
+  /** The spec the pipeline was submitted with; its row is written before its workflow starts. */
+  private PipelineSpec submittedSpec(AttemptPlan plan) {
+    String json =
+        meta.reads()
+            .pipelineSpec(UUID.fromString(plan.stage().pipelineId()))
+            .orElseThrow(
+                () ->
+                    ApplicationFailure.newNonRetryableFailure(
+                        "pipeline " + plan.stage().pipelineId() + " has no row in PostgreSQL",
+                        "MissingPipeline"));
+    return ProtocolJson.read(json, PipelineSpec.class);
   }
 
   @Override

@@ -15,13 +15,15 @@ import dev.anneal.workflows.api.stage.AttemptPlan;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Turns a pipeline stage and an attempt plan into the runner's RunSpec. Pure. */
+/**
+ * Turns a pipeline's spec and an attempt plan of one of its stages into the runner's RunSpec. Pure.
+ */
 public final class RunSpecFactory {
   private RunSpecFactory() {}
 
-  public static RunSpec build(AttemptPlan plan, ObjectStoreTarget store, String eventsUrl) {
-    PipelineSpec p = plan.stage().spec();
-    StageSpec s = plan.stage().stage();
+  public static RunSpec build(
+      PipelineSpec p, AttemptPlan plan, ObjectStoreTarget store, String eventsUrl) {
+    StageSpec s = p.stages().get(plan.stage().position());
     String team = plan.stage().team();
     List<DatasetRef> data = new ArrayList<>();
     for (MixtureEntry m : s.data()) {

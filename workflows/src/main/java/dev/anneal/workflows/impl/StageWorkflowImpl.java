@@ -16,6 +16,7 @@ import dev.anneal.workflows.api.stage.PreparedAttempt;
 import dev.anneal.workflows.api.stage.StageCarry;
 import dev.anneal.workflows.api.stage.StageEvent;
 import dev.anneal.workflows.api.stage.StageInput;
+import dev.anneal.workflows.api.stage.StageRef;
 import dev.anneal.workflows.api.stage.StageResult;
 import dev.anneal.workflows.api.stage.StageWorkflow;
 import dev.anneal.workflows.api.status.StageStatus;
@@ -62,7 +63,7 @@ public class StageWorkflowImpl implements StageWorkflow {
         carried == null ? new LinkedHashSet<>() : new LinkedHashSet<>(carried.badCheckpoints());
     AttemptPlan plan =
         carried == null
-            ? new AttemptPlan(in, 1, "first", null, List.of(), 1.0, null)
+            ? new AttemptPlan(StageRef.of(in), 1, "first", null, List.of(), 1.0, null)
             : withStage(carried.next(), in);
     // the live branch of the stage's checkpoints: after a rollback to step S, what earlier
     // attempts wrote past S is dead for restarts and later rollbacks alike
@@ -201,7 +202,7 @@ public class StageWorkflowImpl implements StageWorkflow {
               decisions.get(decisions.size() - 1));
           plan =
               new AttemptPlan(
-                  in,
+                  StageRef.of(in),
                   plan.attempt() + 1,
                   "rollback",
                   p.resumeFrom()
@@ -252,7 +253,7 @@ public class StageWorkflowImpl implements StageWorkflow {
                   && !bad.contains(plan.resumeFrom().manifestKey());
           plan =
               new AttemptPlan(
-                  in,
+                  StageRef.of(in),
                   plan.attempt() + 1,
                   "restart",
                   newest
@@ -336,10 +337,13 @@ public class StageWorkflowImpl implements StageWorkflow {
     return t instanceof ApplicationFailure a ? a.getOriginalMessage() : t.getMessage();
   }
 
-  /** Plans carry their stage input; across continue-as-new it is carried once, by the input. */
+  /**
+   * Plans name their stage; across continue-as-new the carried plan's is set again from the input
+   * (a carry recorded before plans were small had its stage input stripped).
+   */
   private static AttemptPlan withStage(AttemptPlan p, StageInput in) {
     return new AttemptPlan(
-        in,
+        in == null ? null : StageRef.of(in),
         p.attempt(),
         p.cause(),
         p.resumeFrom(),

@@ -31,9 +31,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * running when a new version is deployed. Two checks: a fresh scenario (rollback, restart, approval
  * gate) is run and its histories replayed against the code at once; and the histories recorded from
  * an earlier version ({@code src/test/resources/histories/}) are replayed against the current code.
- * A change that breaks the second check needs {@code Workflow.getVersion} — or, for a deliberate
- * break before any release, new recordings: {@code ./mvnw -pl workflows test
- * -Dtest=HistoryReplayTest -Danneal.recordHistories=true}.
+ * One folder per recording ({@code 2026-11}: before the status enums and the small stage reference
+ * in attempt plans; {@code 2026-12}: after), every one replayed. A change that breaks the second
+ * check needs {@code Workflow.getVersion} — or, for a deliberate break before any release, new
+ * recordings. A new recording after a change of the shapes that cross Temporal: {@code ./mvnw -pl
+ * workflows test -Dtest=HistoryReplayTest -Danneal.recordHistories=<yyyy-mm>}.
  */
 class HistoryReplayTest {
 
@@ -97,20 +99,20 @@ class HistoryReplayTest {
         WorkflowReplayer.replayWorkflowExecution(
             h, PipelineWorkflowImpl.class, StageWorkflowImpl.class);
       }
-      if (Boolean.getBoolean("anneal.recordHistories")) {
-        Files.createDirectories(RECORDED);
+      String recording = System.getProperty("anneal.recordHistories");
+      if (recording != null && !recording.isBlank()) {
+        Path dir = RECORDED.resolve(recording);
+        Files.createDirectories(dir);
         for (var e : histories.entrySet()) {
           Files.writeString(
-              RECORDED.resolve(e.getKey() + ".json"),
-              e.getValue().toJson(true),
-              StandardCharsets.UTF_8);
+              dir.resolve(e.getKey() + ".json"), e.getValue().toJson(true), StandardCharsets.UTF_8);
         }
       }
     }
   }
 
   static Stream<Path> recorded() throws Exception {
-    try (Stream<Path> files = Files.list(RECORDED)) {
+    try (Stream<Path> files = Files.walk(RECORDED)) {
       return files.filter(p -> p.toString().endsWith(".json")).sorted().toList().stream();
     }
   }
@@ -132,8 +134,20 @@ class HistoryReplayTest {
   }
 
   @Test
-  void allThreeWorkflowKindsAreRecorded() throws Exception {
-    assertThat(recorded().map(p -> p.getFileName().toString()))
-        .containsExactlyInAnyOrder("pipeline.json", "stage-pretrain.json", "stage-sft.json");
+  void everyRecordingHasAllThreeWorkflowKinds() throws Exception {
+    Map<Path, List<String>> byRecording =
+        recorded()
+            .collect(
+                java.util.stream.Collectors.groupingBy(
+                    Path::getParent,
+                    java.util.stream.Collectors.mapping(
+                        p -> p.getFileName().toString(), java.util.stream.Collectors.toList())));
+    assertThat(byRecording).hasSizeGreaterThanOrEqualTo(2);
+    byRecording.forEach(
+        (dir, names) ->
+            assertThat(names)
+                .as("%s", dir)
+                .containsExactlyInAnyOrder(
+                    "pipeline.json", "stage-pretrain.json", "stage-sft.json"));
   }
 }

@@ -108,7 +108,7 @@ class PipelineWorkflowTest {
     assertThat(activities.plans.get(0).stage().initFrom()).isNull();
     assertThat(activities.plans.get(1).stage().initFrom().manifestKey())
         .isEqualTo("k/pretrain/final/manifest.json");
-    assertThat(activities.plans.get(1).stage().stage().name()).isEqualTo("sft");
+    assertThat(activities.plans.get(1).stage().position()).isEqualTo(1);
   }
 
   @Test

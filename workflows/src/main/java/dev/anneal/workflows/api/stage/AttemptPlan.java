@@ -5,12 +5,12 @@ import dev.anneal.protocol.StabilityConfig.BatchWindow;
 import java.util.List;
 
 /**
- * How the next attempt starts: number, why, from which checkpoint (and the attempt that wrote it,
- * null when it starts from the beginning or in histories recorded before it was carried), skipping
- * what, at which LR.
+ * How the next attempt starts, and of which stage ({@link StageRef}, not the whole spec): number,
+ * why, from which checkpoint (and the attempt that wrote it, null when it starts from the beginning
+ * or in histories recorded before it was carried), skipping what, at which LR.
  */
 public record AttemptPlan(
-    StageInput stage,
+    StageRef stage,
     int attempt,
     String cause,
     CheckpointRef resumeFrom,
