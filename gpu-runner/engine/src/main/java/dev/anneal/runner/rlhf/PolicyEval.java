@@ -16,57 +16,31 @@ import java.util.List;
  * policies are compared on the same draws) scored by the reward model, with its KL to the
  * reference; and greedy exact match on the prompts that have reference answers.
  */
-public final class PolicyEval {
-
-  /** Held-out figures of a policy: sampled responses' reward and KL, greedy exact match. */
-  public record Result(
-      double meanReward,
-      double kl,
-      double exactMatch,
-      double responseLength,
-      List<String> samples) {}
+record PolicyEval(
+    Transformer model,
+    BpeTokenizer tokenizer,
+    List<Prompt> heldOut,
+    Rollouts rollouts,
+    RolloutScoring scoring,
+    Params reference,
+    Params rewardModel,
+    int maxNewTokens,
+    long seed) {
 
   static final int EVAL_PROMPTS = 64;
 
-  private final Transformer model;
-  private final BpeTokenizer tokenizer;
-  private final List<Prompt> heldOut;
-  private final Rollouts rollouts;
-  private final RolloutScoring scoring;
-  private final Params reference;
-  private final Params rewardModel;
-  private final int maxNewTokens;
-  private final long seed;
-
-  PolicyEval(
-      Transformer model,
-      BpeTokenizer tokenizer,
-      List<Prompt> heldOut,
-      Rollouts rollouts,
-      RolloutScoring scoring,
-      Params reference,
-      Params rewardModel,
-      int maxNewTokens,
-      long seed) {
-    this.model = model;
-    this.tokenizer = tokenizer;
-    this.heldOut = List.copyOf(heldOut);
-    this.rollouts = rollouts;
-    this.scoring = scoring;
-    this.reference = reference;
-    this.rewardModel = rewardModel;
-    this.maxNewTokens = maxNewTokens;
-    this.seed = seed;
+  PolicyEval {
+    heldOut = List.copyOf(heldOut);
   }
 
   int heldOutCount() {
     return heldOut.size();
   }
 
-  Result evaluate(Params policy, NDManager parent) {
+  PolicyFigures evaluate(Params policy, NDManager parent) {
     List<Prompt> eval = heldOut.subList(0, Math.min(EVAL_PROMPTS, heldOut.size()));
     if (eval.isEmpty()) {
-      return new Result(Double.NaN, Double.NaN, Double.NaN, Double.NaN, List.of());
+      return new PolicyFigures(Double.NaN, Double.NaN, Double.NaN, Double.NaN, List.of());
     }
     try (NDManager m = parent.newSubManager()) {
       List<int[]> ids = eval.stream().map(rollouts::promptIds).toList();
@@ -115,7 +89,7 @@ public final class PolicyEval {
           }
         }
       }
-      return new Result(reward, kl / r.rows(), exact, r.meanResponseLength(), samples);
+      return new PolicyFigures(reward, kl / r.rows(), exact, r.meanResponseLength(), samples);
     }
   }
 }

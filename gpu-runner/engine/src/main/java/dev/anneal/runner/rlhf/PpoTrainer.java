@@ -154,25 +154,19 @@ public final class PpoTrainer implements AutoCloseable {
     double cLr = rl.criticLr() != null ? rl.criticLr() : cfg.lr();
     this.criticLr = LrSchedule.of(cLr, cfg.warmupFraction(), cfg.steps(), cfg.minLrRatio());
     this.rollouts =
-        new Rollouts(model, tokenizer, prompts, rl, cfg.batchSize(), cfg.seqLen(), spec.seed());
+        Rollouts.of(model, tokenizer, prompts, rl, cfg.batchSize(), cfg.seqLen(), spec.seed());
     this.scoring = new RolloutScoring(model);
     this.health = new RlHealth(rl, spec.stability());
     this.rewards = new RewardStats(rl.normalizeRewards(), rl.rewardClip());
     this.kl = new KlController(rl.klCoef(), rl.klTarget(), rl.klHorizon());
     this.update =
         new PpoUpdate(
-            model,
+            spec,
             scoring,
-            cfg,
-            rl,
-            spec.stability(),
             ptx,
             health,
             events,
-            actor,
-            critic,
-            actorOpt,
-            criticOpt);
+            new PpoUpdate.Roles(actor, critic, actorOpt, criticOpt));
     this.eval =
         new PolicyEval(
             model,
@@ -218,7 +212,7 @@ public final class PpoTrainer implements AutoCloseable {
   public Result run() {
     FaultInjector faults = FaultInjector.arm(spec, events);
     if (!health.hasBaseline()) {
-      PolicyEval.Result e0 = evaluate(actor);
+      PolicyFigures e0 = evaluate(actor);
       health.baseline(e0.meanReward(), e0.exactMatch());
     }
     events.log(
@@ -260,13 +254,13 @@ public final class PpoTrainer implements AutoCloseable {
   }
 
   /** The baseline figures of the starting (SFT) policy, measured when the stage began. */
-  public PolicyEval.Result baseline() {
-    return new PolicyEval.Result(
+  public PolicyFigures baseline() {
+    return new PolicyFigures(
         health.baselineReward(), 0, health.baselineAccuracy(), Double.NaN, List.of());
   }
 
   /** A policy's held-out figures ({@link PolicyEval}). */
-  public PolicyEval.Result evaluate(Params policy) {
+  public PolicyFigures evaluate(Params policy) {
     return eval.evaluate(policy, root);
   }
 
@@ -358,7 +352,7 @@ public final class PpoTrainer implements AutoCloseable {
     last.putAll(m);
     step++;
     if (rl.evalEvery() > 0 && step % rl.evalEvery() == 0 && step < cfg.steps()) {
-      PolicyEval.Result e = evaluate(actor);
+      PolicyFigures e = evaluate(actor);
       events.metrics(
           step - 1,
           Map.of(

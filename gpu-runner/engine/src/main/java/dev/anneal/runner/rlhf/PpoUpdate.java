@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.anneal.protocol.RlConfig;
+import dev.anneal.protocol.RunSpec;
 import dev.anneal.protocol.RunnerEvent.InstabilityKind;
 import dev.anneal.protocol.StabilityConfig;
 import dev.anneal.protocol.TrainingConfig;
@@ -45,7 +46,9 @@ final class PpoUpdate {
   /** What the step did: its figures, or the trigger that stopped it (no bad update applied). */
   record Applied(Figures figures, InstabilityDetector.Trigger trigger) {}
 
-  private final Transformer model;
+  /** The trained roles: the actor and the critic, each with its optimizer. */
+  record Roles(Params actor, Params critic, AdamW actorOpt, AdamW criticOpt) {}
+
   private final RolloutScoring scoring;
   private final TrainingConfig cfg;
   private final RlConfig rl;
@@ -53,38 +56,25 @@ final class PpoUpdate {
   private final BatchSource ptx;
   private final RlHealth health;
   private final EventLog events;
-  private final Params actor;
-  private final Params critic;
-  private final AdamW actorOpt;
-  private final AdamW criticOpt;
+  private final Roles roles;
   private final NonFiniteGuard guard;
   private long criticSteps;
 
   PpoUpdate(
-      Transformer model,
+      RunSpec spec,
       RolloutScoring scoring,
-      TrainingConfig cfg,
-      RlConfig rl,
-      StabilityConfig stability,
       BatchSource ptx,
       RlHealth health,
-      EventLog events,
-      Params actor,
-      Params critic,
-      AdamW actorOpt,
-      AdamW criticOpt) {
-    this.model = model;
+      EventLog log,
+      Roles roles) {
+    this.cfg = spec.training();
+    this.rl = spec.rl();
+    this.stability = spec.stability();
     this.scoring = scoring;
-    this.cfg = cfg;
-    this.rl = rl;
-    this.stability = stability;
     this.ptx = ptx;
     this.health = health;
-    this.events = events;
-    this.actor = actor;
-    this.critic = critic;
-    this.actorOpt = actorOpt;
-    this.criticOpt = criticOpt;
+    this.events = log;
+    this.roles = roles;
     this.guard = new NonFiniteGuard(stability.spikeConsecutive());
   }
 
@@ -126,7 +116,7 @@ final class PpoUpdate {
           NDArray loss;
           NDArray ratio;
           try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-            ratio = scoring.logProbs(actor, em, r).sub(oldLp).exp();
+            ratio = scoring.logProbs(roles.actor(), em, r).sub(oldLp).exp();
             NDArray unclipped = adv.mul(ratio).neg();
             float lo = (float) (1 - rl.clipRange());
             float hi = (float) (1 + rl.clipRange());
@@ -151,7 +141,7 @@ final class PpoUpdate {
                   .sum()
                   .div(count)
                   .getFloat();
-          actorNorm = update(actor, actorOpt, em, lrA, true);
+          actorNorm = update(roles.actor(), roles.actorOpt(), em, lrA, true);
           boolean finiteLoss = Double.isFinite(loss.getFloat());
           if (finiteLoss && !Double.isFinite(actorNorm)) {
             // a finite loss with a non-finite gradient: skipped, as the supervised loop does
@@ -191,7 +181,7 @@ final class PpoUpdate {
         NDArray oldV = Host.floats(em, oldValues, shp);
         NDArray vLoss;
         try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-          NDArray v = scoring.values(critic, em, r);
+          NDArray v = scoring.values(roles.critic(), em, r);
           float vc = rl.valueClip().floatValue();
           NDArray vClipped = oldV.add(v.sub(oldV).clip(-vc, vc));
           vLoss =
@@ -205,7 +195,7 @@ final class PpoUpdate {
           gc.backward(vLoss);
         }
         valueLoss = vLoss.getFloat();
-        criticNorm = update(critic, criticOpt, em, lrC, false);
+        criticNorm = update(roles.critic(), roles.criticOpt(), em, lrC, false);
         // the critic starts far from the returns (the reward model was trained at the last token
         // only), so large early norms are expected: only a non-finite one counts, and with a
         // finite value loss it is skipped like the actor's
@@ -262,8 +252,12 @@ final class PpoUpdate {
     }
     Shape s = new Shape(rows, seqLen);
     return Transformer.crossEntropy(
-        model.logits(
-            actor, Host.longs(m, x, s), Transformer.mask(m, rows, seqLen, null, DataType.FLOAT32)),
+        scoring
+            .model()
+            .logits(
+                roles.actor(),
+                Host.longs(m, x, s),
+                Transformer.mask(m, rows, seqLen, null, DataType.FLOAT32)),
         Host.longs(m, y, s),
         Host.floats(m, w, s));
   }

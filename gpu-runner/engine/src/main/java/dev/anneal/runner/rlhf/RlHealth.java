@@ -137,7 +137,7 @@ final class RlHealth {
   }
 
   /** Reward hacking: the held-out reward rose above the start while exact match fell. */
-  Optional<InstabilityDetector.Trigger> hacking(long s, PolicyEval.Result e) {
+  Optional<InstabilityDetector.Trigger> hacking(long s, PolicyFigures e) {
     boolean hacked =
         e.meanReward() > baselineReward && e.exactMatch() < baselineAccuracy - rl.hackingDrop();
     if (!hacked) return Optional.empty();

@@ -14,16 +14,10 @@ import dev.anneal.runner.train.RewardObjective;
  * What the four roles make of a rollout: the policy's and the reference's log-probabilities of the
  * tokens taken (and the policy's entropy), the critic's values, the reward model's scores.
  */
-final class RolloutScoring {
+record RolloutScoring(Transformer model) {
 
   /** The old policy's view of a rollout, {@code [B * t]} each. */
   record PolicyScores(float[] logProbs, float[] entropy) {}
-
-  private final Transformer model;
-
-  RolloutScoring(Transformer model) {
-    this.model = model;
-  }
 
   private NDArray logits(Params p, NDManager m, Rollout r) {
     Shape s = new Shape(r.rows(), r.t());

@@ -20,18 +20,23 @@ import java.util.SplittableRandom;
  * response, and one sampled response per prompt from the policy's own parameters in inference mode
  * (KV cache, no autograd, no copy of the weights).
  */
-final class Rollouts {
-  private final RlConfig rl;
-  private final int batchSize;
-  private final int seqLen;
-  private final long seed;
-  private final List<Prompt> prompts;
-  private final ChatTemplate template;
-  private final Generator generator;
-  private final Set<Integer> stops;
-  private final int pad;
+record Rollouts(
+    RlConfig rl,
+    int batchSize,
+    int seqLen,
+    long seed,
+    List<Prompt> prompts,
+    ChatTemplate template,
+    Generator generator,
+    Set<Integer> stops,
+    int pad) {
 
-  Rollouts(
+  Rollouts {
+    prompts = List.copyOf(prompts);
+  }
+
+  /** The rollouts of {@code model}'s policies, on this tokenizer's chat template. */
+  static Rollouts of(
       Transformer model,
       BpeTokenizer tokenizer,
       List<Prompt> prompts,
@@ -39,22 +44,21 @@ final class Rollouts {
       int batchSize,
       int seqLen,
       long seed) {
-    this.rl = rl;
-    this.batchSize = batchSize;
-    this.seqLen = seqLen;
-    this.seed = seed;
-    this.prompts = List.copyOf(prompts);
-    this.template = new ChatTemplate(tokenizer);
-    this.pad =
+    ChatTemplate template = new ChatTemplate(tokenizer);
+    int pad =
         tokenizer.specialTokens().contains("<|pad|>")
             ? tokenizer.id("<|pad|>")
             : tokenizer.id(tokenizer.specialTokens().get(0));
-    this.generator = new Generator(model, pad, tokenizer.vocabSize());
-    this.stops = Set.of(template.endToken(), tokenizer.id(tokenizer.specialTokens().get(0)));
-  }
-
-  ChatTemplate template() {
-    return template;
+    return new Rollouts(
+        rl,
+        batchSize,
+        seqLen,
+        seed,
+        prompts,
+        template,
+        new Generator(model, pad, tokenizer.vocabSize()),
+        Set.of(template.endToken(), tokenizer.id(tokenizer.specialTokens().get(0))),
+        pad);
   }
 
   int promptCount() {

@@ -7,7 +7,7 @@ import dev.anneal.runner.ckpt.CheckpointReader;
 import dev.anneal.runner.ckpt.SafeTensors;
 import dev.anneal.runner.events.EventLog;
 import dev.anneal.runner.model.ModelShape;
-import dev.anneal.runner.rlhf.PolicyEval;
+import dev.anneal.runner.rlhf.PolicyFigures;
 import dev.anneal.runner.rlhf.PpoTrainer;
 import dev.anneal.runner.tokenizer.BpeTokenizer;
 import dev.anneal.runner.train.TrainingInputs;
@@ -92,8 +92,8 @@ final class RlhfRun implements StageRun {
       TrainingInputs.RlInputs data,
       PpoTrainer trainer,
       PpoTrainer.Result r) {
-    PolicyEval.Result before = trainer.baseline();
-    PolicyEval.Result after = trainer.evaluate(trainer.actor());
+    PolicyFigures before = trainer.baseline();
+    PolicyFigures after = trainer.evaluate(trainer.actor());
     Map<String, Double> summary = new LinkedHashMap<>();
     summary.put("mean_reward_before", before.meanReward());
     summary.put("mean_reward", after.meanReward());
@@ -105,7 +105,7 @@ final class RlhfRun implements StageRun {
     summary.put("tokens_per_s", r.tokensPerSecond());
     summary.put("steps", (double) r.step());
     if (trainer.ema() != null) {
-      PolicyEval.Result e = trainer.evaluate(trainer.ema());
+      PolicyFigures e = trainer.evaluate(trainer.ema());
       summary.put("ema_mean_reward", e.meanReward());
       summary.put("ema_exact_match", e.exactMatch());
     }
