@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, render, screen } from "@testing-library/react";
+import { ListHead } from "./ListHead";
 import { StageGraph } from "./StageGraph";
 import { StatusChip } from "./StatusChip";
 import { takeTokenFromUrl, token } from "../auth";
@@ -67,5 +68,19 @@ describe("token links", () => {
     takeTokenFromUrl();
     expect(token()).toBe(t);
     expect(window.location.hash).toBe("#/pipelines/p1");
+  });
+});
+
+describe("ListHead", () => {
+  it("names each column, leaves a button column blank and labels a checkbox column for readers", () => {
+    render(
+      <table>
+        <ListHead columns={[{ aria: "select" }, "Name", "Status", ""]} />
+      </table>,
+    );
+    const heads = screen.getAllByRole("columnheader");
+    expect(heads.map((h) => h.textContent)).toEqual(["", "Name", "Status", ""]);
+    expect(heads[0].getAttribute("aria-label")).toBe("select");
+    expect(heads[3].hasAttribute("aria-label")).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import { api, call, send, type Dataset } from "../api/client";
 import { ErrorBox } from "../components/ErrorBox";
 import { age, bytes } from "../lib/format";
 import { useLoad } from "../lib/useLoad";
+import { ListHead } from "../components/ListHead";
 
 /** The team's datasets: the newest version of each, and an upload form. */
 export function Datasets() {
@@ -51,16 +52,7 @@ export function Datasets() {
       {typeof result === "string" ? <p className="ok">{result}</p> : <ErrorBox error={result} />}
       <ErrorBox error={error} />
       <table className="list">
-        <thead>
-          <tr>
-            <th>Dataset</th>
-            <th>Format</th>
-            <th>Records</th>
-            <th>Size</th>
-            <th>sha256</th>
-            <th>Uploaded</th>
-          </tr>
-        </thead>
+        <ListHead columns={["Dataset", "Format", "Records", "Size", "sha256", "Uploaded"]} />
         <tbody>
           {(data?.datasets ?? []).map((d) => (
             <tr key={d.id}>

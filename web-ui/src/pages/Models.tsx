@@ -4,6 +4,7 @@ import { ErrorBox } from "../components/ErrorBox";
 import { age, bytes } from "../lib/format";
 import { useLoad } from "../lib/useLoad";
 import { href } from "../router";
+import { ListHead } from "../components/ListHead";
 
 const LABELS = ["registered", "staging", "production", "archived"] as const;
 
@@ -39,16 +40,7 @@ export function Models() {
       </p>
       <ErrorBox error={error ?? actionError} />
       <table className="list">
-        <thead>
-          <tr>
-            <th>Model</th>
-            <th>Label</th>
-            <th>From</th>
-            <th>Data</th>
-            <th>Registered</th>
-            <th />
-          </tr>
-        </thead>
+        <ListHead columns={["Model", "Label", "From", "Data", "Registered", ""]} />
         <tbody>
           {models.map((m) => {
             const lin = (m.lineage ?? {}) as {

@@ -7,6 +7,7 @@ import { checkpointRowState } from "../lib/checkpoints";
 import { age, bytes, duration, num } from "../lib/format";
 import { useLoad } from "../lib/useLoad";
 import { href } from "../router";
+import { ListHead } from "../components/ListHead";
 
 const ACTIVE = ["PENDING", "RUNNING", "PAUSED", "WAITING_APPROVAL"];
 
@@ -111,12 +112,7 @@ function Summary({ p }: { p: Detail }) {
     <>
       <h2>Evaluation</h2>
       <table className="list">
-        <thead>
-          <tr>
-            <th>Stage</th>
-            <th>Figures</th>
-          </tr>
-        </thead>
+        <ListHead columns={["Stage", "Figures"]} />
         <tbody>
           {stages.map((s) => (
             <tr key={s.name}>
@@ -155,18 +151,7 @@ export function Checkpoints({ id }: { id: string }) {
       <h2>Checkpoints</h2>
       <ErrorBox error={error} />
       <table className="list">
-        <thead>
-          <tr>
-            <th>Stage</th>
-            <th>Step</th>
-            <th>Attempt</th>
-            <th>Health</th>
-            <th>Loss</th>
-            <th>Size</th>
-            <th>sha256 (manifest)</th>
-            <th />
-          </tr>
-        </thead>
+        <ListHead columns={["Stage", "Step", "Attempt", "Health", "Loss", "Size", "sha256 (manifest)", ""]} />
         <tbody>
           {list.map((c) => {
             const row = checkpointRowState(c);

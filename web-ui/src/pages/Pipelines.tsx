@@ -5,6 +5,7 @@ import { StatusChip } from "../components/StatusChip";
 import { age } from "../lib/format";
 import { useLoad } from "../lib/useLoad";
 import { href } from "../router";
+import { ListHead } from "../components/ListHead";
 
 const FILTERS: Record<string, string | undefined> = {
   all: undefined,
@@ -79,16 +80,7 @@ export function Pipelines() {
       </div>
       <ErrorBox error={error} />
       <table className="list">
-        <thead>
-          <tr>
-            <th aria-label="select" />
-            <th>Name</th>
-            <th>Status</th>
-            <th>Stages</th>
-            <th>Step</th>
-            <th>Created</th>
-          </tr>
-        </thead>
+        <ListHead columns={[{ aria: "select" }, "Name", "Status", "Stages", "Step", "Created"]} />
         <tbody>
           {rows.map((p) => {
             const running = p.stages?.find((s) => s.status !== "SUCCEEDED" && s.status !== "PENDING") ?? p.stages?.[0];

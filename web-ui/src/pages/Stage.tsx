@@ -8,6 +8,7 @@ import { generationShare, layout, marks } from "../lib/series";
 import { follow, type SseEvent } from "../lib/sse";
 import { useLoad } from "../lib/useLoad";
 import { href } from "../router";
+import { ListHead } from "../components/ListHead";
 
 const PREFERRED: Record<string, string[]> = {
   pretrain: ["loss", "lr", "grad_norm", "tokens_per_s"],
@@ -185,19 +186,7 @@ export function StagePage({ id, stage }: { id: string; stage: string }) {
       </div>
       <h2>Attempts</h2>
       <table className="list">
-        <thead>
-          <tr>
-            <th>#</th>
-            <th>Why</th>
-            <th>Status</th>
-            <th>Resumed at</th>
-            <th>Skipped batches</th>
-            <th>LR ×</th>
-            <th>Exit</th>
-            <th>Reason</th>
-            <th>Ran</th>
-          </tr>
-        </thead>
+        <ListHead columns={["#", "Why", "Status", "Resumed at", "Skipped batches", "LR ×", "Exit", "Reason", "Ran"]} />
         <tbody>
           {s.attempts?.map((a) => (
             <tr key={a.number}>

@@ -3,6 +3,7 @@ import { api, call } from "../api/client";
 import { ErrorBox } from "../components/ErrorBox";
 import { age } from "../lib/format";
 import { useLoad } from "../lib/useLoad";
+import { ListHead } from "../components/ListHead";
 
 /** The caller's team: quota usage, members, API tokens (made and revoked here). */
 export function Team() {
@@ -96,15 +97,7 @@ export function Team() {
         <>
           <h2>API tokens</h2>
           <table className="list">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Token</th>
-                <th>Scopes</th>
-                <th>Last used</th>
-                <th />
-              </tr>
-            </thead>
+            <ListHead columns={["Name", "Token", "Scopes", "Last used", ""]} />
             <tbody>
               {tokens?.tokens?.map((t) => (
                 <tr key={t.id} className={t.revokedAt ? "muted" : ""}>
