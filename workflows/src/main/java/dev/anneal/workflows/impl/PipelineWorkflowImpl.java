@@ -170,13 +170,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     }
     String figure = gate.metric() + " = " + figure(value) + " (" + gate.bounds() + ")";
     if (gate.passes(value)) {
-      record(
-          in,
-          stageId,
-          position,
-          StageStatus.SUCCEEDED,
-          "INFO",
-          "gate after stage " + s.name() + " passed: " + figure);
+      String msg = "gate after stage " + s.name() + " passed: " + figure;
+      record(in, stageId, position, StageStatus.SUCCEEDED, "INFO", msg);
       return null;
     }
     if (gate.onFail().equals("stop")) {
@@ -203,13 +198,8 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     if (cancelled) {
       return "cancelled while waiting for approval after stage " + s.name();
     }
-    record(
-        in,
-        stageId,
-        position,
-        StageStatus.SUCCEEDED,
-        "INFO",
-        "gate after stage " + s.name() + " approved by a person despite " + figure);
+    String approved = "gate after stage " + s.name() + " approved by a person despite " + figure;
+    record(in, stageId, position, StageStatus.SUCCEEDED, "INFO", approved);
     ledger.pipelineStatus(in.pipelineId(), PipelineStatus.RUNNING, null);
     return null;
   }

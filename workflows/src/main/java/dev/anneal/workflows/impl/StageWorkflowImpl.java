@@ -113,13 +113,8 @@ public class StageWorkflowImpl implements StageWorkflow {
         }
         // the activities' own retries are spent, or the failure cannot be retried (a manifest
         // the cluster rejects, a missing bucket): the stage fails with the cause
-        return fail(
-            in,
-            plan,
-            history,
-            restarts,
-            decisions,
-            "the platform could not run attempt " + plan.attempt() + ": " + rootMessage(e));
+        String why = "the platform could not run attempt " + plan.attempt() + ": " + rootMessage(e);
+        return fail(in, plan, history, restarts, decisions, why);
       }
       if (out.exitCode() != null
           && out.exitCode() == ExitCode.CORRUPT_CHECKPOINT.code()
@@ -165,15 +160,11 @@ public class StageWorkflowImpl implements StageWorkflow {
               out.summary());
         }
         case USER_ERROR -> {
-          return fail(
-              in,
-              plan,
-              history,
-              restarts,
-              decisions,
+          String why =
               "the runner refused its input ("
                   + out.reason()
-                  + "); fix the spec or data and resubmit");
+                  + "); fix the spec or data and resubmit";
+          return fail(in, plan, history, restarts, decisions, why);
         }
         case INSTABILITY -> {
           RunnerEvent.Instability report = out.instability();
@@ -215,16 +206,12 @@ public class StageWorkflowImpl implements StageWorkflow {
         }
         case INFRASTRUCTURE -> {
           if (restarts >= policy.maxRestarts()) {
-            return fail(
-                in,
-                plan,
-                history,
-                restarts,
-                decisions,
+            String why =
                 String.format(
                     "the runner failed %d times (last: %s) and the restart budget (maxRestarts=%d) is spent;"
                         + " look at the attempt's log for the cause (out of memory? a bad node?)",
-                    restarts + 1, out.reason(), policy.maxRestarts()));
+                    restarts + 1, out.reason(), policy.maxRestarts());
+            return fail(in, plan, history, restarts, decisions, why);
           }
           restarts++;
           Optional<CheckpointCandidate> newest =

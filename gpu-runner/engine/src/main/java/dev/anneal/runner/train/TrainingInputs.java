@@ -106,15 +106,8 @@ public final class TrainingInputs {
     for (DatasetRef d : spec.datasets()) {
       String key = d.key();
       if (SyntheticCorpus.Key.is(key)) {
-        SyntheticCorpus.Key k = SyntheticCorpus.Key.parse(key);
-        if (!k.source().equals("preferences")) {
-          throw new MissingInputException(
-              "dataset '"
-                  + d.name()
-                  + "': a reward stage needs preference pairs; the synthetic"
-                  + " source is synthetic:preferences, got "
-                  + key);
-        }
+        SyntheticCorpus.Key k =
+            synthetic(d, "preferences", "a reward stage needs preference pairs");
         pairs.addAll(SyntheticCorpus.preferences(spec.seed(), k.docs()));
       } else {
         pairs.addAll(
@@ -161,15 +154,8 @@ public final class TrainingInputs {
     DatasetRef first = spec.datasets().get(0);
     List<PromptData.Prompt> all;
     if (SyntheticCorpus.Key.is(first.key())) {
-      SyntheticCorpus.Key k = SyntheticCorpus.Key.parse(first.key());
-      if (!k.source().equals("prompts")) {
-        throw new MissingInputException(
-            "dataset '"
-                + first.name()
-                + "': an rlhf stage's first dataset holds its prompts; the synthetic source is"
-                + " synthetic:prompts, got "
-                + first.key());
-      }
+      SyntheticCorpus.Key k =
+          synthetic(first, "prompts", "an rlhf stage's first dataset holds its prompts");
       all = SyntheticCorpus.prompts(spec.seed(), k.docs());
     } else {
       all =
@@ -197,15 +183,7 @@ public final class TrainingInputs {
       DatasetRef d, BlobStore store, long seed) {
     String key = d.key();
     if (SyntheticCorpus.Key.is(key)) {
-      SyntheticCorpus.Key k = SyntheticCorpus.Key.parse(key);
-      if (!k.source().equals("chat")) {
-        throw new MissingInputException(
-            "dataset '"
-                + d.name()
-                + "': an sft stage needs chat data; the synthetic chat source is"
-                + " synthetic:chat, got "
-                + key);
-      }
+      SyntheticCorpus.Key k = synthetic(d, "chat", "an sft stage needs chat data");
       return SyntheticCorpus.chat(seed, k.docs());
     }
     return ChatData.parse(
@@ -213,6 +191,23 @@ public final class TrainingInputs {
   }
 
   private TrainingInputs() {}
+
+  /** A synthetic dataset's key, which must name {@code source}: what the stage {@code needs}. */
+  private static SyntheticCorpus.Key synthetic(DatasetRef d, String source, String needs) {
+    SyntheticCorpus.Key k = SyntheticCorpus.Key.parse(d.key());
+    if (!k.source().equals(source)) {
+      throw new MissingInputException(
+          "dataset '"
+              + d.name()
+              + "': "
+              + needs
+              + "; the synthetic source is synthetic:"
+              + source
+              + ", got "
+              + d.key());
+    }
+    return k;
+  }
 
   public static Inputs prepare(
       RunSpec spec, ModelShape shape, BlobStore store, CheckpointReader.Loaded checkpoint) {

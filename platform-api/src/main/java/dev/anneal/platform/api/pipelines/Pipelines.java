@@ -247,52 +247,40 @@ public class Pipelines {
 
   public Detail detail(Caller caller, UUID id) {
     Row row = row(caller, id);
-    Map<UUID, List<Attempt>> attempts = new LinkedHashMap<>();
-    jdbc.query(
-        "SELECT a.stage_id, a.number, a.cause, a.status, a.exit_code, a.reason, a.job_name,"
-            + " a.started_at, a.finished_at, a.resume_step, a.skip_windows::text, a.lr_factor"
-            + " FROM attempts a JOIN stages s ON s.id = a.stage_id"
-            + " WHERE s.pipeline_id = ? ORDER BY a.stage_id, a.number",
-        rs -> {
-          int exit = rs.getInt(5);
-          Integer exitCode = rs.wasNull() ? null : exit;
-          attempts
-              .computeIfAbsent(rs.getObject(1, UUID.class), k -> new ArrayList<>())
-              .add(
-                  new Attempt(
-                      rs.getInt(2),
-                      rs.getString(3),
-                      rs.getString(4),
-                      exitCode,
-                      rs.getString(6),
-                      rs.getString(7),
-                      rs.getObject(8, OffsetDateTime.class),
-                      rs.getObject(9, OffsetDateTime.class),
-                      rs.getObject(10) == null ? null : rs.getLong(10),
-                      rs.getString(11),
-                      rs.getObject(12) == null ? null : rs.getDouble(12)));
-        },
-        id);
-    Map<UUID, List<Rollback>> rollbacks = new LinkedHashMap<>();
-    jdbc.query(
-        "SELECT e.stage_id, a.number, (e.payload ->> 'step')::bigint, e.payload ->> 'kind',"
-            + " e.payload ->> 'message', e.created_at FROM events e"
-            + " JOIN attempts a ON a.id = e.attempt_id"
-            + " WHERE e.pipeline_id = ? AND e.type = 'instability' ORDER BY e.id",
-        rs -> {
-          long step = rs.getLong(3);
-          Long s = rs.wasNull() ? null : step;
-          rollbacks
-              .computeIfAbsent(rs.getObject(1, UUID.class), k -> new ArrayList<>())
-              .add(
-                  new Rollback(
-                      rs.getInt(2),
-                      s,
-                      rs.getString(4),
-                      rs.getString(5),
-                      rs.getObject(6, OffsetDateTime.class)));
-        },
-        id);
+    Map<UUID, List<Attempt>> attempts =
+        byFirstColumn(
+            "SELECT a.stage_id, a.number, a.cause, a.status, a.exit_code, a.reason, a.job_name,"
+                + " a.started_at, a.finished_at, a.resume_step, a.skip_windows::text, a.lr_factor"
+                + " FROM attempts a JOIN stages s ON s.id = a.stage_id"
+                + " WHERE s.pipeline_id = ? ORDER BY a.stage_id, a.number",
+            (rs, n) ->
+                new Attempt(
+                    rs.getInt(2),
+                    rs.getString(3),
+                    rs.getString(4),
+                    (Integer) rs.getObject(5),
+                    rs.getString(6),
+                    rs.getString(7),
+                    rs.getObject(8, OffsetDateTime.class),
+                    rs.getObject(9, OffsetDateTime.class),
+                    rs.getObject(10) == null ? null : rs.getLong(10),
+                    rs.getString(11),
+                    rs.getObject(12) == null ? null : rs.getDouble(12)),
+            id);
+    Map<UUID, List<Rollback>> rollbacks =
+        byFirstColumn(
+            "SELECT e.stage_id, a.number, (e.payload ->> 'step')::bigint, e.payload ->> 'kind',"
+                + " e.payload ->> 'message', e.created_at FROM events e"
+                + " JOIN attempts a ON a.id = e.attempt_id"
+                + " WHERE e.pipeline_id = ? AND e.type = 'instability' ORDER BY e.id",
+            (rs, n) ->
+                new Rollback(
+                    rs.getInt(2),
+                    rs.getObject(3) == null ? null : rs.getLong(3),
+                    rs.getString(4),
+                    rs.getString(5),
+                    rs.getObject(6, OffsetDateTime.class)),
+            id);
     List<Stage> stages =
         jdbc.query(
             "SELECT id, name, position, kind, status, current_step, COALESCE(total_steps, 0),"
@@ -373,5 +361,19 @@ public class Pipelines {
 
   public String status(UUID pipeline) {
     return jdbc.queryForObject("SELECT status FROM pipelines WHERE id = ?", String.class, pipeline);
+  }
+
+  /** Rows grouped by their first column (a stage's id), in the query's order. */
+  private <T> Map<UUID, List<T>> byFirstColumn(
+      String sql, org.springframework.jdbc.core.RowMapper<T> row, Object... args) {
+    Map<UUID, List<T>> out = new LinkedHashMap<>();
+    jdbc.query(
+        sql,
+        rs -> {
+          out.computeIfAbsent(rs.getObject(1, UUID.class), k -> new ArrayList<>())
+              .add(row.mapRow(rs, 0));
+        },
+        args);
+    return out;
   }
 }
