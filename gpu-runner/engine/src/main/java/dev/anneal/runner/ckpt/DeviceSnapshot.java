@@ -22,17 +22,6 @@ public final class DeviceSnapshot {
   private final Map<String, Map<String, NDArray>> extraTensors;
   private final Map<String, byte[]> extraFiles;
 
-  public DeviceSnapshot(
-      long step,
-      NDManager manager,
-      Map<String, NDArray> model,
-      Map<String, NDArray> optimizer,
-      TrainerState state,
-      String tokenizerJson,
-      CheckpointManifest.Health health) {
-    this(step, manager, model, optimizer, state, tokenizerJson, health, Map.of(), Map.of());
-  }
-
   /** With further safetensors files (by name, their arrays owned by {@code manager}) and files. */
   public DeviceSnapshot(
       long step,

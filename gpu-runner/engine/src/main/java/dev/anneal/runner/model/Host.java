@@ -28,6 +28,12 @@ public final class Host {
    * whatever the memory holds (the non-finite gradients that followed every checkpoint, whose large
    * allocations trigger collections).
    */
+  /** {@code a}, now owned by {@code m} (an optimizer step's intermediate, freed with it). */
+  public static NDArray attached(NDArray a, NDManager m) {
+    a.attach(m);
+    return a;
+  }
+
   public static NDArray scalar(NDArray like, double value) {
     NDArray s = owned(like.getManager().create(new float[] {(float) value}, new Shape()));
     if (like.getDataType() != s.getDataType()) {

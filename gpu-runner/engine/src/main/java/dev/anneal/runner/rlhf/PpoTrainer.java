@@ -123,17 +123,15 @@ public final class PpoTrainer implements AutoCloseable {
     }
     if (rl.maxNewTokens() >= cfg.seqLen()) {
       throw new IllegalArgumentException(
-          "rl.maxNewTokens: "
-              + rl.maxNewTokens()
-              + " leaves no room for the prompt in hyperparameters.seqLen "
-              + cfg.seqLen());
+          String.format(
+              "rl.maxNewTokens: %d leaves no room for the prompt in hyperparameters.seqLen %d",
+              rl.maxNewTokens(), cfg.seqLen()));
     }
     if (cfg.seqLen() > shape.maxSeqLen()) {
       throw new IllegalArgumentException(
-          "hyperparameters.seqLen: "
-              + cfg.seqLen()
-              + " is longer than the model's context of "
-              + shape.maxSeqLen());
+          String.format(
+              "hyperparameters.seqLen: %d is longer than the model's context of %d",
+              cfg.seqLen(), shape.maxSeqLen()));
     }
     if (rl.ptxCoef() > 0 && ptx == null) {
       throw new IllegalArgumentException(
@@ -188,10 +186,6 @@ public final class PpoTrainer implements AutoCloseable {
 
   public void requestStop() {
     stopRequested.set(true);
-  }
-
-  public long step() {
-    return step;
   }
 
   /** The actor (the policy being trained). */

@@ -40,41 +40,25 @@ public final class InstabilityDetector {
     this.config = config;
   }
 
+  /** A trigger of this step alone: {@code what} happened at it, on its batch. */
+  private static Optional<Trigger> at(
+      long step, long batch, InstabilityKind kind, double value, double threshold, String what) {
+    return Optional.of(
+        new Trigger(kind, step, value, threshold, batch, batch, what + " at step " + step));
+  }
+
   public Optional<Trigger> observe(long step, long dataBatch, double loss, double gradNorm) {
     if (!Double.isFinite(loss)) {
-      return Optional.of(
-          new Trigger(
-              InstabilityKind.NON_FINITE_LOSS,
-              step,
-              loss,
-              0,
-              dataBatch,
-              dataBatch,
-              "loss is " + loss + " at step " + step));
+      return at(step, dataBatch, InstabilityKind.NON_FINITE_LOSS, loss, 0, "loss is " + loss);
     }
+    double limit = config.gradNormLimit();
     if (!Double.isFinite(gradNorm)) {
-      return Optional.of(
-          new Trigger(
-              InstabilityKind.GRADIENT_EXPLOSION,
-              step,
-              gradNorm,
-              config.gradNormLimit(),
-              dataBatch,
-              dataBatch,
-              "gradient norm is " + gradNorm + " at step " + step));
+      String why = "gradient norm is " + gradNorm;
+      return at(step, dataBatch, InstabilityKind.GRADIENT_EXPLOSION, gradNorm, limit, why);
     }
-    if (gradNorm > config.gradNormLimit()) {
-      return Optional.of(
-          new Trigger(
-              InstabilityKind.GRADIENT_EXPLOSION,
-              step,
-              gradNorm,
-              config.gradNormLimit(),
-              dataBatch,
-              dataBatch,
-              String.format(
-                  "gradient norm %.4g above the limit %.4g at step %d",
-                  gradNorm, config.gradNormLimit(), step)));
+    if (gradNorm > limit) {
+      String why = String.format("gradient norm %.4g above the limit %.4g", gradNorm, limit);
+      return at(step, dataBatch, InstabilityKind.GRADIENT_EXPLOSION, gradNorm, limit, why);
     }
     int minWindow = Math.min(10, config.spikeWindow());
     if (step >= config.ignoreFirstSteps() && window.size() >= minWindow) {

@@ -2,6 +2,7 @@ package dev.anneal.runner.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.anneal.runner.model.Host;
 import dev.anneal.runner.model.Params;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -61,30 +62,25 @@ public final class Adafactor implements Optimizer {
           NDArray colMean = g2.mean(new int[] {0}, true);
           rowMean.attach(tmp);
           colMean.attach(tmp);
-          row.muli(beta2).addi(attach(rowMean.mul(1 - beta2), tmp));
-          col.muli(beta2).addi(attach(colMean.mul(1 - beta2), tmp));
-          NDArray vHat = attach(row.matMul(col).div(row.mean()), tmp);
-          update = attach(g.div(vHat.sqrt()), tmp);
+          row.muli(beta2).addi(Host.attached(rowMean.mul(1 - beta2), tmp));
+          col.muli(beta2).addi(Host.attached(colMean.mul(1 - beta2), tmp));
+          NDArray vHat = Host.attached(row.matMul(col).div(row.mean()), tmp);
+          update = Host.attached(g.div(vHat.sqrt()), tmp);
         } else {
           NDArray vec =
               state.computeIfAbsent(
                   name + ".v", k -> manager.zeros(p.getShape(), p.getDataType(), p.getDevice()));
-          vec.muli(beta2).addi(attach(g2.mul(1 - beta2), tmp));
-          update = attach(g.div(vec.sqrt()), tmp);
+          vec.muli(beta2).addi(Host.attached(g2.mul(1 - beta2), tmp));
+          update = Host.attached(g.div(vec.sqrt()), tmp);
         }
         double rms = Math.sqrt(update.square().mean().getFloat());
         double denom = Math.max(1.0, rms / CLIP);
         if (weightDecay > 0 && Params.decays(p)) {
-          p.subi(attach(p.mul(lr * weightDecay), tmp));
+          p.subi(Host.attached(p.mul(lr * weightDecay), tmp));
         }
-        p.subi(attach(update.mul(lr / denom), tmp));
+        p.subi(Host.attached(update.mul(lr / denom), tmp));
       }
     }
-  }
-
-  private static NDArray attach(NDArray a, NDManager m) {
-    a.attach(m);
-    return a;
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.anneal.runner.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.anneal.runner.model.Host;
 import dev.anneal.runner.model.Params;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -44,25 +45,20 @@ public final class AdamW implements Optimizer {
         gs.attach(tmp);
         NDArray mi = m.computeIfAbsent(name, k -> zerosLike(p));
         NDArray vi = v.computeIfAbsent(name, k -> zerosLike(p));
-        mi.muli(beta1).addi(tmpAttach(gs.mul(1 - beta1), tmp));
-        vi.muli(beta2).addi(tmpAttach(gs.square().muli(1 - beta2), tmp));
+        mi.muli(beta1).addi(Host.attached(gs.mul(1 - beta1), tmp));
+        vi.muli(beta2).addi(Host.attached(gs.square().muli(1 - beta2), tmp));
         if (weightDecay > 0 && Params.decays(p)) {
-          p.subi(tmpAttach(p.mul(lr * weightDecay), tmp));
+          p.subi(Host.attached(p.mul(lr * weightDecay), tmp));
         }
-        NDArray vHat = tmpAttach(vi.div(c2), tmp);
-        NDArray denom = tmpAttach(vHat.sqrt().addi(eps), tmp);
-        p.subi(tmpAttach(mi.div(denom).muli(lr / c1), tmp));
+        NDArray vHat = Host.attached(vi.div(c2), tmp);
+        NDArray denom = Host.attached(vHat.sqrt().addi(eps), tmp);
+        p.subi(Host.attached(mi.div(denom).muli(lr / c1), tmp));
       }
     }
   }
 
   private NDArray zerosLike(NDArray p) {
     return manager.zeros(p.getShape(), p.getDataType(), p.getDevice());
-  }
-
-  private static NDArray tmpAttach(NDArray a, NDManager tmp) {
-    a.attach(tmp);
-    return a;
   }
 
   @Override

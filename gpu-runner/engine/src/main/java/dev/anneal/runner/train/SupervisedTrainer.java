@@ -145,10 +145,6 @@ public final class SupervisedTrainer implements AutoCloseable {
     stopRequested.set(true);
   }
 
-  public long step() {
-    return step;
-  }
-
   public Params params() {
     return master;
   }
@@ -405,7 +401,8 @@ public final class SupervisedTrainer implements AutoCloseable {
             precision.scaled() ? precision.lossScale() : null,
             detector.inAnomaly(),
             extra);
-    return new DeviceSnapshot(step, m, weights, opt, state, tokenizerJson, health);
+    return new DeviceSnapshot(
+        step, m, weights, opt, state, tokenizerJson, health, Map.of(), Map.of());
   }
 
   private static Double finiteOrNull(double v) {

@@ -26,7 +26,9 @@ class DeviceSnapshotTest {
               Map.of(),
               null,
               null,
-              new CheckpointManifest.Health(null, null, null, null, null, null));
+              new CheckpointManifest.Health(null, null, null, null, null, null),
+              Map.of(),
+              Map.of());
       assertThat(s.toHost().model().get("w").data()).containsExactly(1, 2, 3);
       assertThat(w.toFloatArray()).containsExactly(0, 1, 2);
     }

@@ -52,6 +52,12 @@ public final class ClientCommands {
     abstract int run(ApiClient api) throws Exception;
   }
 
+  /** A command about one pipeline, named by its id. */
+  abstract static class PipelineCommand extends Base {
+    @Parameters(index = "0", description = "the pipeline id")
+    String id;
+  }
+
   static String time(JsonNode n) {
     if (n == null || n.isNull() || n.asText().isEmpty()) return "-";
     return OffsetDateTime.parse(n.asText())
@@ -189,10 +195,7 @@ public final class ClientCommands {
   }
 
   @Command(name = "status", description = "A pipeline's stages, steps, rollbacks and outcome")
-  public static class Status extends Base {
-    @Parameters(index = "0", description = "the pipeline id")
-    String id;
-
+  public static class Status extends PipelineCommand {
     @Override
     int run(ApiClient api) {
       JsonNode p = api.get("/api/v1/pipelines/" + id);
@@ -222,10 +225,7 @@ public final class ClientCommands {
   @Command(
       name = "watch",
       description = "Follow a pipeline: progress per stage and its events, until it ends")
-  public static class Watch extends Base {
-    @Parameters(index = "0", description = "the pipeline id")
-    String id;
-
+  public static class Watch extends PipelineCommand {
     @Override
     int run(ApiClient api) {
       return follow(api, id, out());
@@ -281,10 +281,7 @@ public final class ClientCommands {
   }
 
   @Command(name = "logs", description = "A pipeline's event log (no metric points)")
-  public static class Logs extends Base {
-    @Parameters(index = "0", description = "the pipeline id")
-    String id;
-
+  public static class Logs extends PipelineCommand {
     @Option(names = "--min-severity", description = "DEBUG, INFO, WARN or ERROR (default INFO)")
     String minSeverity = "INFO";
 
@@ -311,10 +308,7 @@ public final class ClientCommands {
   @Command(
       name = "cancel",
       description = "Cancel a pipeline: its running stage checkpoints and stops")
-  public static class Cancel extends Base {
-    @Parameters(index = "0", description = "the pipeline id")
-    String id;
-
+  public static class Cancel extends PipelineCommand {
     @Override
     int run(ApiClient api) {
       JsonNode p =

@@ -45,20 +45,14 @@ public record StageInput(
 
   /** The first run of an RLHF stage: it also names the reward model's final checkpoint. */
   public StageInput withRewardFrom(CheckpointRef reward) {
-    return new StageInput(
-        pipelineId,
-        stageId,
-        team,
-        spec,
-        position,
-        initFrom,
-        restartBackoffSeconds,
-        attemptsPerRun,
-        carry,
-        reward);
+    return with(carry, reward);
   }
 
   public StageInput withCarry(StageCarry next) {
+    return with(next, rewardFrom);
+  }
+
+  private StageInput with(StageCarry c, CheckpointRef reward) {
     return new StageInput(
         pipelineId,
         stageId,
@@ -68,8 +62,8 @@ public record StageInput(
         initFrom,
         restartBackoffSeconds,
         attemptsPerRun,
-        next,
-        rewardFrom);
+        c,
+        reward);
   }
 
   public StageSpec stage() {
