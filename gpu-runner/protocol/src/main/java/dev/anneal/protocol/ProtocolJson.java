@@ -81,15 +81,7 @@ public final class ProtocolJson {
     } catch (JsonMappingException e) {
       throw located(e);
     } catch (JsonProcessingException e) {
-      throw new ProtocolException(
-          "",
-          "malformed JSON at line "
-              + e.getLocation().getLineNr()
-              + ", column "
-              + e.getLocation().getColumnNr()
-              + ": "
-              + e.getOriginalMessage(),
-          e);
+      throw ProtocolException.malformed("JSON", e);
     }
   }
 

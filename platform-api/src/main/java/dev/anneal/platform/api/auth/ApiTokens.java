@@ -1,9 +1,8 @@
 package dev.anneal.platform.api.auth;
 
 import dev.anneal.platform.api.ApiException;
+import dev.anneal.protocol.Sha256;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.sql.Array;
 import java.sql.Timestamp;
@@ -11,7 +10,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.EnumSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -89,14 +87,7 @@ public class ApiTokens {
   }
 
   public static String hash(String token) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256")
-                  .digest(token.getBytes(StandardCharsets.US_ASCII)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Sha256.hex(token.getBytes(StandardCharsets.US_ASCII));
   }
 
   /** What people see of a token in lists: {@code anl_} and its first 8 characters. */

@@ -6,17 +6,14 @@ import dev.anneal.platform.api.datasets.Datasets;
 import dev.anneal.platform.api.models.Models;
 import dev.anneal.platform.api.teams.Teams;
 import dev.anneal.platform.pipeline.PipelineLauncher;
+import dev.anneal.protocol.Sha256;
 import dev.anneal.workflows.api.spec.DatasetSpec;
 import dev.anneal.workflows.api.spec.Metadata;
 import dev.anneal.workflows.api.spec.PipelineSpec;
 import dev.anneal.workflows.api.spec.PipelineSpecs;
 import dev.anneal.workflows.api.spec.RegistryRef;
 import dev.anneal.workflows.api.spec.StageSpec;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -59,13 +56,7 @@ public class Submissions {
   public record Submitted(UUID id, boolean replayed) {}
 
   public static String sha256(String s) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Sha256.hex(s);
   }
 
   public Submitted submit(Caller caller, String body, String idempotencyKey, UUID clonedFrom) {

@@ -28,15 +28,7 @@ public final class PipelineSpecs {
     try {
       tree = YAML.readTree(text);
     } catch (JsonProcessingException e) {
-      throw new ProtocolException(
-          "",
-          "malformed YAML at line "
-              + e.getLocation().getLineNr()
-              + ", column "
-              + e.getLocation().getColumnNr()
-              + ": "
-              + e.getOriginalMessage(),
-          e);
+      throw ProtocolException.malformed("YAML", e);
     }
     if (tree == null || !tree.isObject()) {
       throw new ProtocolException("", "a pipeline spec is a YAML or JSON object", null);
