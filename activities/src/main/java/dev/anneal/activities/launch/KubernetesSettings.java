@@ -37,27 +37,4 @@ public record KubernetesSettings(
     labels = labels == null ? Map.of() : Map.copyOf(labels);
     defaults = defaults == null ? JobDefaults.none() : defaults;
   }
-
-  public KubernetesSettings(
-      String namespace,
-      String image,
-      String imagePullPolicy,
-      String serviceAccount,
-      String s3Secret,
-      List<String> jvmOptions,
-      Integer ttlSecondsAfterFinished,
-      Integer terminationGracePeriodSeconds,
-      Map<String, String> labels) {
-    this(
-        namespace,
-        image,
-        imagePullPolicy,
-        serviceAccount,
-        s3Secret,
-        jvmOptions,
-        ttlSecondsAfterFinished,
-        terminationGracePeriodSeconds,
-        labels,
-        null);
-  }
 }

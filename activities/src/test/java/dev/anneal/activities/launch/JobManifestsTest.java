@@ -36,7 +36,8 @@ class JobManifestsTest {
           List.of("-XX:MaxRAMPercentage=75"),
           null,
           null,
-          Map.of("app.kubernetes.io/part-of", "anneal"));
+          Map.of("app.kubernetes.io/part-of", "anneal"),
+          null);
 
   static final Map<String, String> ENV =
       Map.of(

@@ -51,6 +51,7 @@ class KubernetesJobLauncherTest {
                 List.of(),
                 null,
                 null,
+                null,
                 null));
     kubelet = new TestKubelet(client, NS);
   }

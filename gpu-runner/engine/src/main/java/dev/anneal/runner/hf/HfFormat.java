@@ -101,13 +101,7 @@ public final class HfFormat {
     t.put("chat_template", ChatTemplate.JINJA);
     ObjectNode added = t.putObject("added_tokens_decoder");
     for (String sp : tok.specialTokens()) {
-      ObjectNode a = added.putObject(Integer.toString(tok.id(sp)));
-      a.put("content", sp);
-      a.put("lstrip", false);
-      a.put("rstrip", false);
-      a.put("normalized", false);
-      a.put("single_word", false);
-      a.put("special", true);
+      BpeTokenizer.addedToken(added.putObject(Integer.toString(tok.id(sp))), sp);
     }
     return t;
   }

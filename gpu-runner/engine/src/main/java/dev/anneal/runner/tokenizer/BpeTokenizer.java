@@ -154,6 +154,24 @@ public final class BpeTokenizer {
     return out;
   }
 
+  /** A special token as Hugging Face writes one: whole, never stripped, normalised or split. */
+  public static ObjectNode addedToken(ObjectNode t, String content) {
+    return t.put("content", content)
+        .put("single_word", false)
+        .put("lstrip", false)
+        .put("rstrip", false)
+        .put("normalized", false)
+        .put("special", true);
+  }
+
+  /** GPT-2's byte-level pre-tokenizer and decoder settings. */
+  private static void byteLevel(ObjectNode n) {
+    n.put("type", "ByteLevel")
+        .put("add_prefix_space", false)
+        .put("trim_offsets", true)
+        .put("use_regex", true);
+  }
+
   /** The Hugging Face {@code tokenizer.json} document. */
   public String toHuggingFaceJson() {
     ObjectNode root = JSON.createObjectNode();
@@ -162,31 +180,16 @@ public final class BpeTokenizer {
     root.putNull("padding");
     ArrayNode added = root.putArray("added_tokens");
     for (String s : specialTokens) {
-      ObjectNode t = added.addObject();
-      t.put("id", vocab.get(s));
-      t.put("content", s);
-      t.put("single_word", false);
-      t.put("lstrip", false);
-      t.put("rstrip", false);
-      t.put("normalized", false);
-      t.put("special", true);
+      addedToken(added.addObject().put("id", vocab.get(s)), s);
     }
     if (nfkc) {
       root.putObject("normalizer").put("type", "NFKC");
     } else {
       root.putNull("normalizer");
     }
-    ObjectNode pre = root.putObject("pre_tokenizer");
-    pre.put("type", "ByteLevel");
-    pre.put("add_prefix_space", false);
-    pre.put("trim_offsets", true);
-    pre.put("use_regex", true);
+    byteLevel(root.putObject("pre_tokenizer"));
     root.putNull("post_processor");
-    ObjectNode dec = root.putObject("decoder");
-    dec.put("type", "ByteLevel");
-    dec.put("add_prefix_space", false);
-    dec.put("trim_offsets", true);
-    dec.put("use_regex", true);
+    byteLevel(root.putObject("decoder"));
     ObjectNode model = root.putObject("model");
     model.put("type", "BPE");
     model.putNull("dropout");

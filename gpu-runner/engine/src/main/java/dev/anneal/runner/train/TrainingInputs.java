@@ -60,11 +60,8 @@ public final class TrainingInputs {
    */
   public static SftInputs prepareSft(
       RunSpec spec, ModelShape shape, BlobStore store, CheckpointReader.Loaded checkpoint) {
-    if (checkpoint == null) {
-      throw new IllegalArgumentException(
-          "initFrom: an sft stage starts from a pre-trained checkpoint (its weights and tokenizer)");
-    }
-    BpeTokenizer tokenizer = tokenizer(spec, shape, store, checkpoint, Map.of());
+    BpeTokenizer tokenizer =
+        startingTokenizer(spec, shape, store, checkpoint, "an sft stage", "a pre-trained");
     ChatTemplate template = new ChatTemplate(tokenizer);
     List<List<ChatTemplate.Message>> dialogues = new ArrayList<>();
     for (DatasetRef d : spec.datasets()) {
@@ -96,11 +93,8 @@ public final class TrainingInputs {
    */
   public static RewardInputs prepareReward(
       RunSpec spec, ModelShape shape, BlobStore store, CheckpointReader.Loaded checkpoint) {
-    if (checkpoint == null) {
-      throw new IllegalArgumentException(
-          "initFrom: a reward stage starts from a fine-tuned checkpoint (its weights and tokenizer)");
-    }
-    BpeTokenizer tokenizer = tokenizer(spec, shape, store, checkpoint, Map.of());
+    BpeTokenizer tokenizer =
+        startingTokenizer(spec, shape, store, checkpoint, "a reward stage", "a fine-tuned");
     ChatTemplate template = new ChatTemplate(tokenizer);
     List<PreferenceData.Preference> pairs = new ArrayList<>();
     for (DatasetRef d : spec.datasets()) {
@@ -191,6 +185,25 @@ public final class TrainingInputs {
   }
 
   private TrainingInputs() {}
+
+  /** The tokenizer of the checkpoint a stage must start from ({@code which} kind of one). */
+  private static BpeTokenizer startingTokenizer(
+      RunSpec spec,
+      ModelShape shape,
+      BlobStore store,
+      CheckpointReader.Loaded checkpoint,
+      String stage,
+      String which) {
+    if (checkpoint == null) {
+      throw new IllegalArgumentException(
+          "initFrom: "
+              + stage
+              + " starts from "
+              + which
+              + " checkpoint (its weights and tokenizer)");
+    }
+    return tokenizer(spec, shape, store, checkpoint, Map.of());
+  }
 
   /** A synthetic dataset's key, which must name {@code source}: what the stage {@code needs}. */
   private static SyntheticCorpus.Key synthetic(DatasetRef d, String source, String needs) {
