@@ -26,6 +26,12 @@ public sealed interface RunnerEvent {
 
   Instant time();
 
+  /** Every event's stamp: a positive sequence number and a time. */
+  private static void stamped(long seq, Instant time) {
+    Checks.positive("seq", seq);
+    Checks.present("time", time);
+  }
+
   /** One measured value at one optimizer step. NaN and infinities are legal values. */
   record MetricPoint(long step, String name, double value) {
     public MetricPoint {
@@ -36,8 +42,7 @@ public sealed interface RunnerEvent {
 
   record Metrics(long seq, Instant time, List<MetricPoint> points) implements RunnerEvent {
     public Metrics {
-      Checks.positive("seq", seq);
-      Checks.present("time", time);
+      stamped(seq, time);
       points = List.copyOf(Checks.present("points", points));
     }
   }
@@ -46,8 +51,7 @@ public sealed interface RunnerEvent {
       long seq, Instant time, long step, String manifestKey, String manifestSha256)
       implements RunnerEvent {
     public CheckpointCommitted {
-      Checks.positive("seq", seq);
-      Checks.present("time", time);
+      stamped(seq, time);
       Checks.nonNegative("step", step);
       Checks.text("manifestKey", manifestKey);
       Checks.text("manifestSha256", manifestSha256);
@@ -82,8 +86,7 @@ public sealed interface RunnerEvent {
       String message)
       implements RunnerEvent {
     public Instability {
-      Checks.positive("seq", seq);
-      Checks.present("time", time);
+      stamped(seq, time);
       Checks.nonNegative("step", step);
       Checks.present("kind", kind);
       Checks.nonNegative("firstBatch", firstBatch);
@@ -97,8 +100,7 @@ public sealed interface RunnerEvent {
 
   record Log(long seq, Instant time, String level, String message) implements RunnerEvent {
     public Log {
-      Checks.positive("seq", seq);
-      Checks.present("time", time);
+      stamped(seq, time);
       level = Checks.orDefault(level, "INFO");
       Checks.present("message", message);
     }
@@ -108,8 +110,7 @@ public sealed interface RunnerEvent {
       long seq, Instant time, long finalStep, String finalManifestKey, Map<String, Double> summary)
       implements RunnerEvent {
     public Finished {
-      Checks.positive("seq", seq);
-      Checks.present("time", time);
+      stamped(seq, time);
       Checks.nonNegative("finalStep", finalStep);
       Checks.text("finalManifestKey", finalManifestKey);
       summary = summary == null ? Map.of() : Map.copyOf(summary);
@@ -118,8 +119,7 @@ public sealed interface RunnerEvent {
 
   record Failed(long seq, Instant time, int exitCode, String reason) implements RunnerEvent {
     public Failed {
-      Checks.positive("seq", seq);
-      Checks.present("time", time);
+      stamped(seq, time);
       Checks.text("reason", reason);
     }
   }

@@ -275,19 +275,9 @@ class BenchOrchestrationCommand implements Callable<Integer> {
     List<Attempt> out = new ArrayList<>();
     for (Path dir : jobDirs(jobs, s)) {
       List<RunnerEvent> ev = jobs.events(dir.getFileName().toString());
-      Instant first =
-          ev.stream()
-              .filter(e -> e instanceof RunnerEvent.Metrics)
-              .map(RunnerEvent::time)
-              .findFirst()
-              .orElse(null);
+      Instant first = firstTime(ev, RunnerEvent.Metrics.class);
       Instant last = ev.isEmpty() ? null : ev.get(ev.size() - 1).time();
-      Instant instability =
-          ev.stream()
-              .filter(e -> e instanceof RunnerEvent.Instability)
-              .map(RunnerEvent::time)
-              .findFirst()
-              .orElse(null);
+      Instant instability = firstTime(ev, RunnerEvent.Instability.class);
       out.add(
           new Attempt(
               dir,
@@ -299,6 +289,11 @@ class BenchOrchestrationCommand implements Callable<Integer> {
               instability));
     }
     return out;
+  }
+
+  /** When the first event of this type came, or null. */
+  private static Instant firstTime(List<RunnerEvent> events, Class<? extends RunnerEvent> type) {
+    return events.stream().filter(type::isInstance).map(RunnerEvent::time).findFirst().orElse(null);
   }
 
   private static Instant read(Path p) {

@@ -37,15 +37,25 @@ final class ClusterPreflight {
     }
   }
 
-  private static void checkDatabase(Environment env) {
-    String url = env.getProperty("spring.datasource.url");
-    if (url == null || url.isBlank()) {
+  /** A setting the cluster mode cannot start without; missing: "{@code what} is configured". */
+  private static String required(
+      Environment env, String key, String component, String what, String fix) {
+    String value = env.getProperty(key);
+    if (value == null || value.isBlank()) {
       throw new StartupException(
-          "PostgreSQL",
-          "no database is configured (spring.datasource.url is empty)",
-          "set spring.datasource.url, or run with the embedded stack (anneal.embedded.enabled=true)",
-          null);
+          component, what + " is configured (" + key + " is empty)", fix, null);
     }
+    return value;
+  }
+
+  private static void checkDatabase(Environment env) {
+    String url =
+        required(
+            env,
+            "spring.datasource.url",
+            "PostgreSQL",
+            "no database",
+            "set spring.datasource.url, or run with the embedded stack (anneal.embedded.enabled=true)");
     Properties p = new Properties();
     String user = env.getProperty("spring.datasource.username");
     String password = env.getProperty("spring.datasource.password");
@@ -96,15 +106,14 @@ final class ClusterPreflight {
   }
 
   private static void checkObjectStore(Environment env) {
-    String endpoint = env.getProperty("anneal.s3.endpoint");
+    String endpoint =
+        required(
+            env,
+            "anneal.s3.endpoint",
+            "S3",
+            "no object store",
+            "set anneal.s3.endpoint, access-key and secret-key");
     String bucket = env.getProperty("anneal.s3.bucket", "anneal");
-    if (endpoint == null || endpoint.isBlank()) {
-      throw new StartupException(
-          "S3",
-          "no object store is configured (anneal.s3.endpoint is empty)",
-          "set anneal.s3.endpoint, access-key and secret-key",
-          null);
-    }
     try {
       new ObjectStore(
               new S3Settings(

@@ -18,6 +18,22 @@ public final class JsonlTexts {
    * Calls {@code each} with every non-blank line's JSON value and where it is ({@code "<source>
    * line <n>"}); a line that is not JSON is an error naming it.
    */
+  /**
+   * One record per non-blank line, made by {@code each} from the line's JSON (it throws a {@link
+   * DataException} naming {@code where} on a bad one); none at all is an error: "{@code source}: no
+   * {@code what}".
+   */
+  public static <T> java.util.List<T> records(
+      String source,
+      String content,
+      String what,
+      java.util.function.BiFunction<String, JsonNode, T> each) {
+    java.util.List<T> out = new java.util.ArrayList<>();
+    forEachLine(source, content, (where, node) -> out.add(each.apply(where, node)));
+    if (out.isEmpty()) throw new DataException(source + ": no " + what);
+    return out;
+  }
+
   public static void forEachLine(
       String source, String content, java.util.function.BiConsumer<String, JsonNode> each) {
     try (BufferedReader r = new BufferedReader(new StringReader(content))) {

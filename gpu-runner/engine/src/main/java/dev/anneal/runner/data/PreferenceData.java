@@ -1,6 +1,5 @@
 package dev.anneal.runner.data;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -14,21 +13,18 @@ public final class PreferenceData {
   private PreferenceData() {}
 
   public static List<Preference> parse(String what, String jsonl) {
-    List<Preference> out = new ArrayList<>();
-    JsonlTexts.forEachLine(
+    return JsonlTexts.records(
         what,
         jsonl,
+        "preference pairs",
         (where, n) -> {
           for (String f : List.of("prompt", "chosen", "rejected")) {
             if (!n.hasNonNull(f) || !n.get(f).isTextual()) {
               throw new JsonlTexts.DataException(where + ": needs a text field \"" + f + "\"");
             }
           }
-          out.add(
-              new Preference(
-                  n.get("prompt").asText(), n.get("chosen").asText(), n.get("rejected").asText()));
+          return new Preference(
+              n.get("prompt").asText(), n.get("chosen").asText(), n.get("rejected").asText());
         });
-    if (out.isEmpty()) throw new JsonlTexts.DataException(what + ": no preference pairs");
-    return out;
   }
 }

@@ -30,10 +30,10 @@ public final class PromptData {
   private PromptData() {}
 
   public static List<Prompt> parse(String what, String jsonl) {
-    List<Prompt> out = new ArrayList<>();
-    JsonlTexts.forEachLine(
+    return JsonlTexts.records(
         what,
         jsonl,
+        "prompts",
         (where, n) -> {
           List<Message> messages = new ArrayList<>();
           if (n.hasNonNull("prompt")) {
@@ -71,9 +71,7 @@ public final class PromptData {
           if (a != null && !a.isNull() && !a.isTextual()) {
             throw new JsonlTexts.DataException(where + ": \"answer\" must be text");
           }
-          out.add(new Prompt(messages, a == null || a.isNull() ? null : a.asText()));
+          return new Prompt(messages, a == null || a.isNull() ? null : a.asText());
         });
-    if (out.isEmpty()) throw new JsonlTexts.DataException(what + ": no prompts");
-    return out;
   }
 }

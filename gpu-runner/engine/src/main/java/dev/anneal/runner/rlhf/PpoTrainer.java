@@ -250,7 +250,11 @@ public final class PpoTrainer implements AutoCloseable {
   /** The baseline figures of the starting (SFT) policy, measured when the stage began. */
   public PolicyFigures baseline() {
     return new PolicyFigures(
-        health.baselineReward(), 0, health.baselineAccuracy(), Double.NaN, List.of());
+        health.state().baselineReward(),
+        0,
+        health.state().baselineAccuracy(),
+        Double.NaN,
+        List.of());
   }
 
   /** A policy's held-out figures ({@link PolicyEval}). */
@@ -400,17 +404,19 @@ public final class PpoTrainer implements AutoCloseable {
             spec.seed(),
             health.detector().state(),
             shape.toString());
+    RewardStats.State r = rewards.state();
+    RlHealth.State h = health.state();
     RlCheckpoint.RlState rs =
         new RlCheckpoint.RlState(
             1,
             kl.coef(),
-            rewards.count(),
-            rewards.mean(),
-            rewards.m2(),
-            health.firstLength(),
-            health.shortInARow(),
-            health.baselineReward(),
-            health.baselineAccuracy(),
+            r.count(),
+            r.mean(),
+            r.m2(),
+            h.firstLength(),
+            h.shortInARow(),
+            h.baselineReward(),
+            h.baselineAccuracy(),
             update.criticSteps());
     return new DeviceSnapshot(
         step,
@@ -455,8 +461,10 @@ public final class PpoTrainer implements AutoCloseable {
     generatedTokens = state.tokensSeen();
     health.detector().restore(state.detector());
     kl.restore(rs.klCoef());
-    rewards.restore(rs.rewardCount(), rs.rewardMean(), rs.rewardM2());
-    health.restore(rs.firstLength(), rs.shortInARow(), rs.baselineReward(), rs.baselineAccuracy());
+    rewards.restore(new RewardStats.State(rs.rewardCount(), rs.rewardMean(), rs.rewardM2()));
+    health.restore(
+        new RlHealth.State(
+            rs.firstLength(), rs.shortInARow(), rs.baselineReward(), rs.baselineAccuracy()));
     update.restoreCriticSteps(rs.criticSteps());
     events.log("INFO", "resumed the whole RL state from " + at + " at step " + step);
   }

@@ -34,21 +34,16 @@ final class RewardStats {
     return out;
   }
 
-  long count() {
-    return count;
+  /** The running statistics, for checkpoints. */
+  record State(long count, double mean, double m2) {}
+
+  State state() {
+    return new State(count, mean, m2);
   }
 
-  double mean() {
-    return mean;
-  }
-
-  double m2() {
-    return m2;
-  }
-
-  void restore(long count, double mean, double m2) {
-    this.count = count;
-    this.mean = mean;
-    this.m2 = m2;
+  void restore(State s) {
+    count = s.count();
+    mean = s.mean();
+    m2 = s.m2();
   }
 }

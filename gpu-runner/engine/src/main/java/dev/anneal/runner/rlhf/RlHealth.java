@@ -50,31 +50,23 @@ final class RlHealth {
     baselineAccuracy = accuracy;
   }
 
-  double baselineReward() {
-    return baselineReward;
+  /** What the judgements so far depend on, for checkpoints. */
+  record State(
+      double firstLength, int shortInARow, double baselineReward, double baselineAccuracy) {}
+
+  State state() {
+    return new State(firstLength, shortInARow, baselineReward, baselineAccuracy);
   }
 
-  double baselineAccuracy() {
-    return baselineAccuracy;
+  void restore(State s) {
+    firstLength = s.firstLength();
+    shortInARow = s.shortInARow();
+    baselineReward = s.baselineReward();
+    baselineAccuracy = s.baselineAccuracy();
   }
 
   InstabilityDetector detector() {
     return detector;
-  }
-
-  double firstLength() {
-    return firstLength;
-  }
-
-  int shortInARow() {
-    return shortInARow;
-  }
-
-  void restore(double firstLength, int shortInARow, double baselineReward, double accuracy) {
-    this.firstLength = firstLength;
-    this.shortInARow = shortInARow;
-    this.baselineReward = baselineReward;
-    this.baselineAccuracy = accuracy;
   }
 
   /** KL blow-up, length collapse and reward collapse, judged on this step's rollouts. */
