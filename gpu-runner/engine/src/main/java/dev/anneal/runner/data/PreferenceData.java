@@ -1,5 +1,6 @@
 package dev.anneal.runner.data;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
 /**
@@ -13,18 +14,17 @@ public final class PreferenceData {
   private PreferenceData() {}
 
   public static List<Preference> parse(String what, String jsonl) {
-    return JsonlTexts.records(
-        what,
-        jsonl,
-        "preference pairs",
-        (where, n) -> {
-          for (String f : List.of("prompt", "chosen", "rejected")) {
-            if (!n.hasNonNull(f) || !n.get(f).isTextual()) {
-              throw new JsonlTexts.DataException(where + ": needs a text field \"" + f + "\"");
-            }
-          }
-          return new Preference(
-              n.get("prompt").asText(), n.get("chosen").asText(), n.get("rejected").asText());
-        });
+    return JsonlTexts.records(what, jsonl, "preference pairs", PreferenceData::pair);
+  }
+
+  /** One line: {@code {"prompt", "chosen", "rejected"}}, each a text. */
+  private static Preference pair(String where, JsonNode n) {
+    for (String f : List.of("prompt", "chosen", "rejected")) {
+      if (!n.hasNonNull(f) || !n.get(f).isTextual()) {
+        throw new JsonlTexts.DataException(where + ": needs a text field \"" + f + "\"");
+      }
+    }
+    return new Preference(
+        n.get("prompt").asText(), n.get("chosen").asText(), n.get("rejected").asText());
   }
 }

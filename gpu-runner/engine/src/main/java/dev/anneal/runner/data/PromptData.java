@@ -30,48 +30,46 @@ public final class PromptData {
   private PromptData() {}
 
   public static List<Prompt> parse(String what, String jsonl) {
-    return JsonlTexts.records(
-        what,
-        jsonl,
-        "prompts",
-        (where, n) -> {
-          List<Message> messages = new ArrayList<>();
-          if (n.hasNonNull("prompt")) {
-            if (!n.get("prompt").isTextual()) {
-              throw new JsonlTexts.DataException(where + ": \"prompt\" must be text");
-            }
-            messages.add(new Message("user", n.get("prompt").asText()));
-          } else if (n.has("messages")) {
-            JsonNode ms = n.get("messages");
-            if (!ms.isArray() || ms.isEmpty()) {
-              throw new JsonlTexts.DataException(where + ": messages must be a non-empty array");
-            }
-            for (int k = 0; k < ms.size(); k++) {
-              JsonNode m = ms.get(k);
-              if (!m.isObject() || !m.hasNonNull("role") || !m.hasNonNull("content")) {
-                throw new JsonlTexts.DataException(
-                    where + ": messages[" + k + "]: needs \"role\" and \"content\"");
-              }
-              try {
-                messages.add(new Message(m.get("role").asText(), m.get("content").asText()));
-              } catch (IllegalArgumentException e) {
-                throw new JsonlTexts.DataException(
-                    where + ": messages[" + k + "]." + e.getMessage());
-              }
-            }
-            if (!messages.get(messages.size() - 1).role().equals("user")) {
-              throw new JsonlTexts.DataException(
-                  where + ": the last message must be the user's (the policy answers it)");
-            }
-          } else {
-            throw new JsonlTexts.DataException(
-                where + ": expected a \"prompt\" text or a \"messages\" array");
-          }
-          JsonNode a = n.get("answer");
-          if (a != null && !a.isNull() && !a.isTextual()) {
-            throw new JsonlTexts.DataException(where + ": \"answer\" must be text");
-          }
-          return new Prompt(messages, a == null || a.isNull() ? null : a.asText());
-        });
+    return JsonlTexts.records(what, jsonl, "prompts", PromptData::prompt);
+  }
+
+  /** One line: a {@code "prompt"} text or a {@code "messages"} array, and an optional answer. */
+  private static Prompt prompt(String where, JsonNode n) {
+    List<Message> messages = new ArrayList<>();
+    if (n.hasNonNull("prompt")) {
+      if (!n.get("prompt").isTextual()) {
+        throw new JsonlTexts.DataException(where + ": \"prompt\" must be text");
+      }
+      messages.add(new Message("user", n.get("prompt").asText()));
+    } else if (n.has("messages")) {
+      JsonNode ms = n.get("messages");
+      if (!ms.isArray() || ms.isEmpty()) {
+        throw new JsonlTexts.DataException(where + ": messages must be a non-empty array");
+      }
+      for (int k = 0; k < ms.size(); k++) {
+        JsonNode m = ms.get(k);
+        if (!m.isObject() || !m.hasNonNull("role") || !m.hasNonNull("content")) {
+          throw new JsonlTexts.DataException(
+              where + ": messages[" + k + "]: needs \"role\" and \"content\"");
+        }
+        try {
+          messages.add(new Message(m.get("role").asText(), m.get("content").asText()));
+        } catch (IllegalArgumentException e) {
+          throw new JsonlTexts.DataException(where + ": messages[" + k + "]." + e.getMessage());
+        }
+      }
+      if (!messages.get(messages.size() - 1).role().equals("user")) {
+        throw new JsonlTexts.DataException(
+            where + ": the last message must be the user's (the policy answers it)");
+      }
+    } else {
+      throw new JsonlTexts.DataException(
+          where + ": expected a \"prompt\" text or a \"messages\" array");
+    }
+    JsonNode a = n.get("answer");
+    if (a != null && !a.isNull() && !a.isTextual()) {
+      throw new JsonlTexts.DataException(where + ": \"answer\" must be text");
+    }
+    return new Prompt(messages, a == null || a.isNull() ? null : a.asText());
   }
 }
