@@ -13,7 +13,6 @@ import dev.anneal.protocol.RlConfig;
 import dev.anneal.protocol.RunSpec;
 import dev.anneal.protocol.RunnerEvent;
 import dev.anneal.protocol.StageKind;
-import dev.anneal.runner.events.EventLog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -137,13 +135,8 @@ class GoldenFiguresTest {
   }
 
   private static void run(List<String> out, RunSpec spec) {
-    List<String> lines = new ArrayList<>();
-    EventLog events = new EventLog("t", "p", spec.stage(), 1, lines::add);
-    int code =
-        StageRunner.run(spec, StageRunner.store(spec.store()), events, new AtomicReference<>());
-    assertThat(code).as(String.join("\n", lines)).isZero();
     String stage = spec.stage().name().toLowerCase(java.util.Locale.ROOT);
-    for (RunnerEvent e : events.events()) {
+    for (RunnerEvent e : StageRuns.events(spec)) {
       if (e instanceof RunnerEvent.Metrics m) {
         for (RunnerEvent.MetricPoint p : m.points()) {
           if (!wallClock(p.name())) {

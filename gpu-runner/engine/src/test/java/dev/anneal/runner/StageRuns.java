@@ -81,12 +81,17 @@ public final class StageRuns {
 
   /** Runs the spec; it must finish; returns the summary of its {@code finished} event. */
   public static Map<String, Double> finish(RunSpec spec) {
+    List<RunnerEvent> events = events(spec);
+    return ((RunnerEvent.Finished) events.get(events.size() - 1)).summary();
+  }
+
+  /** Runs the spec; it must finish; returns every event it sent. */
+  public static List<RunnerEvent> events(RunSpec spec) {
     List<String> lines = new ArrayList<>();
     EventLog events = new EventLog("t", "p", spec.stage(), 1, lines::add);
     int code =
         StageRunner.run(spec, StageRunner.store(spec.store()), events, new AtomicReference<>());
     assertThat(code).as(String.join("\n", lines)).isZero();
-    RunnerEvent last = events.events().get(events.events().size() - 1);
-    return ((RunnerEvent.Finished) last).summary();
+    return events.events();
   }
 }
