@@ -16,16 +16,7 @@ import java.util.SplittableRandom;
  * weights are the batch's own (SFT's response tokens, a reward pair's last tokens), or 1 on every
  * target past a prefix.
  */
-final class BatchTensors {
-  private final boolean prefixLm;
-  private final long seed;
-  private final MixedPrecision precision;
-
-  BatchTensors(boolean prefixLm, long seed, MixedPrecision precision) {
-    this.prefixLm = prefixLm;
-    this.seed = seed;
-    this.precision = precision;
-  }
+record BatchTensors(boolean prefixLm, long seed, MixedPrecision precision) {
 
   /** Inputs, targets, loss weights and mask for rows [from, from + n) of a batch. */
   NDArray[] of(NDManager m, Sampler.Batch batch, int from, int n, int seqLen) {
