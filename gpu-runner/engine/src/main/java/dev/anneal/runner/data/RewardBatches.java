@@ -13,7 +13,7 @@ import java.util.SplittableRandom;
  * read. A rendering longer than the sequence loses the start of its prompt, never its end. A seeded
  * 10% of the pairs are held out for the pairwise accuracy.
  */
-public final class RewardBatches implements BatchSource {
+public final class RewardBatches implements ExampleBatches {
 
   private final List<int[][]> train = new ArrayList<>();
   private final List<int[][]> heldOut = new ArrayList<>();
@@ -45,18 +45,17 @@ public final class RewardBatches implements BatchSource {
   }
 
   /** Pairs with a rendering longer than {@code seqLen} tokens (their prompts lose their start). */
+  @Override
   public long longerThan(int seqLen) {
     return java.util.stream.Stream.concat(train.stream(), heldOut.stream())
         .filter(p -> p[0].length > seqLen || p[1].length > seqLen)
         .count();
   }
 
-  public int trainingPairs() {
-    return train.size();
-  }
-
-  public int heldOutPairs() {
-    return heldOut.size();
+  @Override
+  public Description description() {
+    return new Description(
+        "reward model", "pairs", train.size(), heldOut.size(), "their prompts lose their start");
   }
 
   @Override

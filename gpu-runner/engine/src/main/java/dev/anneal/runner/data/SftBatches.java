@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
  * #EVAL_DATA_INDEX} on) and the exact-match questions come from it, training batches never do.
  * Batches are a pure function of (seed, data index), as for pre-training.
  */
-public final class SftBatches implements BatchSource {
+public final class SftBatches implements ExampleBatches {
 
   private final List<ChatTemplate.Rendered> train = new ArrayList<>();
   private final List<ChatTemplate.Rendered> eval = new ArrayList<>();
@@ -78,14 +78,21 @@ public final class SftBatches implements BatchSource {
   }
 
   /** Dialogues whose rendering does not fit {@code seqLen + 1} tokens (their ends are cut). */
+  @Override
   public long longerThan(int seqLen) {
     return java.util.stream.Stream.concat(train.stream(), eval.stream())
         .filter(d -> d.ids().length > seqLen + 1)
         .count();
   }
 
-  public int trainingDialogues() {
-    return train.size();
+  @Override
+  public Description description() {
+    return new Description(
+        "sft",
+        "dialogues",
+        train.size(),
+        heldOut.size(),
+        "their ends (past seqLen + 1 tokens) are cut and not learned");
   }
 
   /** The held-out dialogues (the exact-match questions are their last assistant turns). */

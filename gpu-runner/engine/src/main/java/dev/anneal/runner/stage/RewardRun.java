@@ -2,6 +2,7 @@ package dev.anneal.runner.stage;
 
 import ai.djl.ndarray.NDManager;
 import dev.anneal.runner.ckpt.CheckpointReader;
+import dev.anneal.runner.data.RewardBatches;
 import dev.anneal.runner.model.Transformer;
 import dev.anneal.runner.train.Objective;
 import dev.anneal.runner.train.RewardObjective;
@@ -14,20 +15,14 @@ import java.util.Map;
  * held-out pairs before and after.
  */
 final class RewardRun extends SupervisedRun {
-  private TrainingInputs.RewardInputs prefs;
+  private RewardBatches pairs;
 
   @Override
   TrainingInputs.Inputs prepare(Attempt a, CheckpointReader.Loaded from) {
-    prefs = TrainingInputs.prepareReward(a.spec(), a.shape(), a.store(), from);
-    describeData(
-        a,
-        String.format(
-            "reward model: %d training pairs, %d held out for evaluation",
-            prefs.batches().trainingPairs(), prefs.batches().heldOutPairs()),
-        prefs.batches().longerThan(a.seqLen()),
-        "reward model: %d pairs are longer than seqLen %d: their prompts lose their"
-            + " start (raise hyperparameters.seqLen to keep them whole)");
-    return new TrainingInputs.Inputs(prefs.tokenizer(), prefs.batches(), Map.of());
+    TrainingInputs.RewardInputs prefs =
+        TrainingInputs.prepareReward(a.spec(), a.shape(), a.store(), from);
+    pairs = prefs.batches();
+    return new TrainingInputs.Inputs(prefs.tokenizer(), pairs, Map.of());
   }
 
   @Override
@@ -61,7 +56,7 @@ final class RewardRun extends SupervisedRun {
   private RewardObjective.Eval evaluate(Attempt a, SupervisedTrainer trainer) {
     try (NDManager m = NDManager.newBaseManager()) {
       return RewardObjective.evaluate(
-          new Transformer(a.shape()), trainer.params(), m, prefs.batches(), a.seqLen());
+          new Transformer(a.shape()), trainer.params(), m, pairs, a.seqLen());
     }
   }
 }

@@ -18,14 +18,6 @@ final class SftRun extends SupervisedRun {
   @Override
   TrainingInputs.Inputs prepare(Attempt a, CheckpointReader.Loaded from) {
     chat = TrainingInputs.prepareSft(a.spec(), a.shape(), a.store(), from);
-    describeData(
-        a,
-        String.format(
-            "sft: %d training dialogues, %d held out for evaluation",
-            chat.batches().trainingDialogues(), chat.batches().heldOut().size()),
-        chat.batches().longerThan(a.seqLen()),
-        "sft: %d dialogues are longer than seqLen %d + 1 tokens: their ends are cut"
-            + " and not learned (raise hyperparameters.seqLen)");
     return new TrainingInputs.Inputs(chat.tokenizer(), chat.batches(), Map.of());
   }
 

@@ -4,6 +4,7 @@ import dev.anneal.protocol.ExitCode;
 import dev.anneal.protocol.RunSpec;
 import dev.anneal.runner.ckpt.BlobStore;
 import dev.anneal.runner.ckpt.CheckpointReader;
+import dev.anneal.runner.data.ExampleBatches;
 import dev.anneal.runner.events.EventLog;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.train.Objective;
@@ -21,7 +22,7 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 abstract class SupervisedRun implements StageRun {
 
-  /** The kind's batches and tokenizer, its data described in the event log. */
+  /** The kind's batches and tokenizer (examples are described in the event log). */
   abstract TrainingInputs.Inputs prepare(Attempt a, CheckpointReader.Loaded from);
 
   Objective objective() {
@@ -38,13 +39,12 @@ abstract class SupervisedRun implements StageRun {
     return Map.of();
   }
 
-  /**
-   * Logs what the kind's data holds, and warns about the {@code cut} examples longer than seqLen
-   * ({@code cutFormat} takes the count and seqLen).
-   */
-  static void describeData(Attempt a, String holds, long cut, String cutFormat) {
-    a.events().log("INFO", holds);
-    if (cut > 0) a.events().log("WARN", String.format(cutFormat, cut, a.seqLen()));
+  /** Logs what a kind's examples hold, and warns about those longer than seqLen. */
+  private static void describeData(Attempt a, ExampleBatches examples) {
+    ExampleBatches.Description d = examples.description();
+    a.events().log("INFO", d.holds());
+    long cut = examples.longerThan(a.seqLen());
+    if (cut > 0) a.events().log("WARN", d.cutWarning(cut, a.seqLen()));
   }
 
   /** The trained model's figures, added to the summary. */
@@ -63,6 +63,7 @@ abstract class SupervisedRun implements StageRun {
     }
     Attempt attempt = new Attempt(spec, shape, store, events);
     TrainingInputs.Inputs inputs = prepare(attempt, resume != null ? resume : init);
+    if (inputs.sampler() instanceof ExampleBatches examples) describeData(attempt, examples);
     try (SupervisedTrainer trainer =
         new SupervisedTrainer(
             spec,
