@@ -40,17 +40,17 @@ public final class EventLog {
   /** Events as JSON lines on a stream (the runner's standard output). */
   public static EventLog toStream(
       String team, String pipeline, StageKind stage, int attempt, PrintStream out) {
-    return new EventLog(
-        team,
-        pipeline,
-        stage,
-        attempt,
-        line -> {
-          synchronized (out) {
-            out.println(line);
-            out.flush();
-          }
-        });
+    return new EventLog(team, pipeline, stage, attempt, linesTo(out));
+  }
+
+  /** Writes each line whole and flushed, however many threads emit. */
+  private static Consumer<String> linesTo(PrintStream out) {
+    return line -> {
+      synchronized (out) {
+        out.println(line);
+        out.flush();
+      }
+    };
   }
 
   public synchronized long nextSeq() {

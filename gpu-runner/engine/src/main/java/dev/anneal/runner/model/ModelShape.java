@@ -1,6 +1,10 @@
 package dev.anneal.runner.model;
 
+import static java.util.Objects.requireNonNullElse;
+
 import dev.anneal.protocol.ModelConfig;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * A fully resolved LLaMA-style decoder shape. Presets give the sizes; explicit fields in the spec
@@ -35,50 +39,36 @@ public record ModelShape(
     return dModel / nHeads;
   }
 
+  /** The sizes a preset gives; a spec's explicit fields override them. */
+  private record Preset(int d, int layers, int heads, int kv, int seq, int vocab) {}
+
+  /** The presets, in the order the error message names them. */
+  private static final Map<String, Preset> PRESETS = new LinkedHashMap<>();
+
+  static {
+    PRESETS.put("tiny", new Preset(128, 4, 4, 2, 256, 1024));
+    PRESETS.put("small", new Preset(256, 12, 8, 4, 512, 4096));
+    PRESETS.put("micro", new Preset(32, 2, 4, 2, 64, 300));
+  }
+
   /** Resolves a spec's model section against its preset. */
   public static ModelShape of(ModelConfig c) {
-    int d;
-    int layers;
-    int heads;
-    int kv;
-    int seq;
-    int vocab;
-    switch (c.preset()) {
-      case "tiny" -> {
-        d = 128;
-        layers = 4;
-        heads = 4;
-        kv = 2;
-        seq = 256;
-        vocab = 1024;
-      }
-      case "small" -> {
-        d = 256;
-        layers = 12;
-        heads = 8;
-        kv = 4;
-        seq = 512;
-        vocab = 4096;
-      }
-      case "micro" -> {
-        d = 32;
-        layers = 2;
-        heads = 4;
-        kv = 2;
-        seq = 64;
-        vocab = 300;
-      }
-      default ->
-          throw new IllegalArgumentException(
-              "model.preset: unknown preset '" + c.preset() + "' (tiny, small, micro)");
+    Preset p = PRESETS.get(c.preset());
+    if (p == null) {
+      throw new IllegalArgumentException(
+          "model.preset: unknown preset '"
+              + c.preset()
+              + "' ("
+              + String.join(", ", PRESETS.keySet())
+              + ")");
     }
-    if (c.dModel() != null) d = c.dModel();
-    if (c.nLayers() != null) layers = c.nLayers();
-    if (c.nHeads() != null) heads = c.nHeads();
-    if (c.nKvHeads() != null) kv = c.nKvHeads();
-    else if (c.nHeads() != null) kv = c.nHeads();
-    if (c.maxSeqLen() != null) seq = c.maxSeqLen();
-    if (c.vocabSize() != null) vocab = c.vocabSize();
+    int d = requireNonNullElse(c.dModel(), p.d());
+    int heads = requireNonNullElse(c.nHeads(), p.heads());
+    // an explicit head count without a KV-head count means plain multi-head attention
+    int kv = requireNonNullElse(c.nKvHeads(), c.nHeads() != null ? heads : p.kv());
+    int layers = requireNonNullElse(c.nLayers(), p.layers());
+    int seq = requireNonNullElse(c.maxSeqLen(), p.seq());
+    int vocab = requireNonNullElse(c.vocabSize(), p.vocab());
     double mult = c.ffnMult() != null ? c.ffnMult() : 8.0 / 3.0;
     int hidden = (int) Math.round(mult * d / 32.0) * 32;
     return new ModelShape(
