@@ -1,5 +1,7 @@
 package dev.anneal.protocol;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
+
 /**
  * PPO settings of an RLHF stage, with the defaults of the reference implementations (InstructGPT,
  * DeepSpeed-Chat, OpenRLHF): each step samples one response per prompt ({@code maxNewTokens},
@@ -17,6 +19,7 @@ package dev.anneal.protocol;
  * evalEvery} steps the held-out prompts are answered greedily, and a reward that rose while the
  * exact-match accuracy fell by more than {@code hackingDrop} is reward hacking.
  */
+@RecordBuilder
 public record RlConfig(
     Integer maxNewTokens,
     Double temperature,
@@ -91,190 +94,12 @@ public record RlConfig(
   }
 
   /** A builder: unset fields are null and take their defaults, as in a spec file. */
-  public static Builder builder() {
-    return new Builder();
+  public static RlConfigBuilder builder() {
+    return RlConfigBuilder.builder();
   }
 
   /** A builder holding this RL settings's values, to change a few of them. */
-  public Builder toBuilder() {
-    return new Builder()
-        .maxNewTokens(maxNewTokens)
-        .temperature(temperature)
-        .topP(topP)
-        .ppoEpochs(ppoEpochs)
-        .klCoef(klCoef)
-        .klTarget(klTarget)
-        .klHorizon(klHorizon)
-        .gamma(gamma)
-        .lambda(lambda)
-        .clipRange(clipRange)
-        .valueClip(valueClip)
-        .criticLr(criticLr)
-        .rewardClip(rewardClip)
-        .normalizeRewards(normalizeRewards)
-        .ptxCoef(ptxCoef)
-        .emaDecay(emaDecay)
-        .klLimit(klLimit)
-        .minLengthRatio(minLengthRatio)
-        .hackingDrop(hackingDrop)
-        .evalEvery(evalEvery)
-        .freezeActorSteps(freezeActorSteps);
-  }
-
-  /** Builds a RlConfig field by field; {@link #build} checks it as the JSON reader does. */
-  public static final class Builder {
-    private Integer maxNewTokens;
-    private Double temperature;
-    private Double topP;
-    private Integer ppoEpochs;
-    private Double klCoef;
-    private Double klTarget;
-    private Long klHorizon;
-    private Double gamma;
-    private Double lambda;
-    private Double clipRange;
-    private Double valueClip;
-    private Double criticLr;
-    private Double rewardClip;
-    private Boolean normalizeRewards;
-    private Double ptxCoef;
-    private Double emaDecay;
-    private Double klLimit;
-    private Double minLengthRatio;
-    private Double hackingDrop;
-    private Integer evalEvery;
-    private Integer freezeActorSteps;
-
-    private Builder() {}
-
-    public Builder maxNewTokens(Integer maxNewTokens) {
-      this.maxNewTokens = maxNewTokens;
-      return this;
-    }
-
-    public Builder temperature(Double temperature) {
-      this.temperature = temperature;
-      return this;
-    }
-
-    public Builder topP(Double topP) {
-      this.topP = topP;
-      return this;
-    }
-
-    public Builder ppoEpochs(Integer ppoEpochs) {
-      this.ppoEpochs = ppoEpochs;
-      return this;
-    }
-
-    public Builder klCoef(Double klCoef) {
-      this.klCoef = klCoef;
-      return this;
-    }
-
-    public Builder klTarget(Double klTarget) {
-      this.klTarget = klTarget;
-      return this;
-    }
-
-    public Builder klHorizon(Long klHorizon) {
-      this.klHorizon = klHorizon;
-      return this;
-    }
-
-    public Builder gamma(Double gamma) {
-      this.gamma = gamma;
-      return this;
-    }
-
-    public Builder lambda(Double lambda) {
-      this.lambda = lambda;
-      return this;
-    }
-
-    public Builder clipRange(Double clipRange) {
-      this.clipRange = clipRange;
-      return this;
-    }
-
-    public Builder valueClip(Double valueClip) {
-      this.valueClip = valueClip;
-      return this;
-    }
-
-    public Builder criticLr(Double criticLr) {
-      this.criticLr = criticLr;
-      return this;
-    }
-
-    public Builder rewardClip(Double rewardClip) {
-      this.rewardClip = rewardClip;
-      return this;
-    }
-
-    public Builder normalizeRewards(Boolean normalizeRewards) {
-      this.normalizeRewards = normalizeRewards;
-      return this;
-    }
-
-    public Builder ptxCoef(Double ptxCoef) {
-      this.ptxCoef = ptxCoef;
-      return this;
-    }
-
-    public Builder emaDecay(Double emaDecay) {
-      this.emaDecay = emaDecay;
-      return this;
-    }
-
-    public Builder klLimit(Double klLimit) {
-      this.klLimit = klLimit;
-      return this;
-    }
-
-    public Builder minLengthRatio(Double minLengthRatio) {
-      this.minLengthRatio = minLengthRatio;
-      return this;
-    }
-
-    public Builder hackingDrop(Double hackingDrop) {
-      this.hackingDrop = hackingDrop;
-      return this;
-    }
-
-    public Builder evalEvery(Integer evalEvery) {
-      this.evalEvery = evalEvery;
-      return this;
-    }
-
-    public Builder freezeActorSteps(Integer freezeActorSteps) {
-      this.freezeActorSteps = freezeActorSteps;
-      return this;
-    }
-
-    public RlConfig build() {
-      return new RlConfig(
-          maxNewTokens,
-          temperature,
-          topP,
-          ppoEpochs,
-          klCoef,
-          klTarget,
-          klHorizon,
-          gamma,
-          lambda,
-          clipRange,
-          valueClip,
-          criticLr,
-          rewardClip,
-          normalizeRewards,
-          ptxCoef,
-          emaDecay,
-          klLimit,
-          minLengthRatio,
-          hackingDrop,
-          evalEvery,
-          freezeActorSteps);
-    }
+  public RlConfigBuilder toBuilder() {
+    return RlConfigBuilder.builder(this);
   }
 }

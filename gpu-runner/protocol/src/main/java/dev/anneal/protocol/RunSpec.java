@@ -1,11 +1,13 @@
 package dev.anneal.protocol;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.util.List;
 
 /**
  * Everything one stage attempt needs: what to train, from where, to where. The platform writes it
  * to {@link ObjectKeys#spec}; the runner reads it and nothing else. Unknown fields are an error.
  */
+@RecordBuilder
 public record RunSpec(
     String apiVersion,
     String team,
@@ -84,190 +86,12 @@ public record RunSpec(
   }
 
   /** A builder: unset fields are null and take their defaults, as in a spec file. */
-  public static Builder builder() {
-    return new Builder();
+  public static RunSpecBuilder builder() {
+    return RunSpecBuilder.builder();
   }
 
   /** A builder holding this run spec's values, to change a few of them. */
-  public Builder toBuilder() {
-    return new Builder()
-        .apiVersion(apiVersion)
-        .team(team)
-        .pipeline(pipeline)
-        .stage(stage)
-        .attempt(attempt)
-        .device(device)
-        .seed(seed)
-        .model(model)
-        .training(training)
-        .datasets(datasets)
-        .curriculum(curriculum)
-        .tokenizer(tokenizer)
-        .initFrom(initFrom)
-        .resumeFrom(resumeFrom)
-        .checkpoint(checkpoint)
-        .stability(stability)
-        .store(store)
-        .events(events)
-        .inject(inject)
-        .rewardFrom(rewardFrom)
-        .rl(rl);
-  }
-
-  /** Builds a RunSpec field by field; {@link #build} checks it as the JSON reader does. */
-  public static final class Builder {
-    private String apiVersion;
-    private String team;
-    private String pipeline;
-    private StageKind stage;
-    private Integer attempt;
-    private String device;
-    private Long seed;
-    private ModelConfig model;
-    private TrainingConfig training;
-    private List<DatasetRef> datasets;
-    private List<CurriculumPhase> curriculum;
-    private TokenizerSpec tokenizer;
-    private CheckpointRef initFrom;
-    private CheckpointRef resumeFrom;
-    private CheckpointPolicy checkpoint;
-    private StabilityConfig stability;
-    private ObjectStoreTarget store;
-    private EventSink events;
-    private FaultInjection inject;
-    private CheckpointRef rewardFrom;
-    private RlConfig rl;
-
-    private Builder() {}
-
-    public Builder apiVersion(String apiVersion) {
-      this.apiVersion = apiVersion;
-      return this;
-    }
-
-    public Builder team(String team) {
-      this.team = team;
-      return this;
-    }
-
-    public Builder pipeline(String pipeline) {
-      this.pipeline = pipeline;
-      return this;
-    }
-
-    public Builder stage(StageKind stage) {
-      this.stage = stage;
-      return this;
-    }
-
-    public Builder attempt(Integer attempt) {
-      this.attempt = attempt;
-      return this;
-    }
-
-    public Builder device(String device) {
-      this.device = device;
-      return this;
-    }
-
-    public Builder seed(Long seed) {
-      this.seed = seed;
-      return this;
-    }
-
-    public Builder model(ModelConfig model) {
-      this.model = model;
-      return this;
-    }
-
-    public Builder training(TrainingConfig training) {
-      this.training = training;
-      return this;
-    }
-
-    public Builder datasets(List<DatasetRef> datasets) {
-      this.datasets = datasets;
-      return this;
-    }
-
-    public Builder curriculum(List<CurriculumPhase> curriculum) {
-      this.curriculum = curriculum;
-      return this;
-    }
-
-    public Builder tokenizer(TokenizerSpec tokenizer) {
-      this.tokenizer = tokenizer;
-      return this;
-    }
-
-    public Builder initFrom(CheckpointRef initFrom) {
-      this.initFrom = initFrom;
-      return this;
-    }
-
-    public Builder resumeFrom(CheckpointRef resumeFrom) {
-      this.resumeFrom = resumeFrom;
-      return this;
-    }
-
-    public Builder checkpoint(CheckpointPolicy checkpoint) {
-      this.checkpoint = checkpoint;
-      return this;
-    }
-
-    public Builder stability(StabilityConfig stability) {
-      this.stability = stability;
-      return this;
-    }
-
-    public Builder store(ObjectStoreTarget store) {
-      this.store = store;
-      return this;
-    }
-
-    public Builder events(EventSink events) {
-      this.events = events;
-      return this;
-    }
-
-    public Builder inject(FaultInjection inject) {
-      this.inject = inject;
-      return this;
-    }
-
-    public Builder rewardFrom(CheckpointRef rewardFrom) {
-      this.rewardFrom = rewardFrom;
-      return this;
-    }
-
-    public Builder rl(RlConfig rl) {
-      this.rl = rl;
-      return this;
-    }
-
-    public RunSpec build() {
-      return new RunSpec(
-          apiVersion,
-          team,
-          pipeline,
-          stage,
-          attempt,
-          device,
-          seed,
-          model,
-          training,
-          datasets,
-          curriculum,
-          tokenizer,
-          initFrom,
-          resumeFrom,
-          checkpoint,
-          stability,
-          store,
-          events,
-          inject,
-          rewardFrom,
-          rl);
-    }
+  public RunSpecBuilder toBuilder() {
+    return RunSpecBuilder.builder(this);
   }
 }

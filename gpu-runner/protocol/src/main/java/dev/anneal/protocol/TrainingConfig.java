@@ -1,11 +1,14 @@
 package dev.anneal.protocol;
 
+import io.soabase.recordbuilder.core.RecordBuilder;
+
 /**
  * Optimisation settings. Missing values take the defaults of the LLM survey's recipe: AdamW (0.9,
  * 0.95, 1e-8), weight decay 0.1, global-norm clip 1.0, linear warm-up then cosine decay to 10% of
  * the peak learning rate, fp32 on CPU. {@code packing} (SFT) fills each row with several short
  * dialogues, each attending only to itself.
  */
+@RecordBuilder
 public record TrainingConfig(
     Long steps,
     Integer batchSize,
@@ -73,150 +76,12 @@ public record TrainingConfig(
   }
 
   /** A builder: unset fields are null and take their defaults, as in a spec file. */
-  public static Builder builder() {
-    return new Builder();
+  public static TrainingConfigBuilder builder() {
+    return TrainingConfigBuilder.builder();
   }
 
   /** A builder holding this training settings's values, to change a few of them. */
-  public Builder toBuilder() {
-    return new Builder()
-        .steps(steps)
-        .batchSize(batchSize)
-        .seqLen(seqLen)
-        .gradAccum(gradAccum)
-        .lr(lr)
-        .warmupFraction(warmupFraction)
-        .minLrRatio(minLrRatio)
-        .optimizer(optimizer)
-        .beta1(beta1)
-        .beta2(beta2)
-        .eps(eps)
-        .weightDecay(weightDecay)
-        .gradClip(gradClip)
-        .precision(precision)
-        .batchRamp(batchRamp)
-        .packing(packing);
-  }
-
-  /** Builds a TrainingConfig field by field; {@link #build} checks it as the JSON reader does. */
-  public static final class Builder {
-    private Long steps;
-    private Integer batchSize;
-    private Integer seqLen;
-    private Integer gradAccum;
-    private Double lr;
-    private Double warmupFraction;
-    private Double minLrRatio;
-    private String optimizer;
-    private Double beta1;
-    private Double beta2;
-    private Double eps;
-    private Double weightDecay;
-    private Double gradClip;
-    private String precision;
-    private BatchRamp batchRamp;
-    private Boolean packing;
-
-    private Builder() {}
-
-    public Builder steps(Long steps) {
-      this.steps = steps;
-      return this;
-    }
-
-    public Builder batchSize(Integer batchSize) {
-      this.batchSize = batchSize;
-      return this;
-    }
-
-    public Builder seqLen(Integer seqLen) {
-      this.seqLen = seqLen;
-      return this;
-    }
-
-    public Builder gradAccum(Integer gradAccum) {
-      this.gradAccum = gradAccum;
-      return this;
-    }
-
-    public Builder lr(Double lr) {
-      this.lr = lr;
-      return this;
-    }
-
-    public Builder warmupFraction(Double warmupFraction) {
-      this.warmupFraction = warmupFraction;
-      return this;
-    }
-
-    public Builder minLrRatio(Double minLrRatio) {
-      this.minLrRatio = minLrRatio;
-      return this;
-    }
-
-    public Builder optimizer(String optimizer) {
-      this.optimizer = optimizer;
-      return this;
-    }
-
-    public Builder beta1(Double beta1) {
-      this.beta1 = beta1;
-      return this;
-    }
-
-    public Builder beta2(Double beta2) {
-      this.beta2 = beta2;
-      return this;
-    }
-
-    public Builder eps(Double eps) {
-      this.eps = eps;
-      return this;
-    }
-
-    public Builder weightDecay(Double weightDecay) {
-      this.weightDecay = weightDecay;
-      return this;
-    }
-
-    public Builder gradClip(Double gradClip) {
-      this.gradClip = gradClip;
-      return this;
-    }
-
-    public Builder precision(String precision) {
-      this.precision = precision;
-      return this;
-    }
-
-    public Builder batchRamp(BatchRamp batchRamp) {
-      this.batchRamp = batchRamp;
-      return this;
-    }
-
-    public Builder packing(Boolean packing) {
-      this.packing = packing;
-      return this;
-    }
-
-    public TrainingConfig build() {
-      return new TrainingConfig(
-          steps,
-          batchSize,
-          seqLen,
-          gradAccum,
-          lr,
-          warmupFraction,
-          minLrRatio,
-          optimizer,
-          beta1,
-          beta2,
-          eps,
-          weightDecay,
-          gradClip,
-          precision,
-          batchRamp,
-          packing);
-    }
+  public TrainingConfigBuilder toBuilder() {
+    return TrainingConfigBuilder.builder(this);
   }
 }
