@@ -427,7 +427,8 @@ class FailureDrillsIT {
                       .build());
       WorkflowClient.start(
           wf::run,
-          new StageInput(pipeline.toString(), stage.toString(), "drills", spec, 0, null, 1));
+          new StageInput(
+              pipeline.toString(), stage.toString(), "drills", spec, 0, null, 1, 0, null, null));
     }
 
     StageResult result() {

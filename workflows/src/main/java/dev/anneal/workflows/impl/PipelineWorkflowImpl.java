@@ -75,19 +75,9 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                   ? in.models().get(s.from())
                   : finalCheckpoint.get(s.from());
       CheckpointRef initFrom = parent == null ? null : new CheckpointRef(parent, null);
-      StageInput plain =
-          new StageInput(
-              in.pipelineId(),
-              in.stageIds().get(i),
-              in.team(),
-              in.spec(),
-              i,
-              initFrom,
-              in.restartBackoffSeconds());
-      StageInput stageIn =
-          s.reward() == null
-              ? plain
-              : plain.withRewardFrom(new CheckpointRef(finalCheckpoint.get(s.reward()), null));
+      CheckpointRef rewardFrom =
+          s.reward() == null ? null : new CheckpointRef(finalCheckpoint.get(s.reward()), null);
+      StageInput stageIn = in.stage(i, initFrom, rewardFrom);
       StageWorkflow child =
           Workflow.newChildWorkflowStub(
               StageWorkflow.class,

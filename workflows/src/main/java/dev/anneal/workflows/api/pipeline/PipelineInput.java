@@ -1,6 +1,8 @@
 package dev.anneal.workflows.api.pipeline;
 
+import dev.anneal.protocol.CheckpointRef;
 import dev.anneal.workflows.api.spec.PipelineSpec;
+import dev.anneal.workflows.api.stage.StageInput;
 import java.util.List;
 import java.util.Map;
 
@@ -28,5 +30,23 @@ public record PipelineInput(
       List<String> stageIds,
       long restartBackoffSeconds) {
     this(pipelineId, team, spec, stageIds, restartBackoffSeconds, Map.of());
+  }
+
+  /**
+   * The first run of the stage at {@code position}: it starts from {@code initFrom} (null: from
+   * scratch) and, for RLHF, scores with the reward model at {@code rewardFrom} (null otherwise).
+   */
+  public StageInput stage(int position, CheckpointRef initFrom, CheckpointRef rewardFrom) {
+    return new StageInput(
+        pipelineId,
+        stageIds.get(position),
+        team,
+        spec,
+        position,
+        initFrom,
+        restartBackoffSeconds,
+        0,
+        null,
+        rewardFrom);
   }
 }

@@ -32,22 +32,6 @@ public record StageInput(
     attemptsPerRun = attemptsPerRun <= 0 ? DEFAULT_ATTEMPTS_PER_RUN : attemptsPerRun;
   }
 
-  public StageInput(
-      String pipelineId,
-      String stageId,
-      String team,
-      PipelineSpec spec,
-      int position,
-      CheckpointRef initFrom,
-      long restartBackoffSeconds) {
-    this(pipelineId, stageId, team, spec, position, initFrom, restartBackoffSeconds, 0, null, null);
-  }
-
-  /** The first run of an RLHF stage: it also names the reward model's final checkpoint. */
-  public StageInput withRewardFrom(CheckpointRef reward) {
-    return with(carry, reward);
-  }
-
   public StageInput withCarry(StageCarry next) {
     return with(next, rewardFrom);
   }
