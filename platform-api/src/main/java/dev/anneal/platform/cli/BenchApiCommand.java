@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,10 +33,7 @@ import java.util.regex.Pattern;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * The API benchmark ({@code ./anneal bench api}): the embedded stack holding 1,000 pipelines and
@@ -50,11 +46,7 @@ import picocli.CommandLine.Spec;
     name = "bench-api",
     hidden = true,
     description = "Measure the REST API with wrk and runner ingestion under read load")
-class BenchApiCommand implements Callable<Integer> {
-
-  @Spec CommandSpec spec;
-
-  @Mixin StartOptions options = new StartOptions();
+class BenchApiCommand extends EmbeddedBench {
 
   @Option(names = "--duration", description = "seconds per measurement (default 10)")
   int duration = 10;
@@ -74,156 +66,147 @@ class BenchApiCommand implements Callable<Integer> {
   record Wrk(double rps, double p99ms, long non2xx) {}
 
   @Override
-  public Integer call() throws Exception {
-    PrintWriter out = spec.commandLine().getOut();
-    if (!wrkInstalled()) {
-      spec.commandLine()
-          .getErr()
-          .println("anneal: the API benchmark needs wrk (Debian/Ubuntu: apt-get install wrk)");
-      return 1;
-    }
-    ConfigurableApplicationContext ctx = options.start(spec.commandLine().getErr());
-    if (ctx == null) return 1;
-    try {
-      String base = "http://127.0.0.1:" + ctx.getEnvironment().getProperty("local.server.port");
-      JdbcTemplate jdbc = ctx.getBean(JdbcTemplate.class);
-      Teams teams = ctx.getBean(Teams.class);
-      ApiTokens tokens = ctx.getBean(ApiTokens.class);
-      Teams.Team team =
-          teams.create(
-              "bench-" + UUID.randomUUID().toString().substring(0, 6), null, 100, null, false);
-      String token = tokens.create(team.id(), "bench", EnumSet.of(Scope.READ), null, null).token();
+  boolean ready(PrintWriter err) {
+    if (wrkInstalled()) return true;
+    err.println("anneal: the API benchmark needs wrk (Debian/Ubuntu: apt-get install wrk)");
+    return false;
+  }
 
-      long t0 = System.nanoTime();
-      String specJson =
-          ProtocolJson.write(
-              PipelineSpecs.parse(
-                  """
-                  apiVersion: anneal.dev/v1
-                  kind: Pipeline
-                  metadata: {name: bench}
-                  model: {preset: micro}
-                  datasets: [{name: prose, source: "synthetic:prose?docs=400"}]
-                  stages:
-                    - kind: pretrain
-                      data: [{dataset: prose}]
-                      hyperparameters: {steps: 25000, batchSize: 8, seqLen: 32, lr: 0.002}
-                  """));
-      // 1M points: 10 stages x 4 series x 25,000 steps (a loss spike at step 12,345)
-      SyntheticHistory.Seeded seeded =
-          ctx.getBean(MetadataStore.class)
-              .syntheticHistory()
-              .seed(team.id(), team.name(), specJson, pipelines, points, 10);
-      int steps = seeded.steps();
-      List<UUID> pipelineIds = seeded.withMetrics();
-      // a live system has had autovacuum over its metrics; the seed is one bulk insert
-      jdbc.execute("VACUUM ANALYZE metrics");
-      jdbc.execute("ANALYZE");
-      long held = seeded.points();
-      long heldPipelines = seeded.pipelines();
-      out.printf(
-          "seeded %d pipelines and %d metric points in %.1f s%n%n",
-          heldPipelines, held, (System.nanoTime() - t0) / 1e9);
+  @Override
+  int measure(ConfigurableApplicationContext ctx, PrintWriter out) throws Exception {
+    String base = "http://127.0.0.1:" + ctx.getEnvironment().getProperty("local.server.port");
+    JdbcTemplate jdbc = ctx.getBean(JdbcTemplate.class);
+    Teams teams = ctx.getBean(Teams.class);
+    ApiTokens tokens = ctx.getBean(ApiTokens.class);
+    Teams.Team team =
+        teams.create(
+            "bench-" + UUID.randomUUID().toString().substring(0, 6), null, 100, null, false);
+    String token = tokens.create(team.id(), "bench", EnumSet.of(Scope.READ), null, null).token();
 
-      UUID one = pipelineIds.get(0);
-      String[][] reads = {
-        {"baseline: GET /api/v1/me", "/api/v1/me"},
-        {"pipeline list (50 a page)", "/api/v1/pipelines?pageSize=50"},
-        {"pipeline get", "/api/v1/pipelines/" + one},
-        {
-          "metric read, " + steps + " points -> 1500",
-          "/api/v1/pipelines/" + one + "/stages/pretrain/metrics?name=loss"
-        },
-        {
-          "metric read, " + steps + " points -> 100",
-          "/api/v1/pipelines/" + one + "/stages/pretrain/metrics?name=loss&maxPoints=100"
-        },
-        {
-          "metric window, 1000 raw points",
-          "/api/v1/pipelines/"
-              + one
-              + "/stages/pretrain/metrics?name=loss&fromStep=1000&toStep=1999"
-        },
-      };
-      out.printf("wrk: %d connections, 2 threads, %d s each, loopback%n", connections, duration);
-      out.printf("%-40s %12s %10s %14s%n", "endpoint", "requests/s", "p99 ms", "vs baseline");
-      double baseline = 0;
-      Wrk listAlone = null;
-      for (String[] r : reads) {
-        Wrk w = wrk(base + r[1], token, duration);
-        if (baseline == 0) baseline = w.rps();
-        if (r[0].startsWith("pipeline list")) listAlone = w;
-        out.printf(
-            "%-40s %12.0f %10.1f %13.2fx%s%n",
-            r[0],
-            w.rps(),
-            w.p99ms(),
-            w.rps() / baseline,
-            w.non2xx() > 0 ? "  (" + w.non2xx() + " non-2xx!)" : "");
-        out.flush();
-      }
+    long t0 = System.nanoTime();
+    String specJson =
+        ProtocolJson.write(
+            PipelineSpecs.parse(
+                """
+                apiVersion: anneal.dev/v1
+                kind: Pipeline
+                metadata: {name: bench}
+                model: {preset: micro}
+                datasets: [{name: prose, source: "synthetic:prose?docs=400"}]
+                stages:
+                  - kind: pretrain
+                    data: [{dataset: prose}]
+                    hyperparameters: {steps: 25000, batchSize: 8, seqLen: 32, lr: 0.002}
+                """));
+    // 1M points: 10 stages x 4 series x 25,000 steps (a loss spike at step 12,345)
+    SyntheticHistory.Seeded seeded =
+        ctx.getBean(MetadataStore.class)
+            .syntheticHistory()
+            .seed(team.id(), team.name(), specJson, pipelines, points, 10);
+    int steps = seeded.steps();
+    List<UUID> pipelineIds = seeded.withMetrics();
+    // a live system has had autovacuum over its metrics; the seed is one bulk insert
+    jdbc.execute("VACUUM ANALYZE metrics");
+    jdbc.execute("ANALYZE");
+    long held = seeded.points();
+    long heldPipelines = seeded.pipelines();
+    out.printf(
+        "seeded %d pipelines and %d metric points in %.1f s%n%n",
+        heldPipelines, held, (System.nanoTime() - t0) / 1e9);
 
-      // ingestion: runners posting metric batches, alone and under a read load
-      MetadataStore meta = ctx.getBean(MetadataStore.class);
-      AttemptTokens attemptTokens = ctx.getBean(AttemptTokens.class);
-      UUID pid =
-          meta.pipelines().create(team.id(), "ingest", "{}", "wf-ingest-" + UUID.randomUUID());
-      UUID stage = meta.stages().create(pid, 0, StageKind.PRETRAIN, 1_000_000);
-      out.printf("%ningestion: %d runners, each batch 20 events x 5 points%n", writers);
-      // with and without the rollup upserts, alternated (so warm-up favours neither): what the
-      // rollups cost ingestion, in this run
-      UUID bare = meta.stages().create(pid, 1, "bare", StageKind.PRETRAIN, 1_000_000, 0);
-      double[] with = new double[2];
-      double[] without = new double[2];
-      double[] withP99 = new double[2];
-      int attempt = 1;
-      for (int round = 0; round < 2; round++) {
-        Ingest w = ingest(base, meta, attemptTokens, stage, attempt, duration);
-        meta.ingestion().keepRollups(false);
-        Ingest wo;
-        try {
-          wo = ingest(base, meta, attemptTokens, bare, attempt, duration);
-        } finally {
-          meta.ingestion().keepRollups(true);
-        }
-        attempt += writers;
-        with[round] = w.pointsPerSecond();
-        withP99[round] = w.p99ms();
-        without[round] = wo.pointsPerSecond();
-      }
-      Ingest alone = new Ingest((with[0] + with[1]) / 2, Math.max(withP99[0], withP99[1]));
-      double bareRate = (without[0] + without[1]) / 2;
+    UUID one = pipelineIds.get(0);
+    String[][] reads = {
+      {"baseline: GET /api/v1/me", "/api/v1/me"},
+      {"pipeline list (50 a page)", "/api/v1/pipelines?pageSize=50"},
+      {"pipeline get", "/api/v1/pipelines/" + one},
+      {
+        "metric read, " + steps + " points -> 1500",
+        "/api/v1/pipelines/" + one + "/stages/pretrain/metrics?name=loss"
+      },
+      {
+        "metric read, " + steps + " points -> 100",
+        "/api/v1/pipelines/" + one + "/stages/pretrain/metrics?name=loss&maxPoints=100"
+      },
+      {
+        "metric window, 1000 raw points",
+        "/api/v1/pipelines/" + one + "/stages/pretrain/metrics?name=loss&fromStep=1000&toStep=1999"
+      },
+    };
+    out.printf("wrk: %d connections, 2 threads, %d s each, loopback%n", connections, duration);
+    out.printf("%-40s %12s %10s %14s%n", "endpoint", "requests/s", "p99 ms", "vs baseline");
+    double baseline = 0;
+    Wrk listAlone = null;
+    for (String[] r : reads) {
+      Wrk w = wrk(base + r[1], token, duration);
+      if (baseline == 0) baseline = w.rps();
+      if (r[0].startsWith("pipeline list")) listAlone = w;
       out.printf(
-          "%-40s %12.0f points/s  p99 %.1f ms per batch%n",
-          "alone", alone.pointsPerSecond(), alone.p99ms());
-      out.printf(
-          "%-40s %12.0f points/s  (with rollups: %.2fx of this)%n",
-          "alone, without rollups", bareRate, alone.pointsPerSecond() / bareRate);
+          "%-40s %12.0f %10.1f %13.2fx%s%n",
+          r[0],
+          w.rps(),
+          w.p99ms(),
+          w.rps() / baseline,
+          w.non2xx() > 0 ? "  (" + w.non2xx() + " non-2xx!)" : "");
       out.flush();
-      CompletableFuture<Wrk> load =
-          CompletableFuture.supplyAsync(
-              () -> {
-                try {
-                  return wrk(base + reads[1][1], token, duration);
-                } catch (Exception e) {
-                  throw new IllegalStateException(e);
-                }
-              });
-      Ingest loaded = ingest(base, meta, attemptTokens, stage, attempt, duration);
-      Wrk under = load.get();
-      out.printf(
-          "%-40s %12.0f points/s  p99 %.1f ms per batch (%.2fx of alone)%n",
-          "under a wrk read load (pipeline list)",
-          loaded.pointsPerSecond(),
-          loaded.p99ms(),
-          loaded.pointsPerSecond() / alone.pointsPerSecond());
-      out.printf(
-          "%-40s %12.0f requests/s p99 %.1f ms (%.2fx of the list alone)%n",
-          "  the read load meanwhile", under.rps(), under.p99ms(), under.rps() / listAlone.rps());
-      return 0;
-    } finally {
-      ctx.close();
     }
+
+    // ingestion: runners posting metric batches, alone and under a read load
+    MetadataStore meta = ctx.getBean(MetadataStore.class);
+    AttemptTokens attemptTokens = ctx.getBean(AttemptTokens.class);
+    UUID pid = meta.pipelines().create(team.id(), "ingest", "{}", "wf-ingest-" + UUID.randomUUID());
+    UUID stage = meta.stages().create(pid, 0, StageKind.PRETRAIN, 1_000_000);
+    out.printf("%ningestion: %d runners, each batch 20 events x 5 points%n", writers);
+    // with and without the rollup upserts, alternated (so warm-up favours neither): what the
+    // rollups cost ingestion, in this run
+    UUID bare = meta.stages().create(pid, 1, "bare", StageKind.PRETRAIN, 1_000_000, 0);
+    double[] with = new double[2];
+    double[] without = new double[2];
+    double[] withP99 = new double[2];
+    int attempt = 1;
+    for (int round = 0; round < 2; round++) {
+      Ingest w = ingest(base, meta, attemptTokens, stage, attempt, duration);
+      meta.ingestion().keepRollups(false);
+      Ingest wo;
+      try {
+        wo = ingest(base, meta, attemptTokens, bare, attempt, duration);
+      } finally {
+        meta.ingestion().keepRollups(true);
+      }
+      attempt += writers;
+      with[round] = w.pointsPerSecond();
+      withP99[round] = w.p99ms();
+      without[round] = wo.pointsPerSecond();
+    }
+    Ingest alone = new Ingest((with[0] + with[1]) / 2, Math.max(withP99[0], withP99[1]));
+    double bareRate = (without[0] + without[1]) / 2;
+    out.printf(
+        "%-40s %12.0f points/s  p99 %.1f ms per batch%n",
+        "alone", alone.pointsPerSecond(), alone.p99ms());
+    out.printf(
+        "%-40s %12.0f points/s  (with rollups: %.2fx of this)%n",
+        "alone, without rollups", bareRate, alone.pointsPerSecond() / bareRate);
+    out.flush();
+    CompletableFuture<Wrk> load =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return wrk(base + reads[1][1], token, duration);
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    Ingest loaded = ingest(base, meta, attemptTokens, stage, attempt, duration);
+    Wrk under = load.get();
+    out.printf(
+        "%-40s %12.0f points/s  p99 %.1f ms per batch (%.2fx of alone)%n",
+        "under a wrk read load (pipeline list)",
+        loaded.pointsPerSecond(),
+        loaded.p99ms(),
+        loaded.pointsPerSecond() / alone.pointsPerSecond());
+    out.printf(
+        "%-40s %12.0f requests/s p99 %.1f ms (%.2fx of the list alone)%n",
+        "  the read load meanwhile", under.rps(), under.p99ms(), under.rps() / listAlone.rps());
+    return 0;
   }
 
   record Ingest(double pointsPerSecond, double p99ms) {}

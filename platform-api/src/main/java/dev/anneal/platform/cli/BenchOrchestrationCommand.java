@@ -20,7 +20,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -28,10 +27,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.springframework.context.ConfigurableApplicationContext;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * The orchestration benchmark ({@code ./anneal bench orchestration}): on the embedded stack, how
@@ -45,11 +41,7 @@ import picocli.CommandLine.Spec;
     hidden = true,
     description =
         "Measure orchestration overhead, submit-to-first-step, rollback and restart costs")
-class BenchOrchestrationCommand implements Callable<Integer> {
-
-  @Spec CommandSpec spec;
-
-  @Mixin StartOptions options = new StartOptions();
+class BenchOrchestrationCommand extends EmbeddedBench {
 
   @Option(names = "--steps", description = "steps of each stage (default 300)")
   int steps = 300;
@@ -100,107 +92,99 @@ class BenchOrchestrationCommand implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() throws Exception {
-    PrintWriter out = spec.commandLine().getOut();
-    ConfigurableApplicationContext ctx = options.start(spec.commandLine().getErr());
-    if (ctx == null) return 1;
-    try {
-      PipelineLauncher launcher = ctx.getBean(PipelineLauncher.class);
-      LocalProcessLauncher jobs = ctx.getBean(LocalProcessLauncher.class);
-      MetadataStore meta = ctx.getBean(MetadataStore.class);
+  int measure(ConfigurableApplicationContext ctx, PrintWriter out) throws Exception {
+    PipelineLauncher launcher = ctx.getBean(PipelineLauncher.class);
+    LocalProcessLauncher jobs = ctx.getBean(LocalProcessLauncher.class);
+    MetadataStore meta = ctx.getBean(MetadataStore.class);
 
-      // 1. a spike, rolled back
-      PipelineSpec spike =
-          PipelineSpecs.parse(
-              SPEC.formatted(
-                  "bench-spike",
-                  steps,
-                  every,
-                  every,
-                  every * 2,
-                  "    inject: {spikeAtStep: "
-                      + (steps * 2 / 3)
-                      + ", spikeSteps: 10, spikeLrMultiplier: 300}\n"));
-      Instant submitted = Instant.now();
-      PipelineLauncher.Started s1 = launcher.start("bench", spike);
-      PipelineResult r1 = await(s1);
-      Instant ended = Instant.now();
-      List<Attempt> a1 = attempts(jobs, s1);
-      out.printf("%nspike pipeline: %s, %d attempts%n", r1.status(), a1.size());
-      report(out, "spike", submitted, ended, a1);
-      if (a1.size() >= 2 && a1.get(0).instabilityAt() != null && a1.get(1).firstStep() != null) {
-        out.printf(
-            "  instability reported -> training resumed: %.1f s%n",
-            seconds(Duration.between(a1.get(0).instabilityAt(), a1.get(1).firstStep())));
-      }
-
-      // 2. SIGKILLs, restarted
-      PipelineSpec crash =
-          PipelineSpecs.parse(SPEC.formatted("bench-kill", steps, every, every, every * 2, ""));
-      submitted = Instant.now();
-      PipelineLauncher.Started s2 = launcher.start("bench", crash);
-      CompletableFuture<PipelineResult> f =
-          WorkflowStub.fromTyped(s2.workflow()).getResultAsync(PipelineResult.class);
-      List<Instant> killedAt = new ArrayList<>();
-      for (int k = 0; k < kills.size(); k++) {
-        Path dir = awaitJob(jobs, s2, k + 1, f);
-        if (dir == null) break;
-        long target = kills.get(k);
-        while (!f.isDone() && jobs.lastStep(dir.getFileName().toString()) < target) {
-          Thread.sleep(20);
-        }
-        if (f.isDone()) break;
-        long pid = Long.parseLong(Files.readString(dir.resolve("pid")).trim());
-        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-        killedAt.add(Instant.now());
-      }
-      PipelineResult r2 = f.get();
-      ended = Instant.now();
-      List<Attempt> a2 = attempts(jobs, s2);
+    // 1. a spike, rolled back
+    PipelineSpec spike =
+        PipelineSpecs.parse(
+            SPEC.formatted(
+                "bench-spike",
+                steps,
+                every,
+                every,
+                every * 2,
+                "    inject: {spikeAtStep: "
+                    + (steps * 2 / 3)
+                    + ", spikeSteps: 10, spikeLrMultiplier: 300}\n"));
+    Instant submitted = Instant.now();
+    PipelineLauncher.Started s1 = launcher.start("bench", spike);
+    PipelineResult r1 = await(s1);
+    Instant ended = Instant.now();
+    List<Attempt> a1 = attempts(jobs, s1);
+    out.printf("%nspike pipeline: %s, %d attempts%n", r1.status(), a1.size());
+    report(out, "spike", submitted, ended, a1);
+    if (a1.size() >= 2 && a1.get(0).instabilityAt() != null && a1.get(1).firstStep() != null) {
       out.printf(
-          "%nkill pipeline: %s, %d attempts, %d SIGKILLs%n",
-          r2.status(), a2.size(), killedAt.size());
-      report(out, "kill", submitted, ended, a2);
-      List<Long> resumes = new ArrayList<>();
-      for (EventRow e : meta.reads().events(s2.pipelineId(), 0, 100_000)) {
-        Matcher m =
-            Pattern.compile("^restart \\d+ after .*: resume from step (\\d+)").matcher(e.message());
-        if (e.type().equals("stage") && m.find()) resumes.add(Long.parseLong(m.group(1)));
-      }
-      long lostTotal = 0;
-      for (int k = 0; k < Math.min(resumes.size(), killedAt.size()); k++) {
-        long reached = a2.get(k).lastStep() + 1; // metrics carry the 0-based step index
-        long lost = reached - resumes.get(k);
-        lostTotal += lost;
-        double downtime =
-            a2.size() > k + 1 && a2.get(k + 1).firstStep() != null
-                ? seconds(Duration.between(killedAt.get(k), a2.get(k + 1).firstStep()))
-                : Double.NaN;
-        out.printf(
-            "  SIGKILL %d: killed after %d steps, resumed from step %d: %d steps lost (interval %d); kill -> training again: %.1f s%n",
-            k + 1, reached, resumes.get(k), lost, every, downtime);
-      }
-      long backoff = 0;
-      for (EventRow e : meta.reads().events(s2.pipelineId(), 0, 100_000)) {
-        Matcher m = Pattern.compile("^restart \\d+ after .* in (\\d+)s$").matcher(e.message());
-        if (e.type().equals("stage") && m.find()) backoff += Long.parseLong(m.group(1));
-      }
-      out.printf(
-          "  of the platform's time, restart backoff (policy: doubling from"
-              + " anneal.runner.restart-backoff-seconds): %d s%n",
-          backoff);
-      if (!resumes.isEmpty()) {
-        out.printf(
-            "  steps lost per restart: %.1f on average (limit: one checkpoint interval, %d)%n",
-            (double) lostTotal / Math.min(resumes.size(), killedAt.size()), every);
-      }
-      out.flush();
-      return r1.status() == PipelineStatus.SUCCEEDED && r2.status() == PipelineStatus.SUCCEEDED
-          ? 0
-          : 3;
-    } finally {
-      ctx.close();
+          "  instability reported -> training resumed: %.1f s%n",
+          seconds(Duration.between(a1.get(0).instabilityAt(), a1.get(1).firstStep())));
     }
+
+    // 2. SIGKILLs, restarted
+    PipelineSpec crash =
+        PipelineSpecs.parse(SPEC.formatted("bench-kill", steps, every, every, every * 2, ""));
+    submitted = Instant.now();
+    PipelineLauncher.Started s2 = launcher.start("bench", crash);
+    CompletableFuture<PipelineResult> f =
+        WorkflowStub.fromTyped(s2.workflow()).getResultAsync(PipelineResult.class);
+    List<Instant> killedAt = new ArrayList<>();
+    for (int k = 0; k < kills.size(); k++) {
+      Path dir = awaitJob(jobs, s2, k + 1, f);
+      if (dir == null) break;
+      long target = kills.get(k);
+      while (!f.isDone() && jobs.lastStep(dir.getFileName().toString()) < target) {
+        Thread.sleep(20);
+      }
+      if (f.isDone()) break;
+      long pid = Long.parseLong(Files.readString(dir.resolve("pid")).trim());
+      ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+      killedAt.add(Instant.now());
+    }
+    PipelineResult r2 = f.get();
+    ended = Instant.now();
+    List<Attempt> a2 = attempts(jobs, s2);
+    out.printf(
+        "%nkill pipeline: %s, %d attempts, %d SIGKILLs%n", r2.status(), a2.size(), killedAt.size());
+    report(out, "kill", submitted, ended, a2);
+    List<Long> resumes = new ArrayList<>();
+    for (EventRow e : meta.reads().events(s2.pipelineId(), 0, 100_000)) {
+      Matcher m =
+          Pattern.compile("^restart \\d+ after .*: resume from step (\\d+)").matcher(e.message());
+      if (e.type().equals("stage") && m.find()) resumes.add(Long.parseLong(m.group(1)));
+    }
+    long lostTotal = 0;
+    for (int k = 0; k < Math.min(resumes.size(), killedAt.size()); k++) {
+      long reached = a2.get(k).lastStep() + 1; // metrics carry the 0-based step index
+      long lost = reached - resumes.get(k);
+      lostTotal += lost;
+      double downtime =
+          a2.size() > k + 1 && a2.get(k + 1).firstStep() != null
+              ? seconds(Duration.between(killedAt.get(k), a2.get(k + 1).firstStep()))
+              : Double.NaN;
+      out.printf(
+          "  SIGKILL %d: killed after %d steps, resumed from step %d: %d steps lost (interval %d); kill -> training again: %.1f s%n",
+          k + 1, reached, resumes.get(k), lost, every, downtime);
+    }
+    long backoff = 0;
+    for (EventRow e : meta.reads().events(s2.pipelineId(), 0, 100_000)) {
+      Matcher m = Pattern.compile("^restart \\d+ after .* in (\\d+)s$").matcher(e.message());
+      if (e.type().equals("stage") && m.find()) backoff += Long.parseLong(m.group(1));
+    }
+    out.printf(
+        "  of the platform's time, restart backoff (policy: doubling from"
+            + " anneal.runner.restart-backoff-seconds): %d s%n",
+        backoff);
+    if (!resumes.isEmpty()) {
+      out.printf(
+          "  steps lost per restart: %.1f on average (limit: one checkpoint interval, %d)%n",
+          (double) lostTotal / Math.min(resumes.size(), killedAt.size()), every);
+    }
+    out.flush();
+    return r1.status() == PipelineStatus.SUCCEEDED && r2.status() == PipelineStatus.SUCCEEDED
+        ? 0
+        : 3;
   }
 
   private static void report(

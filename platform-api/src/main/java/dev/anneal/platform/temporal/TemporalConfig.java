@@ -64,7 +64,7 @@ class TemporalConfig {
       WorkflowServiceStubs stubs,
       TemporalProperties props,
       StageActivitySet activities) {
-    return new TemporalWorkers(factory, stubs, props.workerEnabled(), activities);
+    return new TemporalWorkers(factory, stubs, props.workerEnabled() ? activities : null);
   }
 
   @Bean

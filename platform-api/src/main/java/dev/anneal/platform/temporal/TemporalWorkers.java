@@ -14,7 +14,9 @@ import org.springframework.context.SmartLifecycle;
 
 /**
  * Hosts the platform's Temporal workers: polls start after the context is ready and stop, letting
- * running tasks finish, before the connection to Temporal closes.
+ * running tasks finish, before the connection to Temporal closes. A process built without
+ * activities ({@code anneal.temporal.worker-enabled=false}: an API-only replica) polls nothing and
+ * only closes the connection.
  */
 public class TemporalWorkers implements SmartLifecycle {
 
@@ -22,30 +24,30 @@ public class TemporalWorkers implements SmartLifecycle {
 
   private final WorkerFactory factory;
   private final WorkflowServiceStubs stubs;
-  private final boolean enabled;
-  private final StageActivitySet activities;
+  private final boolean hosting;
   private volatile boolean running;
 
-  TemporalWorkers(
-      WorkerFactory factory,
-      WorkflowServiceStubs stubs,
-      boolean enabled,
-      StageActivitySet activities) {
+  /**
+   * Registers the workflows and {@code hosted} activities on their queues (none when {@code hosted}
+   * is null); nothing polls before {@link #start}.
+   */
+  TemporalWorkers(WorkerFactory factory, WorkflowServiceStubs stubs, StageActivitySet hosted) {
     this.factory = factory;
-    this.activities = activities;
     this.stubs = stubs;
-    this.enabled = enabled;
+    this.hosting = hosted != null;
+    if (hosting) {
+      Worker control = factory.newWorker(TaskQueues.CONTROL);
+      control.registerWorkflowImplementationTypes(
+          PipelineWorkflowImpl.class, StageWorkflowImpl.class);
+      hosted.registerControl(control);
+      // awaiting jobs has its own queue, so long waits cannot starve the control plane
+      hosted.registerJobs(factory.newWorker(TaskQueues.JOBS));
+    }
   }
 
   @Override
   public void start() {
-    if (enabled) {
-      Worker control = factory.newWorker(TaskQueues.CONTROL);
-      control.registerWorkflowImplementationTypes(
-          PipelineWorkflowImpl.class, StageWorkflowImpl.class);
-      activities.registerControl(control);
-      // awaiting jobs has its own queue, so long waits cannot starve the control plane
-      activities.registerJobs(factory.newWorker(TaskQueues.JOBS));
+    if (hosting) {
       factory.start();
       log.info(
           "Temporal workers polling task queues {} and {}", TaskQueues.CONTROL, TaskQueues.JOBS);
@@ -55,7 +57,7 @@ public class TemporalWorkers implements SmartLifecycle {
 
   @Override
   public void stop() {
-    if (enabled && factory.isStarted()) {
+    if (hosting && factory.isStarted()) {
       factory.shutdown();
       factory.awaitTermination(20, TimeUnit.SECONDS);
     }
