@@ -125,7 +125,7 @@ public final class JobManifests {
     V1Container runner =
         new V1Container()
             .name(CONTAINER)
-            .image(k.image())
+            .image(image(res, k))
             .imagePullPolicy(k.imagePullPolicy())
             .command(command(r, k))
             .workingDir(SCRATCH)
@@ -169,6 +169,11 @@ public final class JobManifests {
                     new V1PodTemplateSpec()
                         .metadata(new V1ObjectMeta().labels(labels(r, k)))
                         .spec(pod)));
+  }
+
+  /** The runner image for the stage's device: the CUDA build when it asks for GPUs. */
+  static String image(Resources res, KubernetesSettings k) {
+    return Resources.CUDA.equals(res.device()) ? k.cudaImage() : k.image();
   }
 
   static V1PodFailurePolicy podFailurePolicy() {

@@ -5,14 +5,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * How the Kubernetes launcher makes its Jobs: the namespace, the runner image, the service account,
- * the Secret that holds the S3 keys (keys {@code accessKey} and {@code secretKey}), JVM options for
- * the runner, how long finished Jobs stay for inspection, extra labels for every Job, and the
- * operator's defaults under every stage's resources.
+ * How the Kubernetes launcher makes its Jobs: the namespace, the runner images (the CPU one, and
+ * the CUDA one for a stage that asks for GPUs: the CPU image bundles PyTorch's CPU natives and
+ * would see no GPU), the service account, the Secret that holds the S3 keys (keys {@code accessKey}
+ * and {@code secretKey}), JVM options for the runner, how long finished Jobs stay for inspection,
+ * extra labels for every Job, and the operator's defaults under every stage's resources.
  */
 public record KubernetesSettings(
     String namespace,
     String image,
+    String cudaImage,
     String imagePullPolicy,
     String serviceAccount,
     String s3Secret,
@@ -28,6 +30,7 @@ public record KubernetesSettings(
   public KubernetesSettings {
     Checks.text("namespace", namespace);
     Checks.text("image", image);
+    Checks.text("cudaImage", cudaImage);
     imagePullPolicy = Checks.orDefault(imagePullPolicy, "IfNotPresent");
     Checks.text("s3Secret", s3Secret);
     jvmOptions = jvmOptions == null ? List.of() : List.copyOf(jvmOptions);

@@ -37,7 +37,7 @@ public final class RunSpecFactory {
         .pipeline(plan.stage().pipelineKey())
         .stage(s.kind())
         .attempt(plan.attempt())
-        .device("cpu")
+        .device(s.resources().device())
         .seed(p.seed())
         .model(p.model())
         .training(s.hyperparameters())

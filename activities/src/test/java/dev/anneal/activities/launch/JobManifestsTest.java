@@ -30,6 +30,7 @@ class JobManifestsTest {
       new KubernetesSettings(
           "anneal-jobs",
           "ghcr.io/anneal/runner:0.1.0",
+          "ghcr.io/anneal/runner:0.1.0-cuda",
           null,
           "anneal-runner",
           "anneal-s3",
@@ -93,6 +94,7 @@ class JobManifestsTest {
         new KubernetesSettings(
             "anneal-jobs",
             "ghcr.io/anneal/runner:0.1.0",
+            "ghcr.io/anneal/runner:0.1.0-cuda",
             null,
             "anneal-runner",
             "anneal-s3",
@@ -130,6 +132,16 @@ class JobManifestsTest {
     var requests = plainSpec.getContainers().get(0).getResources().getRequests();
     assertThat(requests.get("cpu").toSuffixedString()).isEqualTo("8");
     assertThat(requests.get("memory").toSuffixedString()).isEqualTo("64Gi");
+  }
+
+  @Test
+  void aGpuStageRunsTheCudaImageAndACpuStageTheCpuOne() {
+    assertThat(JobManifests.job(request("gpu"), SETTINGS).getSpec().getTemplate().getSpec())
+        .extracting(pod -> pod.getContainers().get(0).getImage())
+        .isEqualTo("ghcr.io/anneal/runner:0.1.0-cuda");
+    assertThat(JobManifests.job(request("cpu"), SETTINGS).getSpec().getTemplate().getSpec())
+        .extracting(pod -> pod.getContainers().get(0).getImage())
+        .isEqualTo("ghcr.io/anneal/runner:0.1.0");
   }
 
   @Test

@@ -45,6 +45,7 @@ class KubernetesJobLauncherTest {
             new KubernetesSettings(
                 NS,
                 "anneal/runner:test",
+                "anneal/runner:test-cuda",
                 null,
                 "anneal-runner",
                 "anneal-s3",

@@ -9,15 +9,17 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
  * The Kubernetes launcher ({@code anneal.launcher=kubernetes}): where runner Jobs go and what they
- * run. {@code eventsUrl} is how runner pods reach this platform's ingestion endpoint (its Service),
- * e.g. {@code http://anneal.anneal.svc:8080/internal/v1/events}. The client finds the cluster as
- * {@code kubectl} does: in-cluster service account, else {@code $KUBECONFIG} or {@code
- * ~/.kube/config}; {@code apiServer} overrides both.
+ * run: {@code image} for stages on the CPU, {@code cudaImage} for stages that ask for GPUs. {@code
+ * eventsUrl} is how runner pods reach this platform's ingestion endpoint (its Service), e.g. {@code
+ * http://anneal.anneal.svc:8080/internal/v1/events}. The client finds the cluster as {@code
+ * kubectl} does: in-cluster service account, else {@code $KUBECONFIG} or {@code ~/.kube/config};
+ * {@code apiServer} overrides both.
  */
 @ConfigurationProperties("anneal.kubernetes")
 public record KubernetesProperties(
     @DefaultValue("anneal") String namespace,
     String image,
+    String cudaImage,
     @DefaultValue("IfNotPresent") String imagePullPolicy,
     @DefaultValue("anneal-runner") String serviceAccount,
     @DefaultValue("anneal-s3") String s3Secret,

@@ -48,6 +48,14 @@ class PipelineWorkersConfig {
           "set it to the runner image (anneal.launcher=kubernetes)",
           null);
     }
+    if (k.cudaImage() == null || k.cudaImage().isBlank()) {
+      throw new StartupException(
+          "Kubernetes launcher",
+          "anneal.kubernetes.cuda-image is not set",
+          "set it to the CUDA runner image that stages asking for GPUs run (the chart's"
+              + " training.runner.cudaImage); the CPU image would see no GPU",
+          null);
+    }
     if (k.eventsUrl() == null || k.eventsUrl().isBlank()) {
       throw new StartupException(
           "Kubernetes launcher",
@@ -65,6 +73,7 @@ class PipelineWorkersConfig {
         new KubernetesSettings(
             k.namespace(),
             k.image(),
+            k.cudaImage(),
             k.imagePullPolicy(),
             k.serviceAccount(),
             k.s3Secret(),

@@ -246,6 +246,8 @@ class HelmChartTest {
         .hasMessageContaining("traning");
     assertThatThrownBy(() -> template(null, Map.of("training.runner.image", "")))
         .hasMessageContaining("image");
+    assertThatThrownBy(() -> template(null, Map.of("training.runner.cudaImage", "")))
+        .hasMessageContaining("cudaImage");
   }
 
   @Test
@@ -258,7 +260,8 @@ class HelmChartTest {
     Binder binder = new Binder(ConfigurationPropertySources.from(sources));
     KubernetesProperties k = binder.bindOrCreate("anneal.kubernetes", KubernetesProperties.class);
     assertThat(k.namespace()).isEqualTo("anneal-training");
-    assertThat(k.image()).isEqualTo("registry.example.com/anneal/anneal-runner:0.1.0-cuda");
+    assertThat(k.image()).isEqualTo("registry.example.com/anneal/anneal-runner:0.1.0");
+    assertThat(k.cudaImage()).isEqualTo("registry.example.com/anneal/anneal-runner:0.1.0-cuda");
     assertThat(k.eventsUrl()).isEqualTo("http://anneal-api.anneal.svc:8080/internal/v1/events");
     assertThat(k.s3Secret()).isEqualTo("anneal-s3");
     assertThat(k.jobDefaults().gpuResourceName()).isEqualTo("nvidia.com/gpu");

@@ -17,7 +17,12 @@ public final class Devices {
               + spec
               + " was asked for but PyTorch sees "
               + Engine.getEngine("PyTorch").getGpuCount()
-              + " GPU(s)");
+              + " GPU(s)"
+              + (Engine.getEngine("PyTorch").getGpuCount() == 0
+                  ? " (a stage that asks for GPUs runs the CUDA runner image,"
+                      + " deploy/docker/runner-cuda.Dockerfile; this runner's PyTorch is a CPU build"
+                      + " or finds no GPU)"
+                  : ""));
     }
     return Device.gpu(id);
   }

@@ -4,7 +4,10 @@ import dev.anneal.protocol.Checks;
 import java.util.List;
 import java.util.Map;
 
-/** What a stage's job asks of the cluster (the local launcher ignores GPUs and placement). */
+/**
+ * What a stage's job asks of the cluster: {@code gpus} per pod, CPU and memory, placement. The
+ * local launcher ignores GPUs and placement, but not the device they decide ({@link #device}).
+ */
 public record Resources(
     Integer gpus,
     String cpu,
@@ -44,6 +47,20 @@ public record Resources(
       throw new IllegalArgumentException(
           "cpu: must be a Kubernetes quantity such as 2 or 500m, got '" + cpu + "'");
     }
+  }
+
+  /** The CPU device. */
+  public static final String CPU = "cpu";
+
+  /** The GPU device, PyTorch's name for it. */
+  public static final String CUDA = "cuda";
+
+  /**
+   * The device a stage trains on: {@code cuda} when it asks for GPUs, else {@code cpu}. Decided
+   * here only: the RunSpec's device and the runner image of its Job both follow it.
+   */
+  public String device() {
+    return gpus > 0 ? CUDA : CPU;
   }
 
   public static Resources defaults() {

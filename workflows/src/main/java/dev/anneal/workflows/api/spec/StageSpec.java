@@ -31,6 +31,9 @@ public record StageSpec(
     FaultInjection inject,
     RlConfig rl) {
 
+  /** The GPUs the built-in engine can use: one device. */
+  public static final int BUILT_IN_ENGINE_GPUS = 1;
+
   public StageSpec {
     Checks.present("kind", kind);
     name = Checks.orDefault(name, kind.id());
@@ -42,6 +45,14 @@ public record StageSpec(
     checkpoint = Checks.orDefault(checkpoint, CheckpointPolicy.defaults());
     stability = Checks.orDefault(stability, StabilitySpec.defaults());
     inject = Checks.orDefault(inject, FaultInjection.none());
+    if (resources.gpus() > BUILT_IN_ENGINE_GPUS) {
+      throw new IllegalArgumentException(
+          "resources.gpus: the built-in engine trains on one device, so a stage asks for at most "
+              + BUILT_IN_ENGINE_GPUS
+              + " GPU, got "
+              + resources.gpus()
+              + " (a GPU it cannot use would still be billed to the team's quota)");
+    }
     if (kind == StageKind.PRETRAIN && data.isEmpty()) {
       throw new IllegalArgumentException("data: a pretrain stage needs at least one dataset");
     }

@@ -111,6 +111,17 @@ class PipelineSpecsTest {
   }
 
   @Test
+  void theBuiltInEngineIsAskedForOneGpuAtMost() throws Exception {
+    assertThatThrownBy(() -> PipelineSpecs.parse(tinyChat().replace("gpus: 0", "gpus: 8")))
+        .hasMessageStartingWith(
+            "stages[3].resources.gpus: the built-in engine trains on one device, so a stage asks"
+                + " for at most 1 GPU, got 8");
+    PipelineSpec one = PipelineSpecs.parse(tinyChat().replace("gpus: 0", "gpus: 1"));
+    assertThat(one.stages().get(3).resources().device()).isEqualTo("cuda");
+    assertThat(one.stages().get(0).resources().device()).isEqualTo("cpu");
+  }
+
+  @Test
   void syntaxErrorsGiveTheLine() {
     assertThatThrownBy(
             () -> PipelineSpecs.parse("apiVersion: anneal.dev/v1\nkind: Pipeline\nstages: [\n"))
