@@ -41,29 +41,17 @@ class PipelineWorkersConfig {
   @Bean
   @ConditionalOnProperty(name = "anneal.launcher", havingValue = "kubernetes")
   KubernetesJobLauncher kubernetesJobLauncher(KubernetesProperties k) throws IOException {
-    if (k.image() == null || k.image().isBlank()) {
-      throw new StartupException(
-          "Kubernetes launcher",
-          "anneal.kubernetes.image is not set",
-          "set it to the runner image (anneal.launcher=kubernetes)",
-          null);
-    }
-    if (k.cudaImage() == null || k.cudaImage().isBlank()) {
-      throw new StartupException(
-          "Kubernetes launcher",
-          "anneal.kubernetes.cuda-image is not set",
-          "set it to the CUDA runner image that stages asking for GPUs run (the chart's"
-              + " training.runner.cudaImage); the CPU image would see no GPU",
-          null);
-    }
-    if (k.eventsUrl() == null || k.eventsUrl().isBlank()) {
-      throw new StartupException(
-          "Kubernetes launcher",
-          "anneal.kubernetes.events-url is not set",
-          "set it to how runner pods reach this platform, e.g."
-              + " http://anneal.anneal.svc:8080/internal/v1/events",
-          null);
-    }
+    required(k.image(), "image", "set it to the runner image of CPU stages");
+    required(
+        k.cudaImage(),
+        "cuda-image",
+        "set it to the CUDA runner image that stages asking for GPUs run (the chart's"
+            + " training.runner.cudaImage); the CPU image would see no GPU");
+    required(
+        k.eventsUrl(),
+        "events-url",
+        "set it to how runner pods reach this platform, e.g."
+            + " http://anneal.anneal.svc:8080/internal/v1/events");
     ApiClient client =
         k.apiServer() == null
             ? ClientBuilder.standard().build()
@@ -102,5 +90,13 @@ class PipelineWorkersConfig {
         launcher instanceof KubernetesJobLauncher && configured != null ? () -> configured : local;
     return StageActivitySet.create(
         store, meta, launcher, tokens::issue, eventsUrl, Duration.ofSeconds(1));
+  }
+
+  /** A property the Kubernetes launcher cannot start without. */
+  private static void required(String value, String property, String fix) {
+    if (value == null || value.isBlank()) {
+      throw new StartupException(
+          "Kubernetes launcher", "anneal.kubernetes." + property + " is not set", fix, null);
+    }
   }
 }
