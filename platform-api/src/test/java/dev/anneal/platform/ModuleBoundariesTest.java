@@ -31,6 +31,8 @@ class ModuleBoundariesTest {
       Map.of(
           "anneal-runner-protocol", Set.of(),
           "anneal-runner", Set.of("anneal-runner-protocol"),
+          // Python; its Java tests use the built-in engine, at test scope only
+          "anneal-torch-engine", Set.of(),
           "anneal-workflows", Set.of("anneal-runner-protocol"),
           "anneal-activities", Set.of("anneal-workflows", "anneal-runner-protocol"),
           "anneal-migrations", Set.of(),
