@@ -129,3 +129,25 @@ def batch(tokens, seed, index, rows, seq_len, row_from=0, row_to=None):
         xs.append(tokens.window(off, span))
     w = torch.from_numpy(np.stack(xs))
     return w[:, :-1].contiguous(), w[:, 1:].contiguous()
+
+
+def main(argv):
+    """`python3 -m anneal_torch.data window DIR OFFSET N`: N tokens from OFFSET as a JSON list;
+    `python3 -m anneal_torch.data write DIR DOCS.json VOCAB EOS [SHARD_TOKENS]`: a token set."""
+    if len(argv) == 4 and argv[0] == "window":
+        print(json.dumps([int(t) for t in Tokens(argv[1]).window(int(argv[2]), int(argv[3]))]))
+        return 0
+    if len(argv) in (5, 6) and argv[0] == "write":
+        with open(argv[2]) as f:
+            docs = json.load(f)
+        extra = {"shard_tokens": int(argv[5])} if len(argv) == 6 else {}
+        write_tokens(argv[1], docs, vocab_size=int(argv[3]), eos=int(argv[4]), **extra)
+        return 0
+    print(main.__doc__, file=__import__("sys").stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
