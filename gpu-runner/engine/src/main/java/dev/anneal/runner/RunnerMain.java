@@ -3,28 +3,21 @@ package dev.anneal.runner;
 import dev.anneal.protocol.CheckpointPolicy;
 import dev.anneal.protocol.CheckpointRef;
 import dev.anneal.protocol.DatasetRef;
-import dev.anneal.protocol.EventSink;
 import dev.anneal.protocol.ExitCode;
 import dev.anneal.protocol.FaultInjection;
 import dev.anneal.protocol.ModelConfig;
 import dev.anneal.protocol.ObjectStoreTarget;
-import dev.anneal.protocol.ProtocolException;
-import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.protocol.RunSpec;
 import dev.anneal.protocol.StageKind;
 import dev.anneal.protocol.TokenizerSpec;
 import dev.anneal.protocol.TrainingConfig;
 import dev.anneal.runner.bench.EngineBench;
 import dev.anneal.runner.bench.GenerationBench;
-import dev.anneal.runner.ckpt.S3Store;
 import dev.anneal.runner.data.SyntheticCorpus;
 import dev.anneal.runner.events.EventLog;
-import dev.anneal.runner.events.HttpEventShipper;
+import dev.anneal.runner.exec.ExecRun;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -93,6 +86,8 @@ public final class RunnerMain {
           return runSpec(args, 0, out, err, trainer);
         case "run":
           return runSpec(args, 1, out, err, trainer);
+        case "exec":
+          return exec(args, out, err);
         case "train":
           return train(
               new Args(
@@ -176,60 +171,11 @@ public final class RunnerMain {
         "                    training throughput, MFU against the measured matmul peak, checkpoint stall",
         "  bench-generate [--presets tiny,small] [--batch 8] [--prompt 16] [--new 64,256]",
         "                    generation tokens/s with the KV cache against full recomputation",
+        "  exec --spec FILE [--ranks N] [--tokens DIR] [--work DIR] [--stall-seconds S] -- COMMAND…",
+        "                    run an engine program that speaks the engine contract as the attempt",
         "  check-spec FILE   validate a RunSpec and print what it asks for",
         "  doctor            load PyTorch through DJL, run a matrix product, report the device",
         "  help              this text");
-  }
-
-  /** A spec, or the exit code of the reason there is none (already reported on stderr). */
-  private record SpecOrExit(RunSpec spec, int exit) {}
-
-  /** Reads and validates a spec from a file or {@code s3://bucket/key}. */
-  private static SpecOrExit loadSpec(String where, PrintStream err) {
-    String json;
-    try {
-      if (where.startsWith("s3://")) {
-        String rest = where.substring(5);
-        int slash = rest.indexOf('/');
-        String endpoint = System.getenv("ANNEAL_S3_ENDPOINT");
-        if (endpoint == null || slash < 0) {
-          err.println(
-              "anneal-runner: reading "
-                  + where
-                  + " needs ANNEAL_S3_ENDPOINT and a key after the bucket");
-          return new SpecOrExit(null, ExitCode.INPUT_MISSING.code());
-        }
-        S3Store s3 =
-            new S3Store(
-                endpoint,
-                System.getenv(ObjectStoreTarget.ACCESS_KEY_ENV),
-                System.getenv(ObjectStoreTarget.SECRET_KEY_ENV),
-                rest.substring(0, slash),
-                "us-east-1");
-        byte[] bytes = s3.get(rest.substring(slash + 1)).orElse(null);
-        if (bytes == null) {
-          err.println("anneal-runner: spec " + where + " does not exist");
-          return new SpecOrExit(null, ExitCode.INPUT_MISSING.code());
-        }
-        json = new String(bytes, StandardCharsets.UTF_8);
-      } else {
-        json = Files.readString(Path.of(where));
-      }
-    } catch (NoSuchFileException e) {
-      err.println("anneal-runner: spec file " + where + " does not exist");
-      return new SpecOrExit(null, ExitCode.INPUT_MISSING.code());
-    } catch (IOException e) {
-      err.println("anneal-runner: cannot read spec " + where + ": " + e.getMessage());
-      return new SpecOrExit(null, ExitCode.INPUT_MISSING.code());
-    }
-    RunSpec spec;
-    try {
-      spec = ProtocolJson.readSpec(json);
-    } catch (ProtocolException e) {
-      err.println("anneal-runner: invalid spec " + where + ": " + e.getMessage());
-      return new SpecOrExit(null, ExitCode.INVALID_SPEC.code());
-    }
-    return new SpecOrExit(spec, ExitCode.SUCCESS.code());
   }
 
   private static int runSpec(
@@ -239,48 +185,55 @@ public final class RunnerMain {
       PrintStream err,
       AtomicReference<Runnable> trainer) {
     Args a = new Args(args, from, Set.of("spec"), Set.of());
-    String where = a.get("spec", null);
-    if (where == null) {
-      throw new IllegalArgumentException("--spec FILE|s3://BUCKET/KEY is required");
-    }
-    SpecOrExit loaded = loadSpec(where, err);
+    RunSpecFiles.Loaded loaded = RunSpecFiles.required(a, err);
     if (loaded.spec() == null) {
       return loaded.exit();
     }
     RunSpec spec = loaded.spec();
-    if (spec.events() == null) {
-      EventLog events =
-          EventLog.toStream(spec.team(), spec.pipeline(), spec.stage(), spec.attempt(), out);
-      return StageRunner.run(spec, StageRunner.store(spec.store()), events, trainer);
+    return AttemptEvents.run(
+        spec,
+        out,
+        err,
+        events -> StageRunner.run(spec, StageRunner.store(spec.store()), events, trainer));
+  }
+
+  /** {@code exec --spec S [--ranks N] [--tokens DIR] [--work DIR] -- COMMAND…}. */
+  private static int exec(String[] args, PrintStream out, PrintStream err) {
+    int dash = java.util.Arrays.asList(args).indexOf("--");
+    if (dash < 0 || dash == args.length - 1) {
+      throw new IllegalArgumentException("exec: the engine's command goes after --");
     }
-    // events also go to the platform: spooled to disk first, then posted in batches with retries
-    try (HttpEventShipper shipper =
-        new HttpEventShipper(
-            spec.events(), System.getenv(EventSink.TOKEN_ENV), Path.of("events.spool.jsonl"))) {
-      EventLog events =
-          new EventLog(
-              spec.team(),
-              spec.pipeline(),
-              spec.stage(),
-              spec.attempt(),
-              line -> {
-                synchronized (out) {
-                  out.println(line);
-                  out.flush();
-                }
-                shipper.accept(line);
-              });
-      int code = StageRunner.run(spec, StageRunner.store(spec.store()), events, trainer);
-      if (!shipper.close(java.time.Duration.ofSeconds(30))) {
-        err.println(
-            "anneal-runner: not every event reached "
-                + spec.events().url()
-                + " ("
-                + shipper.lastError()
-                + "); they are kept in events.spool.jsonl");
-      }
-      return code;
+    Args a =
+        new Args(
+            java.util.Arrays.copyOf(args, dash),
+            1,
+            Set.of("spec", "ranks", "tokens", "work", "stall-seconds"),
+            Set.of());
+    RunSpecFiles.Loaded loaded = RunSpecFiles.required(a, err);
+    if (loaded.spec() == null) {
+      return loaded.exit();
     }
+    RunSpec spec = loaded.spec();
+    ExecRun.Options o =
+        new ExecRun.Options(
+            List.of(java.util.Arrays.copyOfRange(args, dash + 1, args.length)),
+            a.getInt("ranks", 1),
+            Path.of(a.get("work", "exec")).toAbsolutePath(),
+            a.has("tokens") ? Path.of(a.get("tokens", null)).toAbsolutePath() : null,
+            100,
+            30_000,
+            1000L * a.getInt("stall-seconds", 900));
+    return AttemptEvents.run(
+        spec,
+        out,
+        err,
+        events -> {
+          try {
+            return ExecRun.run(spec, StageRunner.store(spec.store()), events, o);
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
   }
 
   private static int train(Args a, PrintStream out, AtomicReference<Runnable> trainer) {
@@ -371,7 +324,7 @@ public final class RunnerMain {
   }
 
   private static int checkSpec(Path file, PrintStream out, PrintStream err) {
-    SpecOrExit loaded = loadSpec(file.toString(), err);
+    RunSpecFiles.Loaded loaded = RunSpecFiles.load(file.toString(), err);
     if (loaded.spec() == null) {
       return loaded.exit();
     }

@@ -1,0 +1,269 @@
+package dev.anneal.runner.exec;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.anneal.protocol.CheckpointManifest;
+import dev.anneal.protocol.ExitCode;
+import dev.anneal.protocol.ProtocolJson;
+import dev.anneal.protocol.RunSpec;
+import dev.anneal.protocol.RunnerEvent;
+import dev.anneal.runner.ckpt.BlobStore;
+import dev.anneal.runner.ckpt.CheckpointException;
+import dev.anneal.runner.ckpt.CheckpointReader;
+import dev.anneal.runner.ckpt.CheckpointSnapshot;
+import dev.anneal.runner.ckpt.CheckpointWriter;
+import dev.anneal.runner.events.EventLog;
+import dev.anneal.runner.stability.InstabilityDetector;
+import dev.anneal.runner.train.TrainingRuns;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * {@code anneal-runner exec}: a training program that is not Anneal's own, run as a stage attempt.
+ * The wrapper gives the program the engine contract's environment (docs/engines.md), starts its
+ * ranks, turns its metrics lines into the protocol's events, runs the same instability detector the
+ * built-in engine runs and stops the program on a trigger, imports each checkpoint directory the
+ * program commits into the store with a manifest, sha256s and health figures (so the catalog and
+ * the rollback planner treat it like any other), and maps how the program ended to the protocol's
+ * exit codes, with a reason. The workflows do not know the difference.
+ */
+public final class ExecRun {
+
+  /**
+   * @param command the program and its arguments, run once a rank
+   * @param ranks how many ranks on this node
+   * @param workDir where the spec, metrics, checkpoints and rank logs go
+   * @param tokens the token set the program trains on (null: none given)
+   * @param stallMillis how long the ranks may run without a new metrics line before they are taken
+   *     for hung
+   */
+  public record Options(
+      List<String> command,
+      int ranks,
+      Path workDir,
+      Path tokens,
+      long pollMillis,
+      long graceMillis,
+      long stallMillis) {}
+
+  private final RunSpec spec;
+  private final BlobStore store;
+  private final EventLog events;
+  private final Options o;
+  private final InstabilityDetector detector;
+  private final CheckpointImport imports;
+  private final TreeMap<Long, JsonNode> steps = new TreeMap<>();
+
+  private ExecRun(RunSpec spec, BlobStore store, EventLog events, Options o) {
+    this.spec = spec;
+    this.store = store;
+    this.events = events;
+    this.o = o;
+    this.detector = new InstabilityDetector(spec.stability());
+    this.imports = new CheckpointImport(spec, o.workDir().resolve("checkpoints"));
+  }
+
+  /** Runs the attempt; returns its exit code (the protocol's), every outcome reported as events. */
+  public static int run(RunSpec spec, BlobStore store, EventLog events, Options o)
+      throws IOException {
+    return new ExecRun(spec, store, events, o).run();
+  }
+
+  private int run() throws IOException {
+    Path work = Files.createDirectories(o.workDir());
+    Path specFile = work.resolve("run-spec.json");
+    Files.writeString(specFile, ProtocolJson.write(spec));
+    Map<String, String> env = new HashMap<>();
+    env.put("ANNEAL_RUN_SPEC", specFile.toString());
+    env.put("ANNEAL_CHECKPOINT_DIR", Files.createDirectories(imports.dir()).toString());
+    env.put("ANNEAL_METRICS_FILE", work.resolve("metrics.jsonl").toString());
+    if (o.tokens() != null) env.put("ANNEAL_TOKENS", o.tokens().toString());
+    if (spec.resumeFrom() != null) {
+      try {
+        CheckpointReader.Loaded from =
+            CheckpointReader.load(store, spec.resumeFrom().manifestKey());
+        env.put("ANNEAL_RESUME_FROM", imports.unpack(from, work.resolve("resume")).toString());
+        if (from.state().detector() != null) detector.restore(from.state().detector());
+      } catch (CheckpointException e) {
+        return failed(ExitCode.CORRUPT_CHECKPOINT, "resume checkpoint: " + e.getMessage());
+      }
+    }
+    events.log(
+        "INFO",
+        String.format(
+            "exec: %d rank(s) of %s (engine contract, docs/engines.md)",
+            o.ranks(), String.join(" ", o.command())));
+    MetricsTail tail = new MetricsTail(work.resolve("metrics.jsonl"));
+    Ranks started;
+    try {
+      started = Ranks.start(o.command(), o.ranks(), freePort(), work, env, work.resolve("logs"));
+    } catch (IOException e) {
+      return failed(ExitCode.INVALID_SPEC, "cannot start the engine: " + e.getMessage());
+    }
+    try (CheckpointWriter writer = TrainingRuns.writer(spec, store, events, false);
+        Ranks ranks = started) {
+      long lastProgress = System.nanoTime();
+      while (true) {
+        boolean ended = ranks.ended();
+        int seen = steps.size();
+        try {
+          for (JsonNode line : tail.poll()) {
+            Optional<InstabilityDetector.Trigger> t = observe(line);
+            if (t.isPresent()) {
+              // killed, not asked to stop: a checkpoint written now would hold the bad steps
+              ranks.kill();
+              importCommitted(writer, t.get().step());
+              TrainingRuns.reportInstability(writer, events, t.get());
+              return ExitCode.INSTABILITY.code();
+            }
+          }
+          importCommitted(writer, Long.MAX_VALUE);
+        } catch (MetricsTail.MalformedMetrics | CheckpointImport.BadCheckpoint e) {
+          ranks.stop(o.graceMillis());
+          return failed(ExitCode.CRASH, "the engine broke the contract: " + e.getMessage());
+        }
+        if (steps.size() > seen) lastProgress = System.nanoTime();
+        Optional<Integer> bad = ranks.firstFailure();
+        if (bad.isPresent()) {
+          ranks.stop(o.graceMillis());
+          return failed(codeOf(bad.get()), "rank exited with " + bad.get() + logTail(work));
+        }
+        if (ended) return finish(writer);
+        if ((System.nanoTime() - lastProgress) / 1_000_000 > o.stallMillis()) {
+          ranks.stop(o.graceMillis());
+          return failed(
+              ExitCode.CRASH,
+              "no metrics line for " + o.stallMillis() / 1000 + " s: a rank hangs; stopped");
+        }
+        sleep(o.pollMillis());
+      }
+    }
+  }
+
+  /** A metrics line: an event, and the detector's judgement of a step line. */
+  private Optional<InstabilityDetector.Trigger> observe(JsonNode line) {
+    if (line.has("summary")) return Optional.empty();
+    for (String f : new String[] {"step", "data_batch", "loss", "grad_norm"}) {
+      if (!line.hasNonNull(f)) {
+        throw new MetricsTail.MalformedMetrics("a metrics line has no " + f + ": " + line);
+      }
+    }
+    long step = line.get("step").asLong();
+    steps.put(step, line);
+    Map<String, Double> values = new LinkedHashMap<>();
+    line.fields()
+        .forEachRemaining(
+            e -> {
+              if (e.getValue().isNumber() && !e.getKey().equals("step")) {
+                values.put(e.getKey(), e.getValue().asDouble());
+              }
+            });
+    events.metrics(step, values);
+    return detector.observe(
+        step,
+        line.get("data_batch").asLong(),
+        line.get("loss").asDouble(),
+        line.get("grad_norm").asDouble());
+  }
+
+  /**
+   * Imports the checkpoint directories committed since the last call, oldest first, up to {@code
+   * maxStep}: after an instability, those the engine wrote past the step that triggered it are left
+   * out of the catalog.
+   */
+  private void importCommitted(CheckpointWriter writer, long maxStep) throws IOException {
+    for (Path dir : imports.newlyCommitted()) {
+      CheckpointSnapshot c = imports.snapshot(dir, steps, detector);
+      if (c.step() <= maxStep) writer.commit(c);
+      else events.log("WARN", "exec: " + dir.getFileName() + " is past the instability; not kept");
+    }
+  }
+
+  /** Every rank ended well: the final checkpoint must be there, then the stage is finished. */
+  private int finish(CheckpointWriter writer) throws IOException {
+    importCommitted(writer, Long.MAX_VALUE);
+    long total = spec.training().steps();
+    CheckpointWriter.Committed last = writer.flush();
+    if (last == null || last.step() != total) {
+      return failed(
+          ExitCode.CRASH,
+          "the engine exited 0 without its final checkpoint (step "
+              + total
+              + "; newest: "
+              + (last == null ? "none" : "step " + last.step())
+              + ")");
+    }
+    Map<String, Double> summary = new LinkedHashMap<>();
+    JsonNode final_ = steps.isEmpty() ? null : steps.lastEntry().getValue();
+    if (final_ != null) summary.put("final_loss", final_.get("loss").asDouble());
+    summary.put("ranks", (double) o.ranks());
+    events.emit(
+        s -> new RunnerEvent.Finished(s, Instant.now(), total, last.manifestKey(), summary));
+    return ExitCode.SUCCESS.code();
+  }
+
+  private int failed(ExitCode code, String reason) {
+    events.log("ERROR", "exec: " + reason);
+    events.emit(s -> new RunnerEvent.Failed(s, Instant.now(), code.code(), reason));
+    return code.code();
+  }
+
+  /** A rank's exit code as the protocol's: its own codes pass, anything else is a crash. */
+  static ExitCode codeOf(int exit) {
+    for (ExitCode c : ExitCode.values()) {
+      if (c.code() == exit && c != ExitCode.SUCCESS) return c;
+    }
+    return ExitCode.CRASH;
+  }
+
+  /** The last lines a rank wrote, for the reason a person reads. */
+  private static String logTail(Path work) {
+    try (var logs = Files.list(work.resolve("logs"))) {
+      StringBuilder b = new StringBuilder();
+      for (Path p : logs.sorted().toList()) {
+        List<String> lines = Files.readAllLines(p);
+        if (lines.isEmpty()) continue;
+        b.append("; ").append(p.getFileName()).append(": ");
+        b.append(String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size())));
+      }
+      return b.toString();
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  /** Health figures of a checkpoint of {@code step}, from the metrics and the detector. */
+  static CheckpointManifest.Health health(JsonNode line, InstabilityDetector detector) {
+    Double loss = line == null ? null : finite(line.get("loss").asDouble());
+    Double grad = line == null ? null : finite(line.get("grad_norm").asDouble());
+    return new CheckpointManifest.Health(
+        loss, finite(detector.ema()), grad, null, detector.inAnomaly(), Map.of());
+  }
+
+  private static Double finite(double v) {
+    return Double.isFinite(v) ? v : null;
+  }
+}
