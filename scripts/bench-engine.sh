@@ -15,6 +15,10 @@ if [[ ! -f "$JAR" ]]; then
   (cd "$ROOT" && ./mvnw -B -q -DskipTests -Dspotless.check.skip=true -pl gpu-runner/engine -am install)
 fi
 
+# shellcheck source=openblas-core.sh
+source "$ROOT/scripts/openblas-core.sh"
+openblas_core
+
 STEPS=20
 ARGS=()
 while (($#)); do

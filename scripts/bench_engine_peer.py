@@ -135,13 +135,17 @@ def report(anneal_json, peer_jsons):
               f" OpenBLAS threads {p['openblasThreads']}) {p['matmulPeakGflops']:.1f} GFLOP/s")
     print("the peer's step time is the faster of its threading setups (two OpenBLAS threads under two torch"
           " threads oversubscribe the two cores on the model's small matrices)")
+    fair = max(p["matmulPeakGflops"] for p in peers) >= 0.5 * anneal["matmulPeakGflops"]
+    if not fair:
+        print("the peer's matmul peak is under half of Anneal's: its BLAS is not running at this CPU's speed"
+              " (see the OpenBLAS core above), so no ratio against it is printed")
     print(f"{'model':<7}{'precision':<12}{'batch x seq':<13}{'Anneal ms':>10}{'PyTorch ms':>12}{'ratio':>8}"
           f"{'Anneal tok/s':>14}{'Anneal MFU':>12}")
     for row in anneal["rows"]:
         peer = float("nan")
         if row["precision"] == "fp32":
             peer = min(r["stepMs"] for p in peers for r in p["rows"] if r["preset"] == row["preset"])
-        ratio = row["stepMs"] / peer if peer == peer else float("nan")
+        ratio = row["stepMs"] / peer if peer == peer and fair else float("nan")
         print(f"{row['preset']:<7}{row['precision']:<12}{str(row['batch']) + ' x ' + str(row['seq']):<13}"
               f"{row['stepMs']:>10.1f}{peer:>12.1f}{ratio:>8.2f}{row['tokensPerSecond']:>14.0f}"
               f"{100 * row['mfu']:>11.1f}%")

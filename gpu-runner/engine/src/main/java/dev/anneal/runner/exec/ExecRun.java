@@ -129,6 +129,9 @@ public final class ExecRun {
         } catch (MetricsTail.MalformedMetrics | CheckpointImport.BadCheckpoint e) {
           ranks.stop(o.graceMillis());
           return failed(ExitCode.CRASH, "the engine broke the contract: " + e.getMessage());
+        } catch (CheckpointException e) {
+          ranks.stop(o.graceMillis());
+          return failed(ExitCode.CRASH, "a checkpoint could not be stored: " + e.getMessage());
         }
         if (steps.size() > seen) lastProgress = System.nanoTime();
         Optional<Integer> bad = ranks.firstFailure();
