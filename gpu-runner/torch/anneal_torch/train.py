@@ -21,7 +21,6 @@ from . import data, model, safetensors
 
 SUCCESS, CRASH, INVALID_SPEC, INPUT_MISSING, CORRUPT_CHECKPOINT, INSTABILITY, PREEMPTED = range(7)
 COMMITTED = "COMMITTED"
-FILES = ("model.safetensors", "optimizer.safetensors", "trainer-state.json")
 
 
 class SpecError(ValueError):

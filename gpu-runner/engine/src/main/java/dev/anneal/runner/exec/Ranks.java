@@ -92,10 +92,6 @@ final class Ranks implements AutoCloseable {
     }
   }
 
-  List<Long> pids() {
-    return processes.stream().map(Process::pid).toList();
-  }
-
   @Override
   public void close() {
     for (Process p : processes) p.destroyForcibly();
