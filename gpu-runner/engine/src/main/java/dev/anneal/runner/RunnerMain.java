@@ -15,7 +15,6 @@ import dev.anneal.runner.bench.EngineBench;
 import dev.anneal.runner.bench.GenerationBench;
 import dev.anneal.runner.data.SyntheticCorpus;
 import dev.anneal.runner.events.EventLog;
-import dev.anneal.runner.exec.ExecRun;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -87,7 +86,7 @@ public final class RunnerMain {
         case "run":
           return runSpec(args, 1, out, err, trainer);
         case "exec":
-          return exec(args, out, err);
+          return ExecCommand.run(args, out, err);
         case "train":
           return train(
               new Args(
@@ -195,45 +194,6 @@ public final class RunnerMain {
         out,
         err,
         events -> StageRunner.run(spec, StageRunner.store(spec.store()), events, trainer));
-  }
-
-  /** {@code exec --spec S [--ranks N] [--tokens DIR] [--work DIR] -- COMMAND…}. */
-  private static int exec(String[] args, PrintStream out, PrintStream err) {
-    int dash = java.util.Arrays.asList(args).indexOf("--");
-    if (dash < 0 || dash == args.length - 1) {
-      throw new IllegalArgumentException("exec: the engine's command goes after --");
-    }
-    Args a =
-        new Args(
-            java.util.Arrays.copyOf(args, dash),
-            1,
-            Set.of("spec", "ranks", "tokens", "work", "stall-seconds"),
-            Set.of());
-    RunSpecFiles.Loaded loaded = RunSpecFiles.required(a, err);
-    if (loaded.spec() == null) {
-      return loaded.exit();
-    }
-    RunSpec spec = loaded.spec();
-    ExecRun.Options o =
-        new ExecRun.Options(
-            List.of(java.util.Arrays.copyOfRange(args, dash + 1, args.length)),
-            a.getInt("ranks", 1),
-            Path.of(a.get("work", "exec")).toAbsolutePath(),
-            a.has("tokens") ? Path.of(a.get("tokens", null)).toAbsolutePath() : null,
-            100,
-            30_000,
-            1000L * a.getInt("stall-seconds", 900));
-    return AttemptEvents.run(
-        spec,
-        out,
-        err,
-        events -> {
-          try {
-            return ExecRun.run(spec, StageRunner.store(spec.store()), events, o);
-          } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-        });
   }
 
   private static int train(Args a, PrintStream out, AtomicReference<Runnable> trainer) {
