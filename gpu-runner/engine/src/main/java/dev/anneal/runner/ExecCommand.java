@@ -1,40 +1,79 @@
 package dev.anneal.runner;
 
+import dev.anneal.protocol.ExitCode;
 import dev.anneal.protocol.RunSpec;
 import dev.anneal.runner.exec.ExecRun;
+import dev.anneal.runner.exec.ReferenceEngine;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 
-/** The {@code exec} command's arguments: an engine program run as the attempt ({@link ExecRun}). */
+/**
+ * The {@code exec} command's arguments: an engine program run as the attempt ({@link ExecRun}),
+ * either the reference engine the jar carries ({@code --engine torch}) or any command after {@code
+ * --}.
+ */
 final class ExecCommand {
   private ExecCommand() {}
 
-  /** {@code exec --spec S [--ranks N] [--tokens DIR] [--work DIR] -- COMMAND…}. */
-  static int run(String[] args, PrintStream out, PrintStream err) {
-    int dash = java.util.Arrays.asList(args).indexOf("--");
-    if (dash < 0 || dash == args.length - 1) {
-      throw new IllegalArgumentException("exec: the engine's command goes after --");
-    }
+  static final String USAGE =
+      "exec --spec FILE [--ranks N] [--tokens DIR] [--work DIR] [--stall-seconds S]"
+          + " (--engine torch | -- COMMAND…)";
+
+  static int run(
+      String[] args, PrintStream out, PrintStream err, AtomicReference<Runnable> stopper) {
+    int dash = Arrays.asList(args).indexOf("--");
+    String[] own = dash < 0 ? args : Arrays.copyOf(args, dash);
     Args a =
         new Args(
-            java.util.Arrays.copyOf(args, dash),
-            1,
-            Set.of("spec", "ranks", "tokens", "work", "stall-seconds"),
-            Set.of());
+            own, 1, Set.of("spec", "ranks", "tokens", "work", "stall-seconds", "engine"), Set.of());
+    boolean command = dash >= 0 && dash < args.length - 1;
+    if (command == a.has("engine")) {
+      err.println("anneal-runner: " + USAGE + ": give --engine torch or a command after --");
+      return ExitCode.INVALID_SPEC.code();
+    }
+    if (a.has("engine") && !a.get("engine", null).equals("torch")) {
+      err.println(
+          "anneal-runner: exec --engine: the runner carries the torch engine only, got '"
+              + a.get("engine", null)
+              + "'");
+      return ExitCode.INVALID_SPEC.code();
+    }
     RunSpecFiles.Loaded loaded = RunSpecFiles.required(a, err);
     if (loaded.spec() == null) {
       return loaded.exit();
     }
     RunSpec spec = loaded.spec();
+    Path work = Path.of(a.get("work", "exec")).toAbsolutePath();
+    int ranks = a.getInt("ranks", 1);
+    if (ranks < 1) {
+      err.println("anneal-runner: exec --ranks: at least 1, got " + ranks);
+      return ExitCode.INVALID_SPEC.code();
+    }
+    ReferenceEngine.Program program;
+    try {
+      program =
+          command
+              ? new ReferenceEngine.Program(
+                  List.of(Arrays.copyOfRange(args, dash + 1, args.length)), Map.of())
+              : ReferenceEngine.install(work.resolve("engine"));
+    } catch (IOException e) {
+      err.println("anneal-runner: exec: " + e.getMessage());
+      return ExitCode.INVALID_SPEC.code();
+    }
     ExecRun.Options o =
         new ExecRun.Options(
-            List.of(java.util.Arrays.copyOfRange(args, dash + 1, args.length)),
-            a.getInt("ranks", 1),
-            Path.of(a.get("work", "exec")).toAbsolutePath(),
+            program.command(),
+            ranks,
+            work,
             a.has("tokens") ? Path.of(a.get("tokens", null)).toAbsolutePath() : null,
+            program.env(),
             100,
             30_000,
             1000L * a.getInt("stall-seconds", 900));
@@ -44,9 +83,9 @@ final class ExecCommand {
         err,
         events -> {
           try {
-            return ExecRun.run(spec, StageRunner.store(spec.store()), events, o);
+            return ExecRun.run(spec, StageRunner.store(spec.store()), events, o, stopper);
           } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
           }
         });
   }

@@ -86,7 +86,7 @@ public final class RunnerMain {
         case "run":
           return runSpec(args, 1, out, err, trainer);
         case "exec":
-          return ExecCommand.run(args, out, err);
+          return ExecCommand.run(args, out, err, trainer);
         case "train":
           return train(
               new Args(
@@ -170,8 +170,9 @@ public final class RunnerMain {
         "                    training throughput, MFU against the measured matmul peak, checkpoint stall",
         "  bench-generate [--presets tiny,small] [--batch 8] [--prompt 16] [--new 64,256]",
         "                    generation tokens/s with the KV cache against full recomputation",
-        "  exec --spec FILE [--ranks N] [--tokens DIR] [--work DIR] [--stall-seconds S] -- COMMAND…",
-        "                    run an engine program that speaks the engine contract as the attempt",
+        "  " + ExecCommand.USAGE,
+        "                    run an engine program that speaks the engine contract as the attempt:",
+        "                    the reference engine the jar carries, or any command",
         "  check-spec FILE   validate a RunSpec and print what it asks for",
         "  doctor            load PyTorch through DJL, run a matrix product, report the device",
         "  help              this text");

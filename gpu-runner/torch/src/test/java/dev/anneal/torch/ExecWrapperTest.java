@@ -106,7 +106,14 @@ class ExecWrapperTest {
             store,
             events,
             new ExecRun.Options(
-                command, ranks, dir.resolve("work-" + runs++), tokens, 20, 5_000, stallMillis));
+                command,
+                ranks,
+                dir.resolve("work-" + runs++),
+                tokens,
+                Map.of(),
+                20,
+                5_000,
+                stallMillis));
     return new Outcome(code, events.events(), store);
   }
 

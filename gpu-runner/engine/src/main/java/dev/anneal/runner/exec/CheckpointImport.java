@@ -43,6 +43,9 @@ final class CheckpointImport {
   private final Path dir;
   private final Set<Path> imported = new HashSet<>();
 
+  /** Tokens trained before this attempt (a resumed attempt's checkpoint says how many). */
+  long tokensBefore;
+
   CheckpointImport(RunSpec spec, Path dir) {
     this.spec = spec;
     this.dir = dir;
@@ -107,8 +110,9 @@ final class CheckpointImport {
     } catch (CheckpointException e) {
       throw new BadCheckpoint(e.getMessage());
     }
-    long tokens = 0;
-    for (JsonNode line : steps.headMap(step).values()) tokens += line.path("tokens").asLong();
+    Map.Entry<Long, JsonNode> through = steps.floorEntry(step - 1);
+    long tokens =
+        through == null ? tokensBefore : through.getValue().path(ExecRun.TOKENS_THROUGH).asLong();
     TrainerState state =
         new TrainerState(
             1,

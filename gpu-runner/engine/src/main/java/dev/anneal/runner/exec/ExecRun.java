@@ -1,6 +1,7 @@
 package dev.anneal.runner.exec;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.anneal.protocol.CheckpointManifest;
 import dev.anneal.protocol.ExitCode;
 import dev.anneal.protocol.ProtocolJson;
@@ -11,8 +12,12 @@ import dev.anneal.runner.ckpt.CheckpointException;
 import dev.anneal.runner.ckpt.CheckpointReader;
 import dev.anneal.runner.ckpt.CheckpointSnapshot;
 import dev.anneal.runner.ckpt.CheckpointWriter;
+import dev.anneal.runner.ckpt.SafeTensors;
 import dev.anneal.runner.events.EventLog;
+import dev.anneal.runner.hf.HfFormat;
+import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.stability.InstabilityDetector;
+import dev.anneal.runner.tokenizer.BpeTokenizer;
 import dev.anneal.runner.train.TrainingRuns;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -25,6 +30,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code anneal-runner exec}: a training program that is not Anneal's own, run as a stage attempt.
@@ -41,7 +48,9 @@ public final class ExecRun {
    * @param command the program and its arguments, run once a rank
    * @param ranks how many ranks on this node
    * @param workDir where the spec, metrics, checkpoints and rank logs go
-   * @param tokens the token set the program trains on (null: none given)
+   * @param tokens the token set the program trains on (null: encode the RunSpec's dataset)
+   * @param env what the program's environment adds to the contract's (the reference engine's
+   *     PYTHONPATH, say)
    * @param stallMillis how long the ranks may run without a new metrics line before they are taken
    *     for hung
    */
@@ -50,6 +59,7 @@ public final class ExecRun {
       int ranks,
       Path workDir,
       Path tokens,
+      Map<String, String> env,
       long pollMillis,
       long graceMillis,
       long stallMillis) {}
@@ -60,7 +70,20 @@ public final class ExecRun {
   private final Options o;
   private final InstabilityDetector detector;
   private final CheckpointImport imports;
+  private final AtomicBoolean stopRequested = new AtomicBoolean();
+
+  /**
+   * The metrics lines not yet behind a stored checkpoint, by step (older ones are dropped as
+   * checkpoints are imported, so memory does not grow with the run).
+   */
   private final TreeMap<Long, JsonNode> steps = new TreeMap<>();
+
+  /** The newest step reported, and the tokens trained through it, this attempt's and before. */
+  private long lastStep = -1;
+
+  private long tokensTrained;
+
+  private BpeTokenizer tokenizer;
 
   private ExecRun(RunSpec spec, BlobStore store, EventLog events, Options o) {
     this.spec = spec;
@@ -74,7 +97,20 @@ public final class ExecRun {
   /** Runs the attempt; returns its exit code (the protocol's), every outcome reported as events. */
   public static int run(RunSpec spec, BlobStore store, EventLog events, Options o)
       throws IOException {
-    return new ExecRun(spec, store, events, o).run();
+    return run(spec, store, events, o, new AtomicReference<>());
+  }
+
+  /**
+   * As {@link #run(RunSpec, BlobStore, EventLog, Options)}, and sets {@code stopper} to what stops
+   * the attempt (the runner's SIGTERM hook): the ranks get SIGTERM, commit a checkpoint and exit,
+   * the checkpoint is stored, and the attempt ends preempted.
+   */
+  public static int run(
+      RunSpec spec, BlobStore store, EventLog events, Options o, AtomicReference<Runnable> stopper)
+      throws IOException {
+    ExecRun r = new ExecRun(spec, store, events, o);
+    stopper.set(() -> r.stopRequested.set(true));
+    return r.run();
   }
 
   private int run() throws IOException {
@@ -85,17 +121,32 @@ public final class ExecRun {
     env.put("ANNEAL_RUN_SPEC", specFile.toString());
     env.put("ANNEAL_CHECKPOINT_DIR", Files.createDirectories(imports.dir()).toString());
     env.put("ANNEAL_METRICS_FILE", work.resolve("metrics.jsonl").toString());
-    if (o.tokens() != null) env.put("ANNEAL_TOKENS", o.tokens().toString());
+    CheckpointReader.Loaded resumed = null;
     if (spec.resumeFrom() != null) {
       try {
-        CheckpointReader.Loaded from =
-            CheckpointReader.load(store, spec.resumeFrom().manifestKey());
-        env.put("ANNEAL_RESUME_FROM", imports.unpack(from, work.resolve("resume")).toString());
-        if (from.state().detector() != null) detector.restore(from.state().detector());
+        resumed = CheckpointReader.load(store, spec.resumeFrom().manifestKey());
+        env.put("ANNEAL_RESUME_FROM", imports.unpack(resumed, work.resolve("resume")).toString());
+        if (resumed.state().detector() != null) detector.restore(resumed.state().detector());
+        tokensTrained = resumed.state().tokensSeen();
+        imports.tokensBefore = tokensTrained;
       } catch (CheckpointException e) {
         return failed(ExitCode.CORRUPT_CHECKPOINT, "resume checkpoint: " + e.getMessage());
       }
     }
+    try {
+      EngineInputs.Ready ready = EngineInputs.prepare(spec, store, work, o.tokens(), resumed);
+      env.putAll(ready.env());
+      tokenizer = ready.tokenizer();
+    } catch (EngineInputs.Refused e) {
+      return failed(e.code, e.getMessage());
+    }
+    // one rank a core unless told otherwise: torch's and OpenBLAS's threads would oversubscribe
+    String threads =
+        Integer.toString(Math.max(1, Runtime.getRuntime().availableProcessors() / o.ranks()));
+    for (String v : new String[] {"ANNEAL_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"}) {
+      if (System.getenv(v) == null) env.put(v, threads);
+    }
+    env.putAll(o.env());
     events.log(
         "INFO",
         String.format(
@@ -134,6 +185,13 @@ public final class ExecRun {
           return failed(ExitCode.CRASH, "a checkpoint could not be stored: " + e.getMessage());
         }
         if (steps.size() > seen) lastProgress = System.nanoTime();
+        if (stopRequested.get()) {
+          ranks.stop(o.graceMillis()); // SIGTERM: each rank commits a checkpoint, then exits
+          importCommitted(writer, Long.MAX_VALUE);
+          writer.flush();
+          events.log("WARN", "exec: asked to stop; the ranks checkpointed and exited");
+          return ExitCode.PREEMPTED.code();
+        }
         Optional<Integer> bad = ranks.firstFailure();
         if (bad.isPresent()) {
           ranks.stop(o.graceMillis());
@@ -160,7 +218,11 @@ public final class ExecRun {
       }
     }
     long step = line.get("step").asLong();
-    steps.put(step, line);
+    if (step > lastStep) {
+      tokensTrained += line.path("tokens").asLong();
+      lastStep = step;
+    }
+    steps.put(step, ((ObjectNode) line.deepCopy()).put(TOKENS_THROUGH, tokensTrained));
     Map<String, Double> values = new LinkedHashMap<>();
     line.fields()
         .forEachRemaining(
@@ -185,10 +247,23 @@ public final class ExecRun {
   private void importCommitted(CheckpointWriter writer, long maxStep) throws IOException {
     for (Path dir : imports.newlyCommitted()) {
       CheckpointSnapshot c = imports.snapshot(dir, steps, detector);
-      if (c.step() <= maxStep) writer.commit(c);
-      else events.log("WARN", "exec: " + dir.getFileName() + " is past the instability; not kept");
+      if (c.step() <= maxStep) {
+        writer.commit(c);
+        finalDir = dir;
+        // the lines behind this checkpoint are no longer needed: keep the one its health reads
+        Long keep = steps.floorKey(c.step() - 1);
+        if (keep != null) steps.headMap(keep).clear();
+      } else {
+        events.log("WARN", "exec: " + dir.getFileName() + " is past the instability; not kept");
+      }
     }
   }
+
+  /** The newest directory imported into the store. */
+  private Path finalDir;
+
+  /** Each step line's running token total, this attempt's and those before it. */
+  static final String TOKENS_THROUGH = "anneal_tokens_through";
 
   /** Every rank ended well: the final checkpoint must be there, then the stage is finished. */
   private int finish(CheckpointWriter writer) throws IOException {
@@ -208,9 +283,31 @@ public final class ExecRun {
     JsonNode final_ = steps.isEmpty() ? null : steps.lastEntry().getValue();
     if (final_ != null) summary.put("final_loss", final_.get("loss").asDouble());
     summary.put("ranks", (double) o.ranks());
+    summary.put("steps", (double) total);
+    exportHuggingFace(last.manifestKey());
     events.emit(
         s -> new RunnerEvent.Finished(s, Instant.now(), total, last.manifestKey(), summary));
     return ExitCode.SUCCESS.code();
+  }
+
+  /**
+   * The final weights as a Hugging Face directory beside the final checkpoint, as the built-in
+   * engine writes one: the engine's own {@code model.safetensors} under Hugging Face names, with
+   * the config and the run's tokenizer.
+   */
+  private void exportHuggingFace(String manifestKey) throws IOException {
+    if (tokenizer == null) {
+      events.log("WARN", "exec: no tokenizer for this run, so no Hugging Face export");
+      return;
+    }
+    Map<String, SafeTensors.HostTensor> weights =
+        SafeTensors.read(
+            Files.readAllBytes(finalDir.resolve("model.safetensors")),
+            finalDir.getFileName() + "/model.safetensors");
+    String prefix = manifestKey.substring(0, manifestKey.lastIndexOf('/') + 1) + "hf/";
+    HfFormat.export(ModelShape.of(spec.model()), weights, tokenizer)
+        .forEach((name, bytes) -> store.put(prefix + name, bytes));
+    events.log("INFO", "Hugging Face export (transformers loads it): " + store.describe(prefix));
   }
 
   private int failed(ExitCode code, String reason) {

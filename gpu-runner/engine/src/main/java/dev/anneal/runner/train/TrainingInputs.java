@@ -224,6 +224,19 @@ public final class TrainingInputs {
 
   public static Inputs prepare(
       RunSpec spec, ModelShape shape, BlobStore store, CheckpointReader.Loaded checkpoint) {
+    Corpus c = corpus(spec, shape, store, checkpoint);
+    return sampler(spec.datasets(), c.texts(), c.tokenizer(), spec);
+  }
+
+  /**
+   * A pre-training stage's texts, by dataset, and the tokenizer they are encoded with: the starting
+   * checkpoint's, the spec's, or one trained on these texts.
+   */
+  public record Corpus(BpeTokenizer tokenizer, Map<String, List<String>> texts) {}
+
+  /** Reads the stage's datasets and settles its tokenizer (errors name the dataset or field). */
+  public static Corpus corpus(
+      RunSpec spec, ModelShape shape, BlobStore store, CheckpointReader.Loaded checkpoint) {
     Map<String, List<String>> texts = new LinkedHashMap<>();
     for (DatasetRef d : spec.datasets()) {
       texts.put(d.name(), read(d, store, spec.seed()));
@@ -236,7 +249,7 @@ public final class TrainingInputs {
               + " tokens but the model only "
               + shape.vocabSize());
     }
-    return sampler(spec.datasets(), texts, tokenizer, spec);
+    return new Corpus(tokenizer, texts);
   }
 
   private static Inputs sampler(

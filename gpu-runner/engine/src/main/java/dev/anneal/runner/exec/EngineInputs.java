@@ -1,0 +1,125 @@
+package dev.anneal.runner.exec;
+
+import dev.anneal.protocol.ExitCode;
+import dev.anneal.protocol.RunSpec;
+import dev.anneal.runner.ckpt.BlobStore;
+import dev.anneal.runner.ckpt.CheckpointException;
+import dev.anneal.runner.ckpt.CheckpointReader;
+import dev.anneal.runner.ckpt.Checksums;
+import dev.anneal.runner.data.TokenShards;
+import dev.anneal.runner.model.ModelShape;
+import dev.anneal.runner.tokenizer.BpeTokenizer;
+import dev.anneal.runner.train.TrainingInputs;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What an engine program reads, made ready in the work directory before its ranks start: the token
+ * set (encoded here from the RunSpec's dataset, when the wrapper is not given one), the run's
+ * tokenizer (the starting checkpoint's, the spec's, or one trained on the data, exactly as the
+ * built-in engine settles it, so a later built-in stage continues with it), and the weights of the
+ * checkpoint a stage starts from.
+ */
+final class EngineInputs {
+
+  /** Inputs that cannot be made ready: the protocol's exit code and what is wrong. */
+  static final class Refused extends Exception {
+    final ExitCode code;
+
+    Refused(ExitCode code, String message) {
+      super(message);
+      this.code = code;
+    }
+  }
+
+  /**
+   * @param env the contract's variables for them
+   * @param tokenizer the run's tokenizer (null: the wrapper was given a token set and no checkpoint
+   *     names one)
+   */
+  record Ready(Map<String, String> env, BpeTokenizer tokenizer) {}
+
+  private EngineInputs() {}
+
+  /**
+   * @param given a token set the wrapper was given (null: encode the spec's dataset)
+   * @param resumed the checkpoint a resumed attempt continues (null: a first attempt)
+   */
+  static Ready prepare(
+      RunSpec spec, BlobStore store, Path work, Path given, CheckpointReader.Loaded resumed)
+      throws IOException, Refused {
+    Map<String, String> env = new HashMap<>();
+    CheckpointReader.Loaded init = null;
+    if (spec.initFrom() != null && resumed == null) {
+      try {
+        init = CheckpointReader.load(store, spec.initFrom().manifestKey());
+      } catch (CheckpointException e) {
+        throw new Refused(ExitCode.CORRUPT_CHECKPOINT, "initFrom: " + e.getMessage());
+      }
+      Path dir = Files.createDirectories(work.resolve("init"));
+      Files.write(dir.resolve("model.safetensors"), init.file("model.safetensors"));
+      env.put("ANNEAL_INIT_FROM", dir.toString());
+    }
+    CheckpointReader.Loaded from = resumed != null ? resumed : init;
+    BpeTokenizer tokenizer;
+    if (given != null) {
+      env.put("ANNEAL_TOKENS", given.toString());
+      tokenizer =
+          from != null && from.files().containsKey("tokenizer.json")
+              ? BpeTokenizer.fromHuggingFaceJson(
+                  new String(from.file("tokenizer.json"), StandardCharsets.UTF_8))
+              : null;
+    } else {
+      tokenizer = encode(spec, store, work.resolve("tokens"), from);
+      env.put("ANNEAL_TOKENS", work.resolve("tokens").toString());
+    }
+    if (tokenizer != null) {
+      Path file = work.resolve("tokenizer.json");
+      Files.writeString(file, tokenizer.toHuggingFaceJson());
+      env.put("ANNEAL_TOKENIZER", file.toString());
+    }
+    return new Ready(env, tokenizer);
+  }
+
+  /** Encodes the spec's one dataset as a token set in {@code dir}; returns the tokenizer. */
+  private static BpeTokenizer encode(
+      RunSpec spec, BlobStore store, Path dir, CheckpointReader.Loaded from)
+      throws IOException, Refused {
+    if (spec.datasets().size() != 1 || !spec.curriculum().isEmpty()) {
+      throw new Refused(
+          ExitCode.INVALID_SPEC,
+          "datasets: an engine under exec trains on one token set, so the stage names one dataset"
+              + " and no curriculum; got "
+              + spec.datasets().size()
+              + " dataset(s)"
+              + (spec.curriculum().isEmpty() ? "" : " and a curriculum")
+              + " (mixtures are the built-in engine's)");
+    }
+    TrainingInputs.Corpus c;
+    try {
+      c = TrainingInputs.corpus(spec, ModelShape.of(spec.model()), store, from);
+    } catch (TrainingInputs.MissingInputException e) {
+      throw new Refused(ExitCode.INPUT_MISSING, e.getMessage());
+    } catch (IllegalArgumentException e) {
+      throw new Refused(ExitCode.INVALID_SPEC, e.getMessage());
+    }
+    BpeTokenizer tok = c.tokenizer();
+    String name = spec.datasets().get(0).name();
+    List<String> texts = c.texts().get(name);
+    Iterable<int[]> docs = () -> texts.stream().map(tok::encode).iterator();
+    Map<String, String> meta = new LinkedHashMap<>();
+    meta.put("dataset", name);
+    meta.put(
+        "tokenizerSha256",
+        Checksums.sha256(tok.toHuggingFaceJson().getBytes(StandardCharsets.UTF_8)));
+    int eos = tok.id(tok.specialTokens().get(0));
+    TokenShards.write(dir, docs, tok.vocabSize(), eos, 1L << 24, meta);
+    return tok;
+  }
+}
