@@ -206,7 +206,7 @@ def train(spec, tokens, rank, world, device):
                 lr *= float(inject.get("spikeLrMultiplier") or 100.0)
             for g in opt.param_groups:
                 g["lr"] = lr
-            if device == "cuda":
+            if device == "cuda" and tc.get("precision") == "bf16-mixed":
                 with torch.autocast("cuda", dtype=torch.bfloat16):
                     logits = ddp(x)
             else:

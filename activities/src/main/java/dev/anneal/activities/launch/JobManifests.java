@@ -4,6 +4,7 @@ import dev.anneal.protocol.EventSink;
 import dev.anneal.protocol.ExitCode;
 import dev.anneal.protocol.ObjectStoreTarget;
 import dev.anneal.workflows.api.jobs.LaunchRequest;
+import dev.anneal.workflows.api.spec.EngineSpec;
 import dev.anneal.workflows.api.spec.Resources;
 import io.kubernetes.client.custom.Quantity;
 import io.kubernetes.client.openapi.models.V1Container;
@@ -125,16 +126,13 @@ public final class JobManifests {
     V1Container runner =
         new V1Container()
             .name(CONTAINER)
-            .image(image(res, k))
+            .image(image(res, r.engine(), k))
             .imagePullPolicy(k.imagePullPolicy())
             .command(command(r, k))
             .workingDir(SCRATCH)
             .env(env(r, k))
             .resources(resources(res, k.defaults().gpuResourceName()))
-            .volumeMounts(
-                List.of(
-                    new V1VolumeMount().name("scratch").mountPath(SCRATCH),
-                    new V1VolumeMount().name("tmp").mountPath("/tmp")))
+            .volumeMounts(mounts(r))
             .securityContext(
                 new V1SecurityContext()
                     .allowPrivilegeEscalation(false)
@@ -151,10 +149,7 @@ public final class JobManifests {
             .tolerations(res.tolerations().isEmpty() ? null : tolerations(res))
             .securityContext(new V1PodSecurityContext().runAsNonRoot(true).fsGroup(1000L))
             .containers(List.of(runner))
-            .volumes(
-                List.of(
-                    new V1Volume().name("scratch").emptyDir(new V1EmptyDirVolumeSource()),
-                    new V1Volume().name("tmp").emptyDir(new V1EmptyDirVolumeSource())));
+            .volumes(volumes(r));
     return new V1Job()
         .apiVersion("batch/v1")
         .kind("Job")
@@ -171,9 +166,45 @@ public final class JobManifests {
                         .spec(pod)));
   }
 
-  /** The runner image for the stage's device: the CUDA build when it asks for GPUs. */
-  static String image(Resources res, KubernetesSettings k) {
-    return Resources.CUDA.equals(res.device()) ? k.cudaImage() : k.image();
+  /** Scratch and /tmp; and for the torch engine's ranks a memory-backed /dev/shm (NCCL, gloo). */
+  private static List<V1VolumeMount> mounts(LaunchRequest r) {
+    List<V1VolumeMount> m = new ArrayList<>();
+    m.add(new V1VolumeMount().name("scratch").mountPath(SCRATCH));
+    m.add(new V1VolumeMount().name("tmp").mountPath("/tmp"));
+    if (r.engine().kind() != EngineSpec.Kind.BUILTIN) {
+      m.add(new V1VolumeMount().name("dshm").mountPath("/dev/shm"));
+    }
+    return m;
+  }
+
+  private static List<V1Volume> volumes(LaunchRequest r) {
+    List<V1Volume> v = new ArrayList<>();
+    v.add(new V1Volume().name("scratch").emptyDir(new V1EmptyDirVolumeSource()));
+    v.add(new V1Volume().name("tmp").emptyDir(new V1EmptyDirVolumeSource()));
+    if (r.engine().kind() != EngineSpec.Kind.BUILTIN) {
+      v.add(new V1Volume().name("dshm").emptyDir(new V1EmptyDirVolumeSource().medium("Memory")));
+    }
+    return v;
+  }
+
+  /**
+   * The runner image for the stage's device and engine: the CUDA build when it asks for GPUs, one
+   * with Python and PyTorch for the torch engine (refused, naming the chart's value, when the
+   * operator has not set one).
+   */
+  static String image(Resources res, EngineSpec engine, KubernetesSettings k) {
+    boolean cuda = Resources.CUDA.equals(res.device());
+    if (engine.kind() == EngineSpec.Kind.BUILTIN) return cuda ? k.cudaImage() : k.image();
+    String image = cuda ? k.torchCudaImage() : k.torchImage();
+    if (image == null) {
+      throw new IllegalArgumentException(
+          "engine: torch: this platform has no runner image for the torch engine"
+              + (cuda ? " on GPUs" : " on CPUs")
+              + "; the operator sets the chart's training.runner."
+              + (cuda ? "torchCudaImage" : "torchImage")
+              + " to an image with the runner jar, Python 3 and PyTorch (docs/engines.md)");
+    }
+    return image;
   }
 
   static V1PodFailurePolicy podFailurePolicy() {
@@ -206,7 +237,8 @@ public final class JobManifests {
     List<String> cmd = new ArrayList<>();
     cmd.add("java");
     cmd.addAll(k.jvmOptions());
-    cmd.addAll(List.of("-jar", RUNNER_JAR, "--spec", r.specUri()));
+    cmd.addAll(List.of("-jar", RUNNER_JAR));
+    cmd.addAll(RunnerArgs.of(r));
     return cmd;
   }
 

@@ -18,8 +18,9 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Runs each job as a child JVM ({@code java -jar anneal-runner.jar --spec …}) — on a laptop, the
- * crash of that process is what a pod crash is on a cluster. Every job has a folder under {@code
+ * Runs each job as a child JVM ({@code java -jar anneal-runner.jar --spec …}, or {@code exec …
+ * --engine torch} whose ranks are its children, see {@link RunnerArgs}) — on a laptop, the crash of
+ * that process is what a pod crash is on a cluster. Every job has a folder under {@code
  * workDir/<job name>/} with {@code events.jsonl} (the runner's standard output), {@code runner.log}
  * (its standard error), {@code pid} and, once it ended, {@code exit_code}; so a platform that
  * restarts finds its jobs again: a live pid is RUNNING, a recorded exit code is final, and a job
@@ -65,7 +66,8 @@ public final class LocalProcessLauncher implements JobLauncher {
       List<String> cmd = new ArrayList<>();
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       cmd.addAll(jvmOptions);
-      cmd.addAll(List.of("-jar", runnerJar.toString(), "--spec", request.specUri()));
+      cmd.addAll(List.of("-jar", runnerJar.toString()));
+      cmd.addAll(RunnerArgs.of(request));
       ProcessBuilder pb =
           new ProcessBuilder(cmd)
               .directory(dir.toFile())

@@ -79,6 +79,7 @@ public final class AttemptActivitiesImpl implements AttemptActivities {
             plan.attempt(),
             "s3://" + store.bucket() + "/" + key,
             stage.resources(),
+            stage.engine(),
             env);
     meta.attempts().mark(attemptId, AttemptStatus.PREPARING, null, null, job);
     meta.attempts()

@@ -6,6 +6,7 @@ import dev.anneal.protocol.EventSink;
 import dev.anneal.protocol.ObjectStoreTarget;
 import dev.anneal.protocol.StageKind;
 import dev.anneal.workflows.api.jobs.LaunchRequest;
+import dev.anneal.workflows.api.spec.EngineSpec;
 import dev.anneal.workflows.api.spec.Resources;
 import io.kubernetes.client.util.Yaml;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +32,8 @@ class JobManifestsTest {
           "anneal-jobs",
           "ghcr.io/anneal/runner:0.1.0",
           "ghcr.io/anneal/runner:0.1.0-cuda",
+          "ghcr.io/anneal/runner-torch:0.1.0",
+          "ghcr.io/anneal/runner-torch:0.1.0-cuda",
           null,
           "anneal-runner",
           "anneal-s3",
@@ -74,6 +77,7 @@ class JobManifestsTest {
         2,
         "s3://anneal/teams/research/pipelines/tiny-chat/pretrain/specs/attempt-2.json",
         res,
+        null,
         ENV);
   }
 
@@ -95,6 +99,8 @@ class JobManifestsTest {
             "anneal-jobs",
             "ghcr.io/anneal/runner:0.1.0",
             "ghcr.io/anneal/runner:0.1.0-cuda",
+            "ghcr.io/anneal/runner-torch:0.1.0",
+            "ghcr.io/anneal/runner-torch:0.1.0-cuda",
             null,
             "anneal-runner",
             "anneal-s3",
@@ -142,6 +148,73 @@ class JobManifestsTest {
     assertThat(JobManifests.job(request("cpu"), SETTINGS).getSpec().getTemplate().getSpec())
         .extracting(pod -> pod.getContainers().get(0).getImage())
         .isEqualTo("ghcr.io/anneal/runner:0.1.0");
+  }
+
+  private static LaunchRequest onTorch(LaunchRequest r, Integer ranks) {
+    return new LaunchRequest(
+        r.jobName(),
+        r.team(),
+        r.pipeline(),
+        r.stage(),
+        r.attempt(),
+        r.specUri(),
+        r.resources(),
+        new EngineSpec(EngineSpec.Kind.TORCH, ranks),
+        r.env());
+  }
+
+  @Test
+  void aTorchStageRunsItsRanksUnderTheWrapperInTheTorchImage() {
+    var pod =
+        JobManifests.job(onTorch(request("gpu"), null), SETTINGS).getSpec().getTemplate().getSpec();
+    var c = pod.getContainers().get(0);
+    assertThat(c.getImage()).isEqualTo("ghcr.io/anneal/runner-torch:0.1.0-cuda");
+    // one rank a GPU of the pod
+    assertThat(String.join(" ", c.getCommand()))
+        .endsWith(
+            "-jar /opt/anneal/anneal-runner.jar exec --spec "
+                + request("gpu").specUri()
+                + " --ranks 8 --engine torch");
+    assertThat(c.getVolumeMounts()).anyMatch(m -> m.getMountPath().equals("/dev/shm"));
+    assertThat(pod.getVolumes())
+        .anyMatch(v -> v.getName().equals("dshm") && "Memory".equals(v.getEmptyDir().getMedium()));
+    var cpu =
+        JobManifests.job(onTorch(request("cpu"), 2), SETTINGS).getSpec().getTemplate().getSpec();
+    assertThat(cpu.getContainers().get(0).getImage())
+        .isEqualTo("ghcr.io/anneal/runner-torch:0.1.0");
+    assertThat(cpu.getContainers().get(0).getCommand()).containsSequence("--ranks", "2");
+    // the built-in engine's pods are as before: no /dev/shm
+    assertThat(
+            JobManifests.job(request("cpu"), SETTINGS)
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getVolumes())
+        .noneMatch(v -> v.getName().equals("dshm"));
+  }
+
+  @Test
+  void aTorchStageWithoutATorchImageIsRefusedNamingTheChartsValue() {
+    KubernetesSettings none =
+        new KubernetesSettings(
+            "anneal-jobs",
+            "ghcr.io/anneal/runner:0.1.0",
+            "ghcr.io/anneal/runner:0.1.0-cuda",
+            "",
+            null,
+            null,
+            "anneal-runner",
+            "anneal-s3",
+            List.of(),
+            null,
+            null,
+            Map.of(),
+            null);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> JobManifests.job(onTorch(request("cpu"), 2), none))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("training.runner.torchImage")
+        .hasMessageContaining("Python 3 and PyTorch");
   }
 
   @Test

@@ -46,6 +46,8 @@ class KubernetesJobLauncherTest {
                 NS,
                 "anneal/runner:test",
                 "anneal/runner:test-cuda",
+                "anneal/runner-torch:test",
+                "anneal/runner-torch:test-cuda",
                 null,
                 "anneal-runner",
                 "anneal-s3",
@@ -71,6 +73,7 @@ class KubernetesJobLauncherTest {
         1,
         "s3://anneal/specs/x.json",
         new Resources(1, "4", "16Gi", Map.of(), List.of(), null, null, 3600L),
+        null,
         Map.of(
             EventSink.TOKEN_ENV,
             "anr_secret-token",
@@ -234,6 +237,7 @@ class KubernetesJobLauncherTest {
             r.attempt(),
             r.specUri(),
             r.resources(),
+            r.engine(),
             Map.of());
     assertThatThrownBy(() -> launcher.launch(noToken)).hasMessageContaining("ANNEAL_RUNNER_TOKEN");
     assertThat(launcher.status(r.jobName()).phase()).isEqualTo(Phase.UNKNOWN);

@@ -65,6 +65,7 @@ class LocalProcessLauncherTest {
         1,
         spec.toString(),
         null,
+        null,
         Map.of("ANNEAL_RUNNER_TOKEN", "secret"));
   }
 

@@ -219,7 +219,7 @@ class ExecWrapperTest {
             60_000);
     assertThat(crashed.code()).isEqualTo(1);
     assertThat(reason(crashed))
-        .contains("rank exited with 1")
+        .contains("rank 0 exited with 1")
         .contains("FAULT INJECTION: crashing at step 7");
   }
 

@@ -9,7 +9,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
  * The Kubernetes launcher ({@code anneal.launcher=kubernetes}): where runner Jobs go and what they
- * run: {@code image} for stages on the CPU, {@code cudaImage} for stages that ask for GPUs. {@code
+ * run: {@code image} for stages on the CPU, {@code cudaImage} for stages that ask for GPUs, {@code
+ * torchImage} and {@code torchCudaImage} for stages on the torch engine (unset: refused). {@code
  * eventsUrl} is how runner pods reach this platform's ingestion endpoint (its Service), e.g. {@code
  * http://anneal.anneal.svc:8080/internal/v1/events}. The client finds the cluster as {@code
  * kubectl} does: in-cluster service account, else {@code $KUBECONFIG} or {@code ~/.kube/config};
@@ -20,6 +21,8 @@ public record KubernetesProperties(
     @DefaultValue("anneal") String namespace,
     String image,
     String cudaImage,
+    String torchImage,
+    String torchCudaImage,
     @DefaultValue("IfNotPresent") String imagePullPolicy,
     @DefaultValue("anneal-runner") String serviceAccount,
     @DefaultValue("anneal-s3") String s3Secret,

@@ -62,6 +62,8 @@ class PipelineWorkersConfig {
             k.namespace(),
             k.image(),
             k.cudaImage(),
+            k.torchImage(),
+            k.torchCudaImage(),
             k.imagePullPolicy(),
             k.serviceAccount(),
             k.s3Secret(),

@@ -3,7 +3,10 @@ package dev.anneal.platform.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.anneal.activities.metadata.EventRow;
 import dev.anneal.activities.metadata.MetadataStore;
+import dev.anneal.activities.metadata.StageSummary;
+import dev.anneal.activities.store.ObjectStore;
 import dev.anneal.protocol.ObjectKeys;
 import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.workflows.api.TaskQueues;
@@ -18,8 +21,11 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -42,6 +48,10 @@ class HostedPipelineIT {
 
   @Autowired WorkflowClient client;
   @Autowired MetadataStore meta;
+  @Autowired ObjectStore store;
+
+  @org.springframework.beans.factory.annotation.Value("${anneal.embedded.data-dir}")
+  String dataDir;
 
   @Test
   void aPretrainingPipelineRunsToTheEndOnTheEmbeddedStack() {
@@ -98,5 +108,116 @@ class HostedPipelineIT {
             });
     assertThat(meta.reads().stageLineage(stage).finalCheckpoint())
         .isEqualTo(r.stages().get(0).finalManifestKey());
+  }
+
+  /**
+   * A pipeline whose pre-training runs on the torch engine (two DDP ranks of Debian's PyTorch under
+   * {@code anneal-runner exec}): an injected loss spike is caught by the wrapper's detector and
+   * rolled back by the workflow, a rank SIGKILLed in the next attempt ends it as a crash that the
+   * workflow restarts from the newest checkpoint, and SFT on the built-in engine continues from the
+   * torch checkpoint with its tokenizer.
+   */
+  @Test
+  void aTorchPretrainRollsBackSurvivesAKilledRankAndHandsOnToABuiltInSft() throws Exception {
+    assumeTrue(
+        Files.isRegularFile(Path.of("../gpu-runner/engine/target/anneal-runner.jar")),
+        "run the whole build");
+    assumeTrue(
+        new ProcessBuilder("/usr/bin/python3", "-c", "import torch").start().waitFor() == 0,
+        "no PyTorch for /usr/bin/python3 (apt-get install python3-torch; .ci/run does)");
+    String yaml =
+        Files.readString(Path.of("../examples/ddp-pretrain.yaml"))
+            .replace("name: ddp-chat", "name: ddp-hosted")
+            .replace("steps: 300, batchSize: 16", "steps: 400, batchSize: 16");
+    PipelineSpec spec = PipelineSpecs.parse(yaml);
+    UUID team = meta.pipelines().ensureTeam("hosted");
+    UUID pipeline = meta.pipelines().create(team, "ddp-hosted", ProtocolJson.write(spec), "ddp-1");
+    List<String> stages = new ArrayList<>();
+    for (int i = 0; i < spec.stages().size(); i++) {
+      var s = spec.stages().get(i);
+      stages.add(
+          meta.stages().create(pipeline, i, s.kind(), s.hyperparameters().steps()).toString());
+    }
+    UUID pretrain = UUID.fromString(stages.get(0));
+    PipelineWorkflow wf =
+        client.newWorkflowStub(
+            PipelineWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setTaskQueue(TaskQueues.CONTROL)
+                .setWorkflowId("ddp-1")
+                .build());
+    CompletableFuture<PipelineResult> run =
+        WorkflowClient.execute(
+            wf::run, new PipelineInput(pipeline.toString(), "hosted", spec, stages, 1));
+
+    // the second attempt (after the rollback), 20 steps in: SIGKILL one rank. Its metrics file,
+    // on this machine, says where it is sooner than the events that travel to PostgreSQL.
+    long deadline = System.nanoTime() + Duration.ofMinutes(4).toNanos();
+    while (System.nanoTime() < deadline && secondAttemptSteps(pipeline) < 20) {
+      assertThat(run).as("the pipeline ended before a rank could be killed").isNotDone();
+      Thread.sleep(5);
+    }
+    List<ProcessHandle> ranks = ranks();
+    assertThat(ranks).as("the second attempt's ranks").hasSize(2);
+    ranks.get(1).destroyForcibly();
+
+    PipelineResult r = run.get(6, java.util.concurrent.TimeUnit.MINUTES);
+    assertThat(r.status()).as(String.valueOf(r)).isEqualTo(PipelineStatus.SUCCEEDED);
+    StageSummary pre = meta.reads().stageSummaries(pipeline).get(0);
+    assertThat(pre.rollbacks()).isEqualTo(1);
+    assertThat(pre.restarts()).isEqualTo(1);
+    List<EventRow> events = meta.reads().events(pipeline, 0, 100_000);
+    assertThat(events).anyMatch(e -> e.type().equals("instability"));
+    // the cause, not its echo (rank 0's gloo error when its peer vanished)
+    assertThat(events)
+        .anyMatch(
+            e ->
+                e.message() != null
+                    && e.message().contains("rank 1 was killed by signal 9 (SIGKILL"));
+
+    String torchFinal = r.stages().get(0).finalManifestKey();
+    assertThat(torchFinal).contains("/pretrain/checkpoints/step-00000400-a3/");
+    String dir = torchFinal.substring(0, torchFinal.lastIndexOf('/') + 1);
+    assertThat(new String(store.get(dir + "hf/config.json"))).contains("LlamaForCausalLM");
+    // SFT ran on the built-in engine from the torch checkpoint, with its tokenizer
+    UUID sft = UUID.fromString(stages.get(1));
+    assertThat(meta.reads().stageLineage(sft).initFrom()).isEqualTo(torchFinal);
+    String sftFinal = r.stages().get(1).finalManifestKey();
+    String sftDir = sftFinal.substring(0, sftFinal.lastIndexOf('/') + 1);
+    assertThat(new String(store.get(sftDir + "tokenizer.json")))
+        .isEqualTo(new String(store.get(dir + "tokenizer.json")));
+    assertThat(ranks()).as("no rank is left").isEmpty();
+  }
+
+  /** How many steps the second attempt of this test's torch stage has reported (0: not begun). */
+  private long secondAttemptSteps(UUID pipeline) throws java.io.IOException {
+    Path jobs = Path.of(dataDir, "jobs");
+    if (!Files.isDirectory(jobs)) return 0;
+    try (var dirs = Files.list(jobs)) {
+      for (Path job :
+          dirs.filter(p -> p.getFileName().toString().contains(pipeline + "-a2-")).toList()) {
+        Path metrics = job.resolve("exec/metrics.jsonl");
+        if (Files.exists(metrics)) return Files.readAllLines(metrics).size();
+      }
+    }
+    return 0;
+  }
+
+  /** The torch engine's rank processes this test's platform started. */
+  private static List<ProcessHandle> ranks() {
+    return ProcessHandle.allProcesses()
+        .filter(
+            p ->
+                p.info().commandLine().map(c -> c.contains("anneal_torch.train")).orElse(false)
+                    && cwd(p).contains("/it-data/"))
+        .toList();
+  }
+
+  private static String cwd(ProcessHandle p) {
+    try {
+      return Files.readSymbolicLink(Path.of("/proc/" + p.pid() + "/cwd")).toString();
+    } catch (java.io.IOException e) {
+      return "";
+    }
   }
 }

@@ -68,7 +68,15 @@ class StageWorkflowTest {
       return new PreparedAttempt(
           "att-" + plan.attempt(),
           new LaunchRequest(
-              job, "t", "p", StageKind.PRETRAIN, plan.attempt(), "s3://b/spec.json", null, null));
+              job,
+              "t",
+              "p",
+              StageKind.PRETRAIN,
+              plan.attempt(),
+              "s3://b/spec.json",
+              null,
+              null,
+              null));
     }
 
     @Override

@@ -192,10 +192,11 @@ public final class ExecRun {
           events.log("WARN", "exec: asked to stop; the ranks checkpointed and exited");
           return ExitCode.PREEMPTED.code();
         }
-        Optional<Integer> bad = ranks.firstFailure();
+        Optional<Ranks.Failure> bad = ranks.firstFailure();
         if (bad.isPresent()) {
           ranks.stop(o.graceMillis());
-          return failed(codeOf(bad.get()), "rank exited with " + bad.get() + logTail(work));
+          return failed(
+              codeOf(bad.get().exit()), bad.get().describe() + logTail(work, bad.get().rank()));
         }
         if (ended) return finish(writer);
         if ((System.nanoTime() - lastProgress) / 1_000_000 > o.stallMillis()) {
@@ -324,11 +325,21 @@ public final class ExecRun {
     return ExitCode.CRASH;
   }
 
-  /** The last lines a rank wrote, for the reason a person reads. */
-  private static String logTail(Path work) {
+  /**
+   * The last lines the ranks wrote, the failed rank's first, for the reason a person reads (a rank
+   * that saw its peer die writes a gloo or NCCL error, which is the echo, not the cause).
+   */
+  private static String logTail(Path work, int failed) {
     try (var logs = Files.list(work.resolve("logs"))) {
       StringBuilder b = new StringBuilder();
-      for (Path p : logs.sorted().toList()) {
+      String mine = "rank-" + failed + ".log";
+      List<Path> ordered =
+          logs.sorted()
+              .sorted(
+                  java.util.Comparator.comparing(
+                      (Path p) -> !p.getFileName().toString().equals(mine)))
+              .toList();
+      for (Path p : ordered) {
         List<String> lines = Files.readAllLines(p);
         if (lines.isEmpty()) continue;
         b.append("; ").append(p.getFileName()).append(": ");

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The ranks of one engine program on this node, started as torchrun would start them (RANK,
@@ -20,6 +21,31 @@ final class Ranks implements AutoCloseable {
   static final Path SETPRIV = Path.of("/usr/bin/setpriv");
 
   private final List<Process> processes = new ArrayList<>();
+
+  /** The first rank to end with a code other than 0, by time: the cause, not its echo. */
+  private final AtomicReference<Failure> first = new AtomicReference<>();
+
+  /** A rank that ended badly: its number and exit status (128 + N: killed by signal N). */
+  record Failure(int rank, int exit) {
+    /** What happened, for a person: "rank 1 was killed by signal 9 (SIGKILL)". */
+    String describe() {
+      if (exit > 128 && exit < 128 + 65) {
+        int sig = exit - 128;
+        return "rank " + rank + " was killed by signal " + sig + signalName(sig);
+      }
+      return "rank " + rank + " exited with " + exit;
+    }
+
+    private static String signalName(int sig) {
+      return switch (sig) {
+        case 9 -> " (SIGKILL: the kernel's OOM killer, or a person)";
+        case 15 -> " (SIGTERM)";
+        case 11 -> " (SIGSEGV)";
+        case 6 -> " (SIGABRT)";
+        default -> "";
+      };
+    }
+  }
 
   /** Starts {@code n} ranks of {@code command} in {@code dir}, their output into {@code logs}. */
   static Ranks start(
@@ -43,7 +69,16 @@ final class Ranks implements AutoCloseable {
         pb.environment().put("MASTER_PORT", Integer.toString(port));
         pb.redirectErrorStream(true);
         pb.redirectOutput(logs.resolve("rank-" + rank + ".log").toFile());
-        r.processes.add(pb.start());
+        Process p = pb.start();
+        int number = rank;
+        p.onExit()
+            .thenAccept(
+                done -> {
+                  if (done.exitValue() != 0) {
+                    r.first.compareAndSet(null, new Failure(number, done.exitValue()));
+                  }
+                });
+        r.processes.add(p);
       }
     } catch (IOException e) {
       r.close();
@@ -57,10 +92,13 @@ final class Ranks implements AutoCloseable {
     return processes.stream().noneMatch(Process::isAlive);
   }
 
-  /** The exit code of the first rank that ended with one other than 0, if any has. */
-  Optional<Integer> firstFailure() {
-    for (Process p : processes) {
-      if (!p.isAlive() && p.exitValue() != 0) return Optional.of(p.exitValue());
+  /** The first rank, in time, that ended with a code other than 0, if any has. */
+  Optional<Failure> firstFailure() {
+    Failure f = first.get();
+    if (f != null) return Optional.of(f);
+    for (int i = 0; i < processes.size(); i++) {
+      Process p = processes.get(i);
+      if (!p.isAlive() && p.exitValue() != 0) return Optional.of(new Failure(i, p.exitValue()));
     }
     return Optional.empty();
   }

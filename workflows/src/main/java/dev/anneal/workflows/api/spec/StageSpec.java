@@ -14,7 +14,7 @@ import java.util.List;
  * One stage of a pipeline. {@code from} names the earlier stage whose final checkpoint it starts
  * from, or a registered model ({@code model:<name>[@v<version>]}); a pre-training stage may start
  * from scratch. An RLHF stage also names its reward stage ({@code reward}) and may set PPO options
- * ({@code rl}).
+ * ({@code rl}). {@code engine} chooses what trains it: the built-in engine by default.
  */
 public record StageSpec(
     String name,
@@ -29,7 +29,8 @@ public record StageSpec(
     StabilitySpec stability,
     GateSpec gate,
     FaultInjection inject,
-    RlConfig rl) {
+    RlConfig rl,
+    EngineSpec engine) {
 
   /** The GPUs the built-in engine can use: one device. */
   public static final int BUILT_IN_ENGINE_GPUS = 1;
@@ -45,13 +46,22 @@ public record StageSpec(
     checkpoint = Checks.orDefault(checkpoint, CheckpointPolicy.defaults());
     stability = Checks.orDefault(stability, StabilitySpec.defaults());
     inject = Checks.orDefault(inject, FaultInjection.none());
-    if (resources.gpus() > BUILT_IN_ENGINE_GPUS) {
+    engine = Checks.orDefault(engine, EngineSpec.builtin());
+    if (engine.kind() == EngineSpec.Kind.BUILTIN && resources.gpus() > BUILT_IN_ENGINE_GPUS) {
+      String hint =
+          EngineSpec.Kind.TORCH.stages().contains(kind)
+              ? "; engine: {kind: torch} trains on " + resources.gpus()
+              : "";
       throw new IllegalArgumentException(
           "resources.gpus: the built-in engine trains on one device, so a stage asks for at most "
               + BUILT_IN_ENGINE_GPUS
               + " GPU, got "
               + resources.gpus()
-              + " (a GPU it cannot use would still be billed to the team's quota)");
+              + " (a GPU it cannot use would still be billed to the team's quota)"
+              + hint);
+    }
+    if (engine.kind() != EngineSpec.Kind.BUILTIN) {
+      EngineChecks.check(kind, engine, resources, data, curriculum, hyperparameters);
     }
     if (kind == StageKind.PRETRAIN && data.isEmpty()) {
       throw new IllegalArgumentException("data: a pretrain stage needs at least one dataset");

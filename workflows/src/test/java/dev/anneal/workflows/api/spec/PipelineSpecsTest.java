@@ -121,6 +121,91 @@ class PipelineSpecsTest {
     assertThat(one.stages().get(0).resources().device()).isEqualTo("cpu");
   }
 
+  private static String ddp() throws Exception {
+    return Files.readString(EXAMPLES.resolve("ddp-pretrain.yaml"));
+  }
+
+  @Test
+  void aStageNamesItsEngine() throws Exception {
+    PipelineSpec spec = PipelineSpecs.parse(ddp());
+    StageSpec pre = spec.stages().get(0);
+    assertThat(pre.engine().kind()).isEqualTo(EngineSpec.Kind.TORCH);
+    assertThat(pre.engine().ranksFor(pre.resources())).isEqualTo(2);
+    assertThat(spec.stages().get(1).engine()).isEqualTo(EngineSpec.builtin());
+    // one rank a GPU unless told otherwise
+    PipelineSpec gpus =
+        PipelineSpecs.parse(
+            ddp()
+                .replace("engine: {kind: torch, ranks: 2}", "engine: {kind: torch}")
+                .replace(
+                    "    data: [{dataset: prose}]",
+                    "    resources: {gpus: 8}\n    data: [{dataset: prose}]"));
+    StageSpec eight = gpus.stages().get(0);
+    assertThat(eight.engine().ranksFor(eight.resources())).isEqualTo(8);
+  }
+
+  @Test
+  void whatAnEngineCannotDoIsRefusedAtSubmit() throws Exception {
+    assertThatThrownBy(() -> PipelineSpecs.parse(ddp().replace("kind: torch", "kind: deepspeed")))
+        .hasMessageContaining("stages[0].engine.kind")
+        .hasMessageContaining("unknown engine 'deepspeed' (expected one of builtin, torch)");
+    String sftOnTorch =
+        ddp().replace("    from: pretrain\n", "    from: pretrain\n    engine: {kind: torch}\n");
+    assertThatThrownBy(() -> PipelineSpecs.parse(sftOnTorch))
+        .hasMessage(
+            "stages[1].engine.kind: the torch engine trains [pretrain] stages; a sft stage runs on"
+                + " the built-in engine (docs/engines.md)");
+    assertThatThrownBy(
+            () ->
+                PipelineSpecs.parse(
+                    ddp()
+                        .replace(
+                            "data: [{dataset: prose}]",
+                            "data: [{dataset: prose}, {dataset: chat}]")))
+        .hasMessage(
+            "stages[0].data: the torch engine trains on one dataset (its token set), got 2;"
+                + " mixtures are the built-in engine's");
+    assertThatThrownBy(
+            () ->
+                PipelineSpecs.parse(
+                    ddp()
+                        .replace(
+                            "    data: [{dataset: prose}]",
+                            "    resources: {gpus: 4}\n    data: [{dataset: prose}]")))
+        .hasMessage(
+            "stages[0].engine.ranks: the torch engine runs one rank a GPU, so a stage with"
+                + " resources.gpus: 4 runs 4 ranks, got 2");
+    assertThatThrownBy(
+            () ->
+                PipelineSpecs.parse(
+                    ddp().replace("lr: 0.005,", "lr: 0.005, optimizer: adafactor,")))
+        .hasMessage(
+            "stages[0].hyperparameters.optimizer: the torch engine trains with adamw, got adafactor");
+    assertThatThrownBy(
+            () ->
+                PipelineSpecs.parse(
+                    ddp()
+                        .replace(
+                            "batchSize: 16, seqLen: 32, lr: 0.005",
+                            "batchSize: 15, seqLen: 32, lr: 0.005")))
+        .hasMessage(
+            "stages[0].hyperparameters.batchSize: 15 rows do not split evenly over 2 ranks");
+    assertThatThrownBy(
+            () ->
+                PipelineSpecs.parse(
+                    ddp().replace("{kind: torch, ranks: 2}", "{kind: builtin, ranks: 2}")))
+        .hasMessageContaining(
+            "stages[0].engine.ranks: the built-in engine runs one process, got 2");
+    String builtinOnEight =
+        ddp()
+            .replace("    engine: {kind: torch, ranks: 2}\n", "")
+            .replace(
+                "    data: [{dataset: prose}]",
+                "    resources: {gpus: 8}\n    data: [{dataset: prose}]");
+    assertThatThrownBy(() -> PipelineSpecs.parse(builtinOnEight))
+        .hasMessageEndingWith("; engine: {kind: torch} trains on 8");
+  }
+
   @Test
   void syntaxErrorsGiveTheLine() {
     assertThatThrownBy(
