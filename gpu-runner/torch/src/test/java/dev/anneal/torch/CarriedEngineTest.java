@@ -124,6 +124,9 @@ class CarriedEngineTest {
             .map(RunnerEvent.Finished.class::cast)
             .findFirst()
             .orElseThrow();
+    // throughput as the engine timed its steps, for the console and the stage's figures
+    assertThat(f.summary().get("tokens_per_s")).isPositive();
+    assertThat(f.summary()).containsEntry("ranks", 2.0).containsEntry("steps", 40.0);
     CheckpointReader.Loaded last40 = CheckpointReader.load(store, f.finalManifestKey());
     assertThat(last40.files()).containsKey("tokenizer.json");
     assertThat(last40.state().tokensSeen()).isEqualTo(40L * 8 * 32);

@@ -83,6 +83,11 @@ public final class ExecRun {
 
   private long tokensTrained;
 
+  /** This attempt's tokens and step time, as the engine timed its steps. */
+  private long attemptTokens;
+
+  private double attemptMillis;
+
   private BpeTokenizer tokenizer;
 
   private ExecRun(RunSpec spec, BlobStore store, EventLog events, Options o) {
@@ -232,6 +237,14 @@ public final class ExecRun {
                 values.put(e.getKey(), e.getValue().asDouble());
               }
             });
+    double ms = line.path("step_ms").asDouble(0);
+    long tokens = line.path("tokens").asLong(0);
+    if (ms > 0 && tokens > 0) {
+      // the console's and the built-in engine's throughput figure, from the engine's own timing
+      values.put("tokens_per_s", tokens * 1000.0 / ms);
+      attemptTokens += tokens;
+      attemptMillis += ms;
+    }
     events.metrics(step, values);
     return detector.observe(
         step,
@@ -285,6 +298,7 @@ public final class ExecRun {
     if (final_ != null) summary.put("final_loss", final_.get("loss").asDouble());
     summary.put("ranks", (double) o.ranks());
     summary.put("steps", (double) total);
+    if (attemptMillis > 0) summary.put("tokens_per_s", attemptTokens * 1000.0 / attemptMillis);
     exportHuggingFace(last.manifestKey());
     events.emit(
         s -> new RunnerEvent.Finished(s, Instant.now(), total, last.manifestKey(), summary));
