@@ -262,6 +262,9 @@ class HelmChartTest {
     assertThat(k.namespace()).isEqualTo("anneal-training");
     assertThat(k.image()).isEqualTo("registry.example.com/anneal/anneal-runner:0.1.0");
     assertThat(k.cudaImage()).isEqualTo("registry.example.com/anneal/anneal-runner:0.1.0-cuda");
+    assertThat(k.torchImage()).isEqualTo("registry.example.com/anneal/anneal-runner-torch:0.1.0");
+    assertThat(k.torchCudaImage())
+        .isEqualTo("registry.example.com/anneal/anneal-runner-torch:0.1.0-cuda");
     assertThat(k.eventsUrl()).isEqualTo("http://anneal-api.anneal.svc:8080/internal/v1/events");
     assertThat(k.s3Secret()).isEqualTo("anneal-s3");
     assertThat(k.jobDefaults().gpuResourceName()).isEqualTo("nvidia.com/gpu");
