@@ -135,7 +135,7 @@ final class CheckpointImport {
         optimizer,
         state,
         tokenizer,
-        ExecRun.health(at == null ? null : at.getValue(), detector),
+        ExecEnds.health(at == null ? null : at.getValue(), detector),
         Map.of(),
         Map.of());
   }

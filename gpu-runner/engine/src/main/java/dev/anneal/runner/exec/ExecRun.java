@@ -2,7 +2,6 @@ package dev.anneal.runner.exec;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.anneal.protocol.CheckpointManifest;
 import dev.anneal.protocol.ExitCode;
 import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.protocol.RunSpec;
@@ -12,10 +11,7 @@ import dev.anneal.runner.ckpt.CheckpointException;
 import dev.anneal.runner.ckpt.CheckpointReader;
 import dev.anneal.runner.ckpt.CheckpointSnapshot;
 import dev.anneal.runner.ckpt.CheckpointWriter;
-import dev.anneal.runner.ckpt.SafeTensors;
 import dev.anneal.runner.events.EventLog;
-import dev.anneal.runner.hf.HfFormat;
-import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.stability.InstabilityDetector;
 import dev.anneal.runner.tokenizer.BpeTokenizer;
 import dev.anneal.runner.train.TrainingRuns;
@@ -201,7 +197,8 @@ public final class ExecRun {
         if (bad.isPresent()) {
           ranks.stop(o.graceMillis());
           return failed(
-              codeOf(bad.get().exit()), bad.get().describe() + logTail(work, bad.get().rank()));
+              ExecEnds.codeOf(bad.get().exit()),
+              bad.get().describe() + ExecEnds.logTail(work, bad.get().rank()));
         }
         if (ended) return finish(writer);
         if ((System.nanoTime() - lastProgress) / 1_000_000 > o.stallMillis()) {
@@ -299,70 +296,16 @@ public final class ExecRun {
     summary.put("ranks", (double) o.ranks());
     summary.put("steps", (double) total);
     if (attemptMillis > 0) summary.put("tokens_per_s", attemptTokens * 1000.0 / attemptMillis);
-    exportHuggingFace(last.manifestKey());
+    ExecEnds.exportHuggingFace(spec, store, events, tokenizer, finalDir, last.manifestKey());
     events.emit(
         s -> new RunnerEvent.Finished(s, Instant.now(), total, last.manifestKey(), summary));
     return ExitCode.SUCCESS.code();
-  }
-
-  /**
-   * The final weights as a Hugging Face directory beside the final checkpoint, as the built-in
-   * engine writes one: the engine's own {@code model.safetensors} under Hugging Face names, with
-   * the config and the run's tokenizer.
-   */
-  private void exportHuggingFace(String manifestKey) throws IOException {
-    if (tokenizer == null) {
-      events.log("WARN", "exec: no tokenizer for this run, so no Hugging Face export");
-      return;
-    }
-    Map<String, SafeTensors.HostTensor> weights =
-        SafeTensors.read(
-            Files.readAllBytes(finalDir.resolve("model.safetensors")),
-            finalDir.getFileName() + "/model.safetensors");
-    String prefix = manifestKey.substring(0, manifestKey.lastIndexOf('/') + 1) + "hf/";
-    HfFormat.export(ModelShape.of(spec.model()), weights, tokenizer)
-        .forEach((name, bytes) -> store.put(prefix + name, bytes));
-    events.log("INFO", "Hugging Face export (transformers loads it): " + store.describe(prefix));
   }
 
   private int failed(ExitCode code, String reason) {
     events.log("ERROR", "exec: " + reason);
     events.emit(s -> new RunnerEvent.Failed(s, Instant.now(), code.code(), reason));
     return code.code();
-  }
-
-  /** A rank's exit code as the protocol's: its own codes pass, anything else is a crash. */
-  static ExitCode codeOf(int exit) {
-    for (ExitCode c : ExitCode.values()) {
-      if (c.code() == exit && c != ExitCode.SUCCESS) return c;
-    }
-    return ExitCode.CRASH;
-  }
-
-  /**
-   * The last lines the ranks wrote, the failed rank's first, for the reason a person reads (a rank
-   * that saw its peer die writes a gloo or NCCL error, which is the echo, not the cause).
-   */
-  private static String logTail(Path work, int failed) {
-    try (var logs = Files.list(work.resolve("logs"))) {
-      StringBuilder b = new StringBuilder();
-      String mine = "rank-" + failed + ".log";
-      List<Path> ordered =
-          logs.sorted()
-              .sorted(
-                  java.util.Comparator.comparing(
-                      (Path p) -> !p.getFileName().toString().equals(mine)))
-              .toList();
-      for (Path p : ordered) {
-        List<String> lines = Files.readAllLines(p);
-        if (lines.isEmpty()) continue;
-        b.append("; ").append(p.getFileName()).append(": ");
-        b.append(String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size())));
-      }
-      return b.toString();
-    } catch (IOException e) {
-      return "";
-    }
   }
 
   private static int freePort() throws IOException {
@@ -378,17 +321,5 @@ public final class ExecRun {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
     }
-  }
-
-  /** Health figures of a checkpoint of {@code step}, from the metrics and the detector. */
-  static CheckpointManifest.Health health(JsonNode line, InstabilityDetector detector) {
-    Double loss = line == null ? null : finite(line.get("loss").asDouble());
-    Double grad = line == null ? null : finite(line.get("grad_norm").asDouble());
-    return new CheckpointManifest.Health(
-        loss, finite(detector.ema()), grad, null, detector.inAnomaly(), Map.of());
-  }
-
-  private static Double finite(double v) {
-    return Double.isFinite(v) ? v : null;
   }
 }
