@@ -150,20 +150,22 @@ public final class JobManifests {
             .securityContext(new V1PodSecurityContext().runAsNonRoot(true).fsGroup(1000L))
             .containers(List.of(runner))
             .volumes(volumes(r));
+    V1JobSpec spec =
+        new V1JobSpec()
+            .backoffLimit(0)
+            .activeDeadlineSeconds(res.timeoutSeconds())
+            .ttlSecondsAfterFinished(k.ttlSecondsAfterFinished())
+            .podFailurePolicy(podFailurePolicy())
+            .template(
+                new V1PodTemplateSpec()
+                    .metadata(new V1ObjectMeta().labels(labels(r, k)))
+                    .spec(pod));
+    if (GangManifests.isGang(r)) GangManifests.indexed(r, spec, pod);
     return new V1Job()
         .apiVersion("batch/v1")
         .kind("Job")
         .metadata(new V1ObjectMeta().name(r.jobName()).namespace(k.namespace()).labels(labels))
-        .spec(
-            new V1JobSpec()
-                .backoffLimit(0)
-                .activeDeadlineSeconds(res.timeoutSeconds())
-                .ttlSecondsAfterFinished(k.ttlSecondsAfterFinished())
-                .podFailurePolicy(podFailurePolicy())
-                .template(
-                    new V1PodTemplateSpec()
-                        .metadata(new V1ObjectMeta().labels(labels(r, k)))
-                        .spec(pod)));
+        .spec(spec);
   }
 
   /** Scratch and /tmp; and for the torch engine's ranks a memory-backed /dev/shm (NCCL, gloo). */
@@ -238,7 +240,7 @@ public final class JobManifests {
     cmd.add("java");
     cmd.addAll(k.jvmOptions());
     cmd.addAll(List.of("-jar", RUNNER_JAR));
-    cmd.addAll(RunnerArgs.of(r));
+    cmd.addAll(RunnerArgs.of(r, GangManifests.isGang(r) ? GangManifests.master(r, k) : null));
     return cmd;
   }
 

@@ -16,6 +16,7 @@ import io.kubernetes.client.openapi.models.V1JobCondition;
 import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodCondition;
 import io.kubernetes.client.openapi.models.V1Secret;
+import io.kubernetes.client.openapi.models.V1Service;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -57,6 +58,13 @@ public final class KubernetesJobLauncher implements JobLauncher {
     try {
       createIfAbsent(() -> core.createNamespacedSecret(ns, secret).execute());
       Optional<V1Job> created = createIfAbsent(() -> batch.createNamespacedJob(ns, job).execute());
+      if (created.isPresent() && GangManifests.isGang(request)) {
+        // the gang's DNS, owned by its Job: Kubernetes deletes it with the Job
+        V1Service service =
+            GangManifests.service(request, settings, JobManifests.labels(request, settings));
+        service.getMetadata().setOwnerReferences(List.of(JobManifests.ownedBy(created.get())));
+        createIfAbsent(() -> core.createNamespacedService(ns, service).execute());
+      }
       if (created.isPresent()) {
         log.info("created Job {}/{} for {}", ns, request.jobName(), request);
         // the token Secret goes when the Job goes (ttlSecondsAfterFinished or deletion)
@@ -111,7 +119,7 @@ public final class KubernetesJobLauncher implements JobLauncher {
       }
       throw failure("reading Job " + jobName, e);
     }
-    Optional<V1Pod> pod = newestPod(jobName);
+    Optional<V1Pod> pod = reportingPod(jobName);
     Instant started = instant(job.getStatus() == null ? null : job.getStatus().getStartTime());
     Instant finished =
         instant(job.getStatus() == null ? null : job.getStatus().getCompletionTime());
@@ -159,23 +167,43 @@ public final class KubernetesJobLauncher implements JobLauncher {
     }
   }
 
-  private Optional<V1Pod> newestPod(String jobName) {
+  /** The annotation an Indexed Job's pod carries its index in. */
+  static final String COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index";
+
+  /**
+   * The pod whose runner says how the attempt ended: of a gang, the leader (index 0) once it has
+   * ended, since it decides the outcome and a follower's crash is often its echo; else the newest.
+   */
+  private Optional<V1Pod> reportingPod(String jobName) {
+    List<V1Pod> pods;
     try {
-      return core
-          .listNamespacedPod(settings.namespace())
-          .labelSelector(JobManifests.LABEL_JOB + "=" + jobName)
-          .execute()
-          .getItems()
-          .stream()
-          .max(
-              Comparator.comparing(
-                  p ->
-                      p.getMetadata().getCreationTimestamp() == null
-                          ? OffsetDateTime.MIN
-                          : p.getMetadata().getCreationTimestamp()));
+      pods =
+          core.listNamespacedPod(settings.namespace())
+              .labelSelector(JobManifests.LABEL_JOB + "=" + jobName)
+              .execute()
+              .getItems();
     } catch (ApiException e) {
       throw failure("listing the pods of Job " + jobName, e);
     }
+    Optional<V1Pod> leader =
+        pods.stream()
+            .filter(
+                p ->
+                    p.getMetadata().getAnnotations() != null
+                        && "0".equals(p.getMetadata().getAnnotations().get(COMPLETION_INDEX)))
+            .filter(p -> terminated(p).isPresent())
+            .findFirst();
+    return leader.isPresent() ? leader : newest(pods);
+  }
+
+  private static Optional<V1Pod> newest(List<V1Pod> pods) {
+    return pods.stream()
+        .max(
+            Comparator.comparing(
+                p ->
+                    p.getMetadata().getCreationTimestamp() == null
+                        ? OffsetDateTime.MIN
+                        : p.getMetadata().getCreationTimestamp()));
   }
 
   private static Optional<V1JobCondition> condition(V1Job job, String type) {

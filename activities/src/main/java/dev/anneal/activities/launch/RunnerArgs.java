@@ -2,6 +2,7 @@ package dev.anneal.activities.launch;
 
 import dev.anneal.workflows.api.jobs.LaunchRequest;
 import dev.anneal.workflows.api.spec.EngineSpec;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -12,19 +13,33 @@ import java.util.List;
 final class RunnerArgs {
   private RunnerArgs() {}
 
-  static List<String> of(LaunchRequest r) {
+  /**
+   * @param master the rendezvous master's HOST:PORT of a stage on several nodes (null: the launcher
+   *     runs on one machine, and refuses such a stage)
+   */
+  static List<String> of(LaunchRequest r, String master) {
     EngineSpec e = r.engine();
     return switch (e.kind()) {
       case BUILTIN -> List.of("--spec", r.specUri());
-      case TORCH ->
-          List.of(
-              "exec",
-              "--spec",
-              r.specUri(),
-              "--ranks",
-              Integer.toString(e.ranksFor(r.resources())),
-              "--engine",
-              "torch");
+      case TORCH -> {
+        List<String> args = new ArrayList<>();
+        args.addAll(
+            List.of("exec", "--spec", r.specUri(), "--ranks", "" + e.ranksFor(r.resources())));
+        if (e.nodes() > 1) {
+          if (master == null) {
+            throw new IllegalArgumentException(
+                "engine.nodes: the local launcher runs on this one machine, and this stage asks"
+                    + " for "
+                    + e.nodes()
+                    + " nodes; run it on Kubernetes (anneal.launcher=kubernetes), or on one"
+                    + " machine with engine.ranks");
+          }
+          // each pod's node rank is its Job index (JOB_COMPLETION_INDEX)
+          args.addAll(List.of("--nodes", "" + e.nodes(), "--master", master));
+        }
+        args.addAll(List.of("--engine", "torch"));
+        yield args;
+      }
     };
   }
 }

@@ -25,7 +25,13 @@ class DockerfilesTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"runner.Dockerfile", "runner-cuda.Dockerfile"})
+  @ValueSource(
+      strings = {
+        "runner.Dockerfile",
+        "runner-cuda.Dockerfile",
+        "runner-torch.Dockerfile",
+        "runner-torch-cuda.Dockerfile"
+      })
   void runnerImagesMatchTheJobsTheLauncherMakes(String file) throws Exception {
     String df = Files.readString(DOCKER.resolve(file));
     String copy = one(df, "^COPY (\\S+) " + Pattern.quote(JobManifests.RUNNER_JAR) + "$");
@@ -41,6 +47,15 @@ class DockerfilesTest {
     var job = JobManifests.job(JobManifestsTest.request("cpu"), JobManifestsTest.SETTINGS);
     List<String> cmd = job.getSpec().getTemplate().getSpec().getContainers().get(0).getCommand();
     assertThat(cmd).contains("-jar", JobManifests.RUNNER_JAR, "--spec");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"runner-torch.Dockerfile", "runner-torch-cuda.Dockerfile"})
+  void torchImagesNameTheirPythonAndCarrySetpriv(String file) throws Exception {
+    String df = Files.readString(DOCKER.resolve(file));
+    // the wrapper runs the reference engine with $ANNEAL_PYTHON, each rank under setpriv
+    assertThat(one(df, "ANNEAL_PYTHON=(\\S+)")).startsWith("/");
+    assertThat(df).contains("util-linux");
   }
 
   @ParameterizedTest

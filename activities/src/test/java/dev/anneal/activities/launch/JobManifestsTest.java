@@ -159,7 +159,7 @@ class JobManifestsTest {
         r.attempt(),
         r.specUri(),
         r.resources(),
-        new EngineSpec(EngineSpec.Kind.TORCH, ranks),
+        new EngineSpec(EngineSpec.Kind.TORCH, ranks, null),
         r.env());
   }
 
@@ -191,6 +191,45 @@ class JobManifestsTest {
                 .getSpec()
                 .getVolumes())
         .noneMatch(v -> v.getName().equals("dshm"));
+  }
+
+  @Test
+  void aStageOnSeveralNodesIsAnIndexedJobWhoseNodesMeetAtPodZero() {
+    LaunchRequest r = request("gpu");
+    LaunchRequest gang =
+        new LaunchRequest(
+            r.jobName(),
+            r.team(),
+            r.pipeline(),
+            r.stage(),
+            r.attempt(),
+            r.specUri(),
+            r.resources(),
+            new EngineSpec(EngineSpec.Kind.TORCH, null, 4),
+            r.env());
+    var job = JobManifests.job(gang, SETTINGS);
+    assertThat(job.getSpec().getCompletionMode()).isEqualTo("Indexed");
+    assertThat(job.getSpec().getCompletions()).isEqualTo(4);
+    assertThat(job.getSpec().getParallelism()).isEqualTo(4);
+    assertThat(job.getSpec().getBackoffLimit()).isZero();
+    var pod = job.getSpec().getTemplate().getSpec();
+    assertThat(pod.getSubdomain()).isEqualTo(r.jobName());
+    // 8 ranks a pod (one a GPU), the node rank from JOB_COMPLETION_INDEX
+    assertThat(String.join(" ", pod.getContainers().get(0).getCommand()))
+        .endsWith(
+            " --ranks 8 --nodes 4 --master "
+                + r.jobName()
+                + "-0."
+                + r.jobName()
+                + ".anneal-jobs.svc:29500 --engine torch");
+    var svc = GangManifests.service(gang, SETTINGS, JobManifests.labels(gang, SETTINGS));
+    assertThat(svc.getMetadata().getName()).isEqualTo(r.jobName());
+    assertThat(svc.getSpec().getClusterIP()).isEqualTo("None");
+    assertThat(svc.getSpec().getPublishNotReadyAddresses()).isTrue();
+    assertThat(svc.getSpec().getSelector()).containsEntry(JobManifests.LABEL_JOB, r.jobName());
+    // one machine cannot hold a gang
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> RunnerArgs.of(gang, null))
+        .hasMessageContaining("engine.nodes: the local launcher runs on this one machine");
   }
 
   @Test

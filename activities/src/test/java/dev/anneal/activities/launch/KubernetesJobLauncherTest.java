@@ -9,13 +9,16 @@ import dev.anneal.protocol.StageKind;
 import dev.anneal.workflows.api.jobs.JobState;
 import dev.anneal.workflows.api.jobs.JobState.Phase;
 import dev.anneal.workflows.api.jobs.LaunchRequest;
+import dev.anneal.workflows.api.spec.EngineSpec;
 import dev.anneal.workflows.api.spec.Resources;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.BatchV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Job;
+import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1Secret;
+import io.kubernetes.client.openapi.models.V1Service;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -223,6 +226,43 @@ class KubernetesJobLauncherTest {
                     .execute())
         .isInstanceOf(ApiException.class)
         .satisfies(e -> assertThat(((ApiException) e).getCode()).isEqualTo(404));
+  }
+
+  @Test
+  void aGangGetsItsHeadlessServiceAndReportsTheLeadersExitCode() throws Exception {
+    String name = "anneal-gang-a1-0123456789";
+    LaunchRequest r = request(name);
+    LaunchRequest gang =
+        new LaunchRequest(
+            r.jobName(),
+            r.team(),
+            r.pipeline(),
+            r.stage(),
+            r.attempt(),
+            r.specUri(),
+            r.resources(),
+            new EngineSpec(EngineSpec.Kind.TORCH, null, 2),
+            r.env());
+    launcher.launch(gang);
+    launcher.launch(gang); // idempotent: one Job, one Service
+    V1Job job = new BatchV1Api(client).readNamespacedJob(name, NS).execute();
+    assertThat(job.getSpec().getCompletionMode()).isEqualTo("Indexed");
+    assertThat(job.getSpec().getParallelism()).isEqualTo(2);
+    V1Service svc = new CoreV1Api(client).readNamespacedService(name, NS).execute();
+    assertThat(svc.getSpec().getClusterIP()).isEqualTo("None");
+    assertThat(svc.getMetadata().getOwnerReferences())
+        .singleElement()
+        .satisfies(o -> assertThat(o.getName()).isEqualTo(name));
+    List<V1Pod> pods = kubelet.scheduleIndexed(name);
+    assertThat(pods).hasSize(2);
+    assertThat(launcher.status(name).phase()).isEqualTo(Phase.RUNNING);
+    // the follower's rank loses its peer and exits first; the leader reports the instability
+    kubelet.exitPod(pods.get(1), 1);
+    kubelet.exitPod(pods.get(0), 5);
+    kubelet.failJob(name, 1);
+    JobState s = launcher.status(name);
+    assertThat(s.phase()).isEqualTo(Phase.FAILED);
+    assertThat(s.exitCode()).as("the leader's code, not its echo").isEqualTo(5);
   }
 
   @Test

@@ -70,6 +70,58 @@ final class TestKubelet {
     return setPodStatus(pod, new V1PodStatus().phase("Pending"));
   }
 
+  /**
+   * The Job controller of an Indexed Job: one running pod an index, each annotated with it, the
+   * pods named as the Job's hostnames are ({@code <job>-<index>}).
+   */
+  List<V1Pod> scheduleIndexed(String jobName) throws ApiException {
+    V1Job job = batch.readNamespacedJob(jobName, ns).execute();
+    List<V1Pod> pods = new java.util.ArrayList<>();
+    for (int i = 0; i < job.getSpec().getCompletions(); i++) {
+      V1Pod pod =
+          new V1Pod()
+              .apiVersion("v1")
+              .kind("Pod")
+              .metadata(
+                  new V1ObjectMeta()
+                      .name(jobName + "-" + i)
+                      .namespace(ns)
+                      .labels(job.getSpec().getTemplate().getMetadata().getLabels())
+                      .annotations(
+                          java.util.Map.of(
+                              KubernetesJobLauncher.COMPLETION_INDEX, Integer.toString(i)))
+                      .creationTimestamp(now().plusSeconds(i)))
+              .spec(job.getSpec().getTemplate().getSpec());
+      pod = core.createNamespacedPod(ns, pod).execute();
+      pods.add(setPodStatus(pod, new V1PodStatus().phase("Running").startTime(now())));
+    }
+    job.status(new V1JobStatus().active(pods.size()).startTime(now()));
+    batch.replaceNamespacedJobStatus(jobName, ns, job.apiVersion("batch/v1").kind("Job")).execute();
+    return pods;
+  }
+
+  /** One pod of a gang: its runner ends with this exit code. */
+  void exitPod(V1Pod pod, int code) throws ApiException {
+    setPodStatus(
+        pod,
+        new V1PodStatus()
+            .phase(code == 0 ? "Succeeded" : "Failed")
+            .containerStatuses(
+                List.of(
+                    container(
+                        new V1ContainerState()
+                            .terminated(
+                                new V1ContainerStateTerminated()
+                                    .exitCode(code)
+                                    .reason(code == 0 ? "Completed" : "Error")
+                                    .finishedAt(now()))))));
+  }
+
+  /** The Job controller marks the gang's Job as its first failed pod decides. */
+  void failJob(String jobName, int code) throws ApiException {
+    finishJob(jobName, code, false);
+  }
+
   void waiting(String jobName, String reason, String message) throws ApiException {
     V1Pod pod = pod(jobName);
     setPodStatus(

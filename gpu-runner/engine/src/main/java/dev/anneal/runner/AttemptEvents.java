@@ -21,7 +21,15 @@ final class AttemptEvents {
    * platform's endpoint, also spooled to disk and posted there in batches with retries.
    */
   static int run(RunSpec spec, PrintStream out, PrintStream err, Attempt attempt) {
-    if (spec.events() == null) {
+    return run(spec, out, err, attempt, true);
+  }
+
+  /**
+   * As {@link #run(RunSpec, PrintStream, PrintStream, Attempt)}; {@code ship} false keeps the
+   * events on standard output only (a follower node of a multi-node run: the leader reports).
+   */
+  static int run(RunSpec spec, PrintStream out, PrintStream err, Attempt attempt, boolean ship) {
+    if (spec.events() == null || !ship) {
       return attempt.run(
           EventLog.toStream(spec.team(), spec.pipeline(), spec.stage(), spec.attempt(), out));
     }

@@ -23,8 +23,11 @@ final class ExecCommand {
   private ExecCommand() {}
 
   static final String USAGE =
-      "exec --spec FILE [--ranks N] [--tokens DIR] [--work DIR] [--stall-seconds S]"
-          + " (--engine torch | -- COMMAND…)";
+      "exec --spec FILE [--ranks N] [--nodes M --node-rank R --master HOST:PORT] [--tokens DIR]"
+          + " [--work DIR] [--stall-seconds S] (--engine torch | -- COMMAND…)";
+
+  /** Where a Kubernetes Indexed Job puts a pod's index: the node rank, unless given. */
+  static final String JOB_INDEX_ENV = "JOB_COMPLETION_INDEX";
 
   static int run(
       String[] args, PrintStream out, PrintStream err, AtomicReference<Runnable> stopper) {
@@ -32,7 +35,19 @@ final class ExecCommand {
     String[] own = dash < 0 ? args : Arrays.copyOf(args, dash);
     Args a =
         new Args(
-            own, 1, Set.of("spec", "ranks", "tokens", "work", "stall-seconds", "engine"), Set.of());
+            own,
+            1,
+            Set.of(
+                "spec",
+                "ranks",
+                "tokens",
+                "work",
+                "stall-seconds",
+                "engine",
+                "nodes",
+                "node-rank",
+                "master"),
+            Set.of());
     boolean command = dash >= 0 && dash < args.length - 1;
     if (command == a.has("engine")) {
       err.println("anneal-runner: " + USAGE + ": give --engine torch or a command after --");
@@ -56,6 +71,13 @@ final class ExecCommand {
       err.println("anneal-runner: exec --ranks: at least 1, got " + ranks);
       return ExitCode.INVALID_SPEC.code();
     }
+    ExecRun.Rendezvous rv;
+    try {
+      rv = rendezvous(a);
+    } catch (IllegalArgumentException e) {
+      err.println("anneal-runner: exec --" + e.getMessage());
+      return ExitCode.INVALID_SPEC.code();
+    }
     ReferenceEngine.Program program;
     try {
       program =
@@ -71,6 +93,7 @@ final class ExecCommand {
         new ExecRun.Options(
             program.command(),
             ranks,
+            rv,
             work,
             a.has("tokens") ? Path.of(a.get("tokens", null)).toAbsolutePath() : null,
             program.env(),
@@ -87,6 +110,26 @@ final class ExecCommand {
           } catch (IOException e) {
             throw new UncheckedIOException(e);
           }
-        });
+        },
+        rv.nodeRank() == 0);
+  }
+
+  /** One machine, or {@code --nodes M --node-rank R --master HOST:PORT} (R from the Job index). */
+  private static ExecRun.Rendezvous rendezvous(Args a) {
+    int nodes = a.getInt("nodes", 1);
+    if (nodes == 1 && !a.has("master")) return ExecRun.Rendezvous.single();
+    String index = System.getenv(JOB_INDEX_ENV);
+    int nodeRank =
+        a.has("node-rank")
+            ? a.getInt("node-rank", 0)
+            : index != null ? Integer.parseInt(index.trim()) : 0;
+    String master = a.get("master", null);
+    if (master == null || !master.matches("[^:]+:[0-9]{1,5}")) {
+      throw new IllegalArgumentException(
+          "master: a run on " + nodes + " nodes names its master as HOST:PORT, got " + master);
+    }
+    int colon = master.lastIndexOf(':');
+    return new ExecRun.Rendezvous(
+        nodes, nodeRank, master.substring(0, colon), Integer.parseInt(master.substring(colon + 1)));
   }
 }

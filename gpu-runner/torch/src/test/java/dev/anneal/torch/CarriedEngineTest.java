@@ -75,7 +75,16 @@ class CarriedEngineTest {
         spec,
         StageRunner.store(spec.store()),
         events,
-        new ExecRun.Options(engine.command(), 2, work, null, engine.env(), 20, 5_000, 120_000));
+        new ExecRun.Options(
+            engine.command(),
+            2,
+            ExecRun.Rendezvous.single(),
+            work,
+            null,
+            engine.env(),
+            20,
+            5_000,
+            120_000));
   }
 
   @Test

@@ -108,6 +108,7 @@ class ExecWrapperTest {
             new ExecRun.Options(
                 command,
                 ranks,
+                ExecRun.Rendezvous.single(),
                 dir.resolve("work-" + runs++),
                 tokens,
                 Map.of(),

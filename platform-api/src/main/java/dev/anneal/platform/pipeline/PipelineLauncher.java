@@ -122,7 +122,7 @@ public class PipelineLauncher {
                                     st.name(),
                                     st.kind(),
                                     st.hyperparameters().steps(),
-                                    st.resources().gpus()));
+                                    st.engine().gpusHeld(st.resources())));
                         stages.add(id);
                       }
                       for (UUID d : s.datasetIds()) {

@@ -43,6 +43,7 @@ public final class ExecRun {
   /**
    * @param command the program and its arguments, run once a rank
    * @param ranks how many ranks on this node
+   * @param rendezvous the nodes of the run and this one's place among them
    * @param workDir where the spec, metrics, checkpoints and rank logs go
    * @param tokens the token set the program trains on (null: encode the RunSpec's dataset)
    * @param env what the program's environment adds to the contract's (the reference engine's
@@ -53,12 +54,42 @@ public final class ExecRun {
   public record Options(
       List<String> command,
       int ranks,
+      Rendezvous rendezvous,
       Path workDir,
       Path tokens,
       Map<String, String> env,
       long pollMillis,
       long graceMillis,
       long stallMillis) {}
+
+  /**
+   * Where the ranks of a run meet: {@code nodes} machines (pods) of the same rank count, this one
+   * {@code nodeRank}; the master (global rank 0, on node 0) listens on {@code host:port}. Node 0 is
+   * the leader: it reports the metrics, runs the detector, imports the checkpoints and decides how
+   * the attempt ends; the others only run their ranks and end with them.
+   */
+  public record Rendezvous(int nodes, int nodeRank, String host, int port) {
+    public Rendezvous {
+      if (nodes < 1) throw new IllegalArgumentException("nodes: at least 1, got " + nodes);
+      if (nodeRank < 0 || nodeRank >= nodes) {
+        throw new IllegalArgumentException(
+            "node-rank: between 0 and " + (nodes - 1) + ", got " + nodeRank);
+      }
+      if (nodes > 1 && (host == null || port <= 0)) {
+        throw new IllegalArgumentException(
+            "master: a run on " + nodes + " nodes names its master as HOST:PORT");
+      }
+    }
+
+    /** One machine: the master on loopback, at a free port. */
+    public static Rendezvous single() {
+      return new Rendezvous(1, 0, "127.0.0.1", 0);
+    }
+
+    boolean leader() {
+      return nodeRank == 0;
+    }
+  }
 
   private final RunSpec spec;
   private final BlobStore store;
@@ -148,17 +179,24 @@ public final class ExecRun {
       if (System.getenv(v) == null) env.put(v, threads);
     }
     env.putAll(o.env());
+    Rendezvous rv = o.rendezvous();
     events.log(
         "INFO",
         String.format(
-            "exec: %d rank(s) of %s (engine contract, docs/engines.md)",
-            o.ranks(), String.join(" ", o.command())));
+            "exec: %d rank(s) of %s on node %d of %d (engine contract, docs/engines.md)",
+            o.ranks(), String.join(" ", o.command()), rv.nodeRank(), rv.nodes()));
     MetricsTail tail = new MetricsTail(work.resolve("metrics.jsonl"));
     Ranks started;
     try {
-      started = Ranks.start(o.command(), o.ranks(), freePort(), work, env, work.resolve("logs"));
+      if (rv.port() <= 0) rv = new Rendezvous(1, 0, rv.host(), freePort());
+      started = Ranks.start(o.command(), o.ranks(), rv, work, env, work.resolve("logs"));
     } catch (IOException e) {
       return failed(ExitCode.INVALID_SPEC, "cannot start the engine: " + e.getMessage());
+    }
+    if (!rv.leader()) {
+      try (Ranks ranks = started) {
+        return follow(ranks, work);
+      }
     }
     try (CheckpointWriter writer = TrainingRuns.writer(spec, store, events, false);
         Ranks ranks = started) {
@@ -210,6 +248,37 @@ public final class ExecRun {
         sleep(o.pollMillis());
       }
     }
+  }
+
+  /**
+   * A follower node: its ranks run until they end or the wrapper is asked to stop; it reports
+   * nothing but log lines (the leader reports the attempt), and ends with its ranks' code.
+   */
+  private int follow(Ranks ranks, Path work) {
+    while (!ranks.ended()) {
+      if (stopRequested.get()) {
+        ranks.stop(o.graceMillis());
+        events.log("WARN", "exec: asked to stop; this node's ranks exited");
+        return ExitCode.PREEMPTED.code();
+      }
+      Optional<Ranks.Failure> bad = ranks.firstFailure();
+      if (bad.isPresent()) break;
+      sleep(o.pollMillis());
+    }
+    Optional<Ranks.Failure> bad = ranks.firstFailure();
+    if (bad.isEmpty()) {
+      events.log("INFO", "exec: node " + o.rendezvous().nodeRank() + ": every rank ended well");
+      return ExitCode.SUCCESS.code();
+    }
+    ranks.stop(o.graceMillis());
+    String reason =
+        "node "
+            + o.rendezvous().nodeRank()
+            + ": "
+            + bad.get().describe()
+            + ExecEnds.logTail(work, bad.get().rank() % o.ranks());
+    events.log("ERROR", "exec: " + reason);
+    return ExecEnds.codeOf(bad.get().exit()).code();
   }
 
   /** A metrics line: an event, and the detector's judgement of a step line. */

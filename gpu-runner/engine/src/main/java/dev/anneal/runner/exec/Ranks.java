@@ -1,5 +1,7 @@
 package dev.anneal.runner.exec;
 
+import dev.anneal.protocol.EventSink;
+import dev.anneal.protocol.ObjectStoreTarget;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -7,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -20,12 +23,28 @@ final class Ranks implements AutoCloseable {
 
   static final Path SETPRIV = Path.of("/usr/bin/setpriv");
 
+  /**
+   * What the wrapper's environment holds that a rank never gets: the object store's keys and the
+   * attempt's event token (the wrapper does every upload and report itself).
+   */
+  static final Set<String> SECRETS =
+      Set.of(
+          ObjectStoreTarget.ACCESS_KEY_ENV,
+          ObjectStoreTarget.SECRET_KEY_ENV,
+          EventSink.TOKEN_ENV,
+          "AWS_ACCESS_KEY_ID",
+          "AWS_SECRET_ACCESS_KEY",
+          "AWS_SESSION_TOKEN");
+
   private final List<Process> processes = new ArrayList<>();
 
   /** The first rank to end with a code other than 0, by time: the cause, not its echo. */
   private final AtomicReference<Failure> first = new AtomicReference<>();
 
-  /** A rank that ended badly: its number and exit status (128 + N: killed by signal N). */
+  /** The global rank of this node's first rank. */
+  private int base;
+
+  /** A rank that ended badly: its global rank and exit status (128 + N: killed by signal N). */
   record Failure(int rank, int exit) {
     /** What happened, for a person: "rank 1 was killed by signal 9 (SIGKILL)". */
     String describe() {
@@ -47,28 +66,41 @@ final class Ranks implements AutoCloseable {
     }
   }
 
-  /** Starts {@code n} ranks of {@code command} in {@code dir}, their output into {@code logs}. */
+  /**
+   * Starts this node's {@code n} ranks of {@code command} in {@code dir}, their output into {@code
+   * logs}: global ranks {@code nodeRank × n …}, of {@code nodes × n}.
+   */
   static Ranks start(
-      List<String> command, int n, int port, Path dir, Map<String, String> env, Path logs)
+      List<String> command,
+      int n,
+      ExecRun.Rendezvous rv,
+      Path dir,
+      Map<String, String> env,
+      Path logs)
       throws IOException {
     Ranks r = new Ranks();
+    r.base = rv.nodeRank() * n;
     Files.createDirectories(logs);
     try {
-      for (int rank = 0; rank < n; rank++) {
+      for (int local = 0; local < n; local++) {
+        int rank = rv.nodeRank() * n + local;
         List<String> cmd = new ArrayList<>();
         if (Files.isExecutable(SETPRIV))
           cmd.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "KILL", "--"));
         cmd.addAll(command);
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile());
+        // the platform's credentials stay with the wrapper: the ranks read and write files only
+        pb.environment().keySet().removeAll(SECRETS);
         pb.environment().putAll(env);
         pb.environment().put("RANK", Integer.toString(rank));
-        pb.environment().put("LOCAL_RANK", Integer.toString(rank));
-        pb.environment().put("WORLD_SIZE", Integer.toString(n));
+        pb.environment().put("LOCAL_RANK", Integer.toString(local));
+        pb.environment().put("WORLD_SIZE", Integer.toString(rv.nodes() * n));
         pb.environment().put("LOCAL_WORLD_SIZE", Integer.toString(n));
-        pb.environment().put("MASTER_ADDR", "127.0.0.1");
-        pb.environment().put("MASTER_PORT", Integer.toString(port));
+        pb.environment().put("GROUP_RANK", Integer.toString(rv.nodeRank()));
+        pb.environment().put("MASTER_ADDR", rv.host());
+        pb.environment().put("MASTER_PORT", Integer.toString(rv.port()));
         pb.redirectErrorStream(true);
-        pb.redirectOutput(logs.resolve("rank-" + rank + ".log").toFile());
+        pb.redirectOutput(logs.resolve("rank-" + local + ".log").toFile());
         Process p = pb.start();
         int number = rank;
         p.onExit()
@@ -98,7 +130,9 @@ final class Ranks implements AutoCloseable {
     if (f != null) return Optional.of(f);
     for (int i = 0; i < processes.size(); i++) {
       Process p = processes.get(i);
-      if (!p.isAlive() && p.exitValue() != 0) return Optional.of(new Failure(i, p.exitValue()));
+      if (!p.isAlive() && p.exitValue() != 0) {
+        return Optional.of(new Failure(base + i, p.exitValue()));
+      }
     }
     return Optional.empty();
   }

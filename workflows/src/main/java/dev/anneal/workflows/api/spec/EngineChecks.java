@@ -69,13 +69,15 @@ final class EngineChecks {
         name,
         "trains in fp32 or bf16-mixed",
         h.precision());
-    if (h.batchSize() % ranks != 0) {
+    int world = ranks * e.nodes();
+    if (h.batchSize() % world != 0) {
       throw new IllegalArgumentException(
           "hyperparameters.batchSize: "
               + h.batchSize()
               + " rows do not split evenly over "
-              + ranks
-              + " ranks");
+              + world
+              + " ranks"
+              + (e.nodes() > 1 ? " (" + ranks + " on each of " + e.nodes() + " nodes)" : ""));
     }
   }
 

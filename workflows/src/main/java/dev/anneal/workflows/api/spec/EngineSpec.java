@@ -12,11 +12,12 @@ import java.util.stream.Collectors;
 
 /**
  * Which engine trains a stage and with how many ranks (processes on its pod, or on this machine
- * with the local launcher). {@code builtin}, the default, is Anneal's own Java engine on one
- * device; {@code torch} is the reference distributed engine on PyTorch distributed (DDP), run under
- * {@code anneal-runner exec}. docs/engines.md says what each supports.
+ * with the local launcher) on each of {@code nodes} machines (pods of one Job on Kubernetes,
+ * default 1). {@code builtin}, the default, is Anneal's own Java engine on one device; {@code
+ * torch} is the reference distributed engine on PyTorch distributed (DDP), run under {@code
+ * anneal-runner exec}. docs/engines.md says what each supports.
  */
-public record EngineSpec(Kind kind, Integer ranks) {
+public record EngineSpec(Kind kind, Integer ranks, Integer nodes) {
 
   /** The engines a stage can name. */
   public enum Kind {
@@ -58,6 +59,17 @@ public record EngineSpec(Kind kind, Integer ranks) {
   public EngineSpec {
     kind = Checks.orDefault(kind, Kind.BUILTIN);
     if (ranks != null) Checks.positive("ranks", ranks);
+    nodes = Checks.orDefault(nodes, 1);
+    Checks.positive("nodes", nodes);
+    if (kind == Kind.BUILTIN && nodes != 1) {
+      throw new IllegalArgumentException(
+          "nodes: the built-in engine runs on one machine, got "
+              + nodes
+              + "; engine: {kind: torch, nodes: "
+              + nodes
+              + "} runs on "
+              + nodes);
+    }
     if (kind == Kind.BUILTIN && ranks != null && ranks != 1) {
       throw new IllegalArgumentException(
           "ranks: the built-in engine runs one process, got "
@@ -70,10 +82,15 @@ public record EngineSpec(Kind kind, Integer ranks) {
   }
 
   public static EngineSpec builtin() {
-    return new EngineSpec(Kind.BUILTIN, null);
+    return new EngineSpec(Kind.BUILTIN, null, null);
   }
 
-  /** The ranks to start: as given, else one a GPU, else one. */
+  /** The GPUs the stage holds, and its quota is billed for: each node's, on every node. */
+  public int gpusHeld(Resources resources) {
+    return resources.gpus() * nodes;
+  }
+
+  /** The ranks to start on each node: as given, else one a GPU, else one. */
   public int ranksFor(Resources resources) {
     return ranks != null ? ranks : Math.max(1, resources.gpus());
   }

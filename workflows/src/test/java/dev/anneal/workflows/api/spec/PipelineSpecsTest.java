@@ -142,6 +142,16 @@ class PipelineSpecsTest {
                     "    resources: {gpus: 8}\n    data: [{dataset: prose}]"));
     StageSpec eight = gpus.stages().get(0);
     assertThat(eight.engine().ranksFor(eight.resources())).isEqualTo(8);
+    // a gang of two 8-GPU pods holds, and is billed for, 16 GPUs
+    PipelineSpec gang =
+        PipelineSpecs.parse(
+            ddp()
+                .replace("engine: {kind: torch, ranks: 2}", "engine: {kind: torch, nodes: 2}")
+                .replace(
+                    "    data: [{dataset: prose}]",
+                    "    resources: {gpus: 8}\n    data: [{dataset: prose}]"));
+    StageSpec two = gang.stages().get(0);
+    assertThat(two.engine().gpusHeld(two.resources())).isEqualTo(16);
   }
 
   @Test
@@ -196,6 +206,19 @@ class PipelineSpecsTest {
                     ddp().replace("{kind: torch, ranks: 2}", "{kind: builtin, ranks: 2}")))
         .hasMessageContaining(
             "stages[0].engine.ranks: the built-in engine runs one process, got 2");
+    assertThatThrownBy(
+            () ->
+                PipelineSpecs.parse(
+                    ddp().replace("{kind: torch, ranks: 2}", "{kind: builtin, nodes: 2}")))
+        .hasMessageContaining(
+            "stages[0].engine.nodes: the built-in engine runs on one machine, got 2");
+    assertThatThrownBy(
+            () ->
+                PipelineSpecs.parse(
+                    ddp().replace("{kind: torch, ranks: 2}", "{kind: torch, ranks: 2, nodes: 3}")))
+        .hasMessage(
+            "stages[0].hyperparameters.batchSize: 16 rows do not split evenly over 6 ranks (2 on"
+                + " each of 3 nodes)");
     String builtinOnEight =
         ddp()
             .replace("    engine: {kind: torch, ranks: 2}\n", "")
