@@ -151,16 +151,7 @@ class JobManifestsTest {
   }
 
   private static LaunchRequest onTorch(LaunchRequest r, Integer ranks) {
-    return new LaunchRequest(
-        r.jobName(),
-        r.team(),
-        r.pipeline(),
-        r.stage(),
-        r.attempt(),
-        r.specUri(),
-        r.resources(),
-        new EngineSpec(EngineSpec.Kind.TORCH, ranks, null),
-        r.env());
+    return r.withEngine(new EngineSpec(EngineSpec.Kind.TORCH, ranks, null));
   }
 
   @Test
@@ -196,17 +187,7 @@ class JobManifestsTest {
   @Test
   void aStageOnSeveralNodesIsAnIndexedJobWhoseNodesMeetAtPodZero() {
     LaunchRequest r = request("gpu");
-    LaunchRequest gang =
-        new LaunchRequest(
-            r.jobName(),
-            r.team(),
-            r.pipeline(),
-            r.stage(),
-            r.attempt(),
-            r.specUri(),
-            r.resources(),
-            new EngineSpec(EngineSpec.Kind.TORCH, null, 4),
-            r.env());
+    LaunchRequest gang = r.withEngine(new EngineSpec(EngineSpec.Kind.TORCH, null, 4));
     var job = JobManifests.job(gang, SETTINGS);
     assertThat(job.getSpec().getCompletionMode()).isEqualTo("Indexed");
     assertThat(job.getSpec().getCompletions()).isEqualTo(4);

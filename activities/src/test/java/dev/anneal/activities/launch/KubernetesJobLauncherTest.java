@@ -232,17 +232,7 @@ class KubernetesJobLauncherTest {
   void aGangGetsItsHeadlessServiceAndReportsTheLeadersExitCode() throws Exception {
     String name = "anneal-gang-a1-0123456789";
     LaunchRequest r = request(name);
-    LaunchRequest gang =
-        new LaunchRequest(
-            r.jobName(),
-            r.team(),
-            r.pipeline(),
-            r.stage(),
-            r.attempt(),
-            r.specUri(),
-            r.resources(),
-            new EngineSpec(EngineSpec.Kind.TORCH, null, 2),
-            r.env());
+    LaunchRequest gang = r.withEngine(new EngineSpec(EngineSpec.Kind.TORCH, null, 2));
     launcher.launch(gang);
     launcher.launch(gang); // idempotent: one Job, one Service
     V1Job job = new BatchV1Api(client).readNamespacedJob(name, NS).execute();

@@ -172,10 +172,7 @@ class CarriedEngineTest {
 
   @Test
   void sigtermEndsTheAttemptPreemptedBehindACheckpoint() throws Exception {
-    Python.assumeTorch();
-    Path jar = Path.of("../engine/target/anneal-runner.jar").toAbsolutePath().normalize();
-    org.junit.jupiter.api.Assumptions.assumeTrue(
-        Files.exists(jar), "the runner jar is built by the engine module's package phase");
+    Path jar = Python.runnerJar();
     Path specFile = dir.resolve("spec.json");
     Files.writeString(specFile, ProtocolJson.write(spec(100_000, prose())));
     Process wrapper =

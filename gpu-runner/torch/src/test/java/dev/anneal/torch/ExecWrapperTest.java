@@ -226,10 +226,7 @@ class ExecWrapperTest {
 
   @Test
   void noRankOutlivesAWrapperKilledWithSigkill() throws Exception {
-    Python.assumeTorch();
-    Path jar = Path.of("../engine/target/anneal-runner.jar").toAbsolutePath().normalize();
-    org.junit.jupiter.api.Assumptions.assumeTrue(
-        Files.exists(jar), "the runner jar is built by the engine module's package phase");
+    Path jar = Python.runnerJar();
     String mark = "rank-mark-" + UUID.randomUUID();
     Path specFile = dir.resolve("spec.json");
     Files.writeString(specFile, ProtocolJson.write(spec(100_000, null, null, 1)));

@@ -173,7 +173,7 @@ class MultiNodeExecTest {
     ProcessHandle rank =
         ProcessHandle.allProcesses()
             .filter(p -> p.info().commandLine().orElse("").contains("anneal_torch.train"))
-            .filter(p -> cwd(p).startsWith(dir.resolve("follower").toString()))
+            .filter(p -> Python.cwd(p).startsWith(dir.resolve("follower").toString()))
             .findFirst()
             .orElseThrow(() -> new AssertionError("no rank under " + mark));
     rank.destroyForcibly();
@@ -187,10 +187,7 @@ class MultiNodeExecTest {
 
   @Test
   void ranksNeverSeeThePlatformsCredentials() throws Exception {
-    Python.assumeTorch();
-    Path jar = Path.of("../engine/target/anneal-runner.jar").toAbsolutePath().normalize();
-    org.junit.jupiter.api.Assumptions.assumeTrue(
-        Files.exists(jar), "the runner jar is built by the engine module's package phase");
+    Path jar = Python.runnerJar();
     Path specFile = dir.resolve("spec.json");
     Files.writeString(specFile, ProtocolJson.write(spec(10)));
     Path seen = dir.resolve("rank-env.txt");
@@ -223,13 +220,5 @@ class MultiNodeExecTest {
         .doesNotContain("platform-secret-key")
         .doesNotContain("anr_attempt-token")
         .doesNotContain("aws-secret");
-  }
-
-  private static String cwd(ProcessHandle p) {
-    try {
-      return Files.readSymbolicLink(Path.of("/proc/" + p.pid() + "/cwd")).toString();
-    } catch (java.io.IOException e) {
-      return "";
-    }
   }
 }

@@ -68,4 +68,21 @@ final class Python {
       throw new IOException(e);
     }
   }
+
+  /** The runner jar the engine module's package phase builds; skips the calling test without it. */
+  static Path runnerJar() {
+    assumeTorch();
+    Path jar = Path.of("../engine/target/anneal-runner.jar").toAbsolutePath().normalize();
+    assumeTrue(Files.exists(jar), "the runner jar is built by the engine module's package phase");
+    return jar;
+  }
+
+  /** A process's working directory, or "" when it is gone. */
+  static String cwd(ProcessHandle p) {
+    try {
+      return Files.readSymbolicLink(Path.of("/proc/" + p.pid() + "/cwd")).toString();
+    } catch (IOException e) {
+      return "";
+    }
+  }
 }

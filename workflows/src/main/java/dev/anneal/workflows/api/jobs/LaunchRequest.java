@@ -29,6 +29,12 @@ public record LaunchRequest(
     env = env == null ? Map.of() : Map.copyOf(env);
   }
 
+  /** The same attempt on another engine. */
+  public LaunchRequest withEngine(EngineSpec other) {
+    return new LaunchRequest(
+        jobName, team, pipeline, stage, attempt, specUri, resources, other, env);
+  }
+
   @Override
   public String toString() {
     // never print the environment: it holds secrets
