@@ -1,6 +1,5 @@
 package dev.anneal.activities.launch;
 
-import dev.anneal.protocol.ExitCode;
 import dev.anneal.workflows.api.jobs.JobState;
 import dev.anneal.workflows.api.jobs.JobState.Phase;
 import dev.anneal.workflows.api.jobs.LaunchRequest;
@@ -8,19 +7,14 @@ import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.BatchV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
-import io.kubernetes.client.openapi.models.V1ContainerStateTerminated;
-import io.kubernetes.client.openapi.models.V1ContainerStateWaiting;
-import io.kubernetes.client.openapi.models.V1ContainerStatus;
 import io.kubernetes.client.openapi.models.V1Job;
 import io.kubernetes.client.openapi.models.V1JobCondition;
 import io.kubernetes.client.openapi.models.V1Pod;
-import io.kubernetes.client.openapi.models.V1PodCondition;
 import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1Service;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -123,15 +117,19 @@ public final class KubernetesJobLauncher implements JobLauncher {
     Instant started = instant(job.getStatus() == null ? null : job.getStatus().getStartTime());
     Instant finished =
         instant(job.getStatus() == null ? null : job.getStatus().getCompletionTime());
-    if (condition(job, "Complete").isPresent()) {
+    if (JobStates.condition(job, "Complete").isPresent()) {
       return new JobState(jobName, Phase.SUCCEEDED, 0, null, started, finished);
     }
-    Optional<V1JobCondition> failed = condition(job, "Failed");
+    Optional<V1JobCondition> failed = JobStates.condition(job, "Failed");
     if (failed.isPresent()) {
-      Integer code =
-          pod.flatMap(KubernetesJobLauncher::terminated).map(t -> t.getExitCode()).orElse(null);
+      Integer code = pod.flatMap(JobStates::terminated).map(t -> t.getExitCode()).orElse(null);
       return new JobState(
-          jobName, Phase.FAILED, code, failureReason(failed.get(), pod, code), started, finished);
+          jobName,
+          Phase.FAILED,
+          code,
+          JobStates.failureReason(failed.get(), pod, code),
+          started,
+          finished);
     }
     boolean running =
         pod.map(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase()))
@@ -140,7 +138,7 @@ public final class KubernetesJobLauncher implements JobLauncher {
         jobName,
         running ? Phase.RUNNING : Phase.PENDING,
         null,
-        running ? null : pod.flatMap(KubernetesJobLauncher::waitingReason).orElse(null),
+        running ? null : pod.flatMap(JobStates::waitingReason).orElse(null),
         started,
         null);
   }
@@ -191,97 +189,9 @@ public final class KubernetesJobLauncher implements JobLauncher {
                 p ->
                     p.getMetadata().getAnnotations() != null
                         && "0".equals(p.getMetadata().getAnnotations().get(COMPLETION_INDEX)))
-            .filter(p -> terminated(p).isPresent())
+            .filter(p -> JobStates.terminated(p).isPresent())
             .findFirst();
-    return leader.isPresent() ? leader : newest(pods);
-  }
-
-  private static Optional<V1Pod> newest(List<V1Pod> pods) {
-    return pods.stream()
-        .max(
-            Comparator.comparing(
-                p ->
-                    p.getMetadata().getCreationTimestamp() == null
-                        ? OffsetDateTime.MIN
-                        : p.getMetadata().getCreationTimestamp()));
-  }
-
-  private static Optional<V1JobCondition> condition(V1Job job, String type) {
-    if (job.getStatus() == null || job.getStatus().getConditions() == null) {
-      return Optional.empty();
-    }
-    return job.getStatus().getConditions().stream()
-        .filter(c -> type.equals(c.getType()) && "True".equals(c.getStatus()))
-        .findFirst();
-  }
-
-  private static Optional<V1ContainerStatus> runnerStatus(V1Pod pod) {
-    if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
-      return Optional.empty();
-    }
-    return pod.getStatus().getContainerStatuses().stream()
-        .filter(c -> JobManifests.CONTAINER.equals(c.getName()))
-        .findFirst();
-  }
-
-  private static Optional<V1ContainerStateTerminated> terminated(V1Pod pod) {
-    return runnerStatus(pod).map(c -> c.getState() == null ? null : c.getState().getTerminated());
-  }
-
-  private static Optional<String> waitingReason(V1Pod pod) {
-    Optional<String> waiting =
-        runnerStatus(pod)
-            .map(c -> c.getState() == null ? null : c.getState().getWaiting())
-            .map(KubernetesJobLauncher::describe);
-    if (waiting.isPresent()) {
-      return waiting;
-    }
-    return podCondition(pod, "PodScheduled", "False")
-        .map(c -> "not scheduled: " + c.getReason() + ": " + c.getMessage());
-  }
-
-  private static String describe(V1ContainerStateWaiting w) {
-    return w.getMessage() == null ? w.getReason() : w.getReason() + ": " + w.getMessage();
-  }
-
-  private static Optional<V1PodCondition> podCondition(V1Pod pod, String type, String status) {
-    if (pod.getStatus() == null || pod.getStatus().getConditions() == null) {
-      return Optional.empty();
-    }
-    return pod.getStatus().getConditions().stream()
-        .filter(c -> type.equals(c.getType()) && status.equals(c.getStatus()))
-        .findFirst();
-  }
-
-  private static String failureReason(V1JobCondition failed, Optional<V1Pod> pod, Integer code) {
-    Optional<V1PodCondition> disruption =
-        pod.flatMap(p -> podCondition(p, "DisruptionTarget", "True"));
-    if (disruption.isPresent()) {
-      V1PodCondition d = disruption.get();
-      return "pod disrupted ("
-          + d.getReason()
-          + (d.getMessage() == null ? "" : ": " + d.getMessage())
-          + ")"
-          + (code == null ? "" : "; runner " + ExitCode.describe(code));
-    }
-    if ("DeadlineExceeded".equals(failed.getReason())) {
-      return "the Job ran past its activeDeadlineSeconds (resources.timeoutSeconds)";
-    }
-    if (code != null) {
-      String oom =
-          pod.flatMap(KubernetesJobLauncher::terminated)
-              .map(
-                  t ->
-                      "OOMKilled".equals(t.getReason())
-                          ? " (OOMKilled: raise resources.memory)"
-                          : "")
-              .orElse("");
-      return ExitCode.describe(code) + oom;
-    }
-    return "the Job failed ("
-        + failed.getReason()
-        + (failed.getMessage() == null ? "" : ": " + failed.getMessage())
-        + ") before the runner reported an exit code";
+    return leader.isPresent() ? leader : JobStates.newest(pods);
   }
 
   private static Instant instant(OffsetDateTime t) {
