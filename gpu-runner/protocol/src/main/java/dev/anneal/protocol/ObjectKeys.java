@@ -61,6 +61,17 @@ public final class ObjectKeys {
     return "teams/" + segment("team", team) + "/";
   }
 
+  /**
+   * A token set: a dataset encoded with one tokenizer, under its content's identity (the sha256 of
+   * the dataset's identity and the tokenizer's), written once and read by every attempt and node.
+   */
+  public static String tokenSet(String team, String identity) {
+    if (!identity.matches("[0-9a-f]{64}")) {
+      throw new IllegalArgumentException("token set identity must be a sha256, got " + identity);
+    }
+    return teamPrefix(team) + "tokens/" + identity + "/";
+  }
+
   public static String dataset(String team, String dataset, int version) {
     if (version < 1) {
       throw new IllegalArgumentException("dataset version must be >= 1, got " + version);

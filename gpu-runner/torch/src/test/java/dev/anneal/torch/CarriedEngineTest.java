@@ -154,6 +154,54 @@ class CarriedEngineTest {
   }
 
   @Test
+  void aResumedAttemptReusesTheTokenSetTheFirstOneKept() throws Exception {
+    EventLog first = new EventLog("t", "p", StageKind.PRETRAIN, 1, line -> {});
+    assertThat(exec(spec(40, prose()), first, dir.resolve("a1"))).isZero();
+    assertThat(logs(first))
+        .anyMatch(l -> l.matches("exec: token set: encoded \\d+ tokens, kept as .*"));
+    String ckpt =
+        first.events().stream()
+            .filter(RunnerEvent.CheckpointCommitted.class::isInstance)
+            .map(e -> ((RunnerEvent.CheckpointCommitted) e).manifestKey())
+            .findFirst()
+            .orElseThrow();
+    // the second attempt resumes from step 20 with the checkpoint's tokenizer: the set is known
+    RunSpec resumed =
+        dev.anneal.protocol.RunSpecBuilder.builder(spec(40, prose()))
+            .attempt(2)
+            .resumeFrom(new dev.anneal.protocol.CheckpointRef(ckpt, 20L))
+            .build();
+    EventLog second = new EventLog("t", "p", StageKind.PRETRAIN, 2, line -> {});
+    assertThat(exec(resumed, second, dir.resolve("a2"))).as(second.events().toString()).isZero();
+    assertThat(logs(second)).anyMatch(l -> l.startsWith("exec: token set: reused "));
+    assertThat(Files.readString(dir.resolve("a2/tokens/manifest.json")))
+        .isEqualTo(Files.readString(dir.resolve("a1/tokens/manifest.json")));
+    // a broken shard in the store is refused by name, not trained on
+    Path store = dir.resolve("store/teams/t/tokens");
+    try (Stream<Path> sets = Files.walk(store)) {
+      Path shard = sets.filter(p -> p.toString().endsWith(".bin")).findFirst().orElseThrow();
+      byte[] b = Files.readAllBytes(shard);
+      b[0] ^= 1;
+      Files.write(shard, b);
+    }
+    EventLog third = new EventLog("t", "p", StageKind.PRETRAIN, 3, line -> {});
+    RunSpec again = dev.anneal.protocol.RunSpecBuilder.builder(resumed).attempt(3).build();
+    assertThat(exec(again, third, dir.resolve("a3"))).isEqualTo(3);
+    assertThat(third.events())
+        .anyMatch(
+            e ->
+                e instanceof RunnerEvent.Failed f
+                    && f.reason().contains("sha256 differs from the manifest"));
+  }
+
+  private static List<String> logs(EventLog events) {
+    return events.events().stream()
+        .filter(RunnerEvent.Log.class::isInstance)
+        .map(e -> ((RunnerEvent.Log) e).message())
+        .toList();
+  }
+
+  @Test
   void aMixtureIsRefusedBeforeAnyRankStarts() throws Exception {
     List<DatasetRef> two = new ArrayList<>(prose());
     two.add(new DatasetRef("code", "synthetic:code?docs=50", null, 1.0, null));

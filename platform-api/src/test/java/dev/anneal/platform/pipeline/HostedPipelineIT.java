@@ -168,6 +168,15 @@ class HostedPipelineIT {
     assertThat(pre.restarts()).isEqualTo(1);
     List<EventRow> events = meta.reads().events(pipeline, 0, 100_000);
     assertThat(events).anyMatch(e -> e.type().equals("instability"));
+    // the first attempt encoded the corpus and kept the token set; the later ones reused it
+    assertThat(events)
+        .anyMatch(e -> e.message() != null && e.message().contains("token set: encoded"));
+    assertThat(
+            events.stream()
+                .filter(e -> e.message() != null)
+                .filter(e -> e.message().contains("token set: reused"))
+                .count())
+        .isEqualTo(2);
     // the cause, not its echo (rank 0's gloo error when its peer vanished)
     assertThat(events)
         .anyMatch(

@@ -1,5 +1,7 @@
 package dev.anneal.runner.exec;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.anneal.protocol.DatasetRef;
 import dev.anneal.protocol.ExitCode;
 import dev.anneal.protocol.RunSpec;
 import dev.anneal.runner.ckpt.BlobStore;
@@ -18,6 +20,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What an engine program reads, made ready in the work directory before its ranks start: the token
@@ -42,8 +45,9 @@ final class EngineInputs {
    * @param env the contract's variables for them
    * @param tokenizer the run's tokenizer (null: the wrapper was given a token set and no checkpoint
    *     names one)
+   * @param note what was done for the token set, for the attempt's log
    */
-  record Ready(Map<String, String> env, BpeTokenizer tokenizer) {}
+  record Ready(Map<String, String> env, BpeTokenizer tokenizer, String note) {}
 
   private EngineInputs() {}
 
@@ -68,7 +72,9 @@ final class EngineInputs {
     }
     CheckpointReader.Loaded from = resumed != null ? resumed : init;
     BpeTokenizer tokenizer;
+    String note;
     if (given != null) {
+      note = "token set: " + given + " (given)";
       env.put("ANNEAL_TOKENS", given.toString());
       tokenizer =
           from != null && from.files().containsKey("tokenizer.json")
@@ -76,7 +82,9 @@ final class EngineInputs {
                   new String(from.file("tokenizer.json"), StandardCharsets.UTF_8))
               : null;
     } else {
-      tokenizer = encode(spec, store, work.resolve("tokens"), from);
+      Encoded e = encode(spec, store, work.resolve("tokens"), from);
+      tokenizer = e.tokenizer();
+      note = e.note();
       env.put("ANNEAL_TOKENS", work.resolve("tokens").toString());
     }
     if (tokenizer != null) {
@@ -84,11 +92,16 @@ final class EngineInputs {
       Files.writeString(file, tokenizer.toHuggingFaceJson());
       env.put("ANNEAL_TOKENIZER", file.toString());
     }
-    return new Ready(env, tokenizer);
+    return new Ready(env, tokenizer, note);
   }
 
-  /** Encodes the spec's one dataset as a token set in {@code dir}; returns the tokenizer. */
-  private static BpeTokenizer encode(
+  private record Encoded(BpeTokenizer tokenizer, String note) {}
+
+  /**
+   * The spec's one dataset as a token set in {@code dir}: the store's copy when one exists for this
+   * dataset and tokenizer, else encoded here and published for the next attempt or node.
+   */
+  private static Encoded encode(
       RunSpec spec, BlobStore store, Path dir, CheckpointReader.Loaded from)
       throws IOException, Refused {
     if (spec.datasets().size() != 1 || !spec.curriculum().isEmpty()) {
@@ -101,10 +114,20 @@ final class EngineInputs {
               + (spec.curriculum().isEmpty() ? "" : " and a curriculum")
               + " (mixtures are the built-in engine's)");
     }
+    DatasetRef dataset = spec.datasets().get(0);
+    Optional<String> identity = TokenSetCache.identity(dataset, spec.seed());
     TrainingInputs.Corpus c;
     try {
+      Optional<BpeTokenizer> known = TrainingInputs.givenTokenizer(spec, store, from);
+      if (known.isPresent() && identity.isPresent()) {
+        String prefix =
+            TokenSetCache.prefix(spec.team(), identity.get(), known.get().toHuggingFaceJson());
+        if (TokenSetCache.fetch(store, prefix, dir)) {
+          return new Encoded(known.get(), "token set: reused " + store.describe(prefix));
+        }
+      }
       c = TrainingInputs.corpus(spec, ModelShape.of(spec.model()), store, from);
-    } catch (TrainingInputs.MissingInputException e) {
+    } catch (TrainingInputs.MissingInputException | TokenShards.TokenSetException e) {
       throw new Refused(ExitCode.INPUT_MISSING, e.getMessage());
     } catch (IllegalArgumentException e) {
       throw new Refused(ExitCode.INVALID_SPEC, e.getMessage());
@@ -119,7 +142,17 @@ final class EngineInputs {
         "tokenizerSha256",
         Checksums.sha256(tok.toHuggingFaceJson().getBytes(StandardCharsets.UTF_8)));
     int eos = tok.id(tok.specialTokens().get(0));
-    TokenShards.write(dir, docs, tok.vocabSize(), eos, 1L << 24, meta);
-    return tok;
+    JsonNode m = TokenShards.write(dir, docs, tok.vocabSize(), eos, 1L << 24, meta);
+    long total = 0;
+    for (JsonNode shard : m.path("shards")) total += shard.path("tokens").asLong();
+    if (identity.isEmpty()) {
+      return new Encoded(
+          tok,
+          "token set: encoded " + total + " tokens (" + dataset.key() + " may change: not kept)");
+    }
+    String prefix = TokenSetCache.prefix(spec.team(), identity.get(), tok.toHuggingFaceJson());
+    TokenSetCache.publish(store, prefix, dir);
+    return new Encoded(
+        tok, "token set: encoded " + total + " tokens, kept as " + store.describe(prefix));
   }
 }

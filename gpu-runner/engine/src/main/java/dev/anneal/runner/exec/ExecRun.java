@@ -169,6 +169,7 @@ public final class ExecRun {
       EngineInputs.Ready ready = EngineInputs.prepare(spec, store, work, o.tokens(), resumed);
       env.putAll(ready.env());
       tokenizer = ready.tokenizer();
+      events.log("INFO", "exec: " + ready.note());
     } catch (EngineInputs.Refused e) {
       return failed(e.code, e.getMessage());
     }

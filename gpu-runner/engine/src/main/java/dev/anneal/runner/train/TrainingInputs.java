@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Resolves a spec's data: reads each dataset (an object key in the bucket, a {@code file:} path, or
@@ -339,9 +340,25 @@ public final class TrainingInputs {
       BlobStore store,
       CheckpointReader.Loaded checkpoint,
       Map<String, List<String>> texts) {
+    Optional<BpeTokenizer> given = givenTokenizer(spec, store, checkpoint);
+    if (given.isPresent()) return given.get();
+    TokenizerSpec t = spec.tokenizer();
+    int vocab = t.vocabSize() != null ? t.vocabSize() : shape.vocabSize();
+    List<String> all = new ArrayList<>();
+    texts.values().forEach(all::addAll);
+    return BpeTrainer.train(all, vocab, t.nfkc(), t.specialTokens());
+  }
+
+  /**
+   * The tokenizer a stage is given rather than trains: its starting checkpoint's, else the spec's
+   * {@code tokenizer.key}; empty when it trains one on its data.
+   */
+  public static Optional<BpeTokenizer> givenTokenizer(
+      RunSpec spec, BlobStore store, CheckpointReader.Loaded checkpoint) {
     if (checkpoint != null && checkpoint.files().containsKey("tokenizer.json")) {
-      return BpeTokenizer.fromHuggingFaceJson(
-          new String(checkpoint.file("tokenizer.json"), StandardCharsets.UTF_8));
+      return Optional.of(
+          BpeTokenizer.fromHuggingFaceJson(
+              new String(checkpoint.file("tokenizer.json"), StandardCharsets.UTF_8)));
     }
     TokenizerSpec t = spec.tokenizer();
     if (t.key() != null) {
@@ -362,11 +379,9 @@ public final class TrainingInputs {
                         new MissingInputException(
                             "tokenizer: " + store.describe(t.key()) + " does not exist"));
       }
-      return BpeTokenizer.fromHuggingFaceJson(new String(json, StandardCharsets.UTF_8));
+      return Optional.of(
+          BpeTokenizer.fromHuggingFaceJson(new String(json, StandardCharsets.UTF_8)));
     }
-    int vocab = t.vocabSize() != null ? t.vocabSize() : shape.vocabSize();
-    List<String> all = new ArrayList<>();
-    texts.values().forEach(all::addAll);
-    return BpeTrainer.train(all, vocab, t.nfkc(), t.specialTokens());
+    return Optional.empty();
   }
 }
