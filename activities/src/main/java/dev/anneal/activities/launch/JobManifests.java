@@ -4,11 +4,9 @@ import dev.anneal.protocol.EventSink;
 import dev.anneal.protocol.ExitCode;
 import dev.anneal.protocol.ObjectStoreTarget;
 import dev.anneal.workflows.api.jobs.LaunchRequest;
-import dev.anneal.workflows.api.spec.EngineSpec;
 import dev.anneal.workflows.api.spec.Resources;
 import io.kubernetes.client.custom.Quantity;
 import io.kubernetes.client.openapi.models.V1Container;
-import io.kubernetes.client.openapi.models.V1EmptyDirVolumeSource;
 import io.kubernetes.client.openapi.models.V1EnvVar;
 import io.kubernetes.client.openapi.models.V1EnvVarSource;
 import io.kubernetes.client.openapi.models.V1Job;
@@ -27,8 +25,6 @@ import io.kubernetes.client.openapi.models.V1Secret;
 import io.kubernetes.client.openapi.models.V1SecretKeySelector;
 import io.kubernetes.client.openapi.models.V1SecurityContext;
 import io.kubernetes.client.openapi.models.V1Toleration;
-import io.kubernetes.client.openapi.models.V1Volume;
-import io.kubernetes.client.openapi.models.V1VolumeMount;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -126,13 +122,13 @@ public final class JobManifests {
     V1Container runner =
         new V1Container()
             .name(CONTAINER)
-            .image(image(res, r.engine(), k))
+            .image(EnginePods.image(res, r.engine(), k))
             .imagePullPolicy(k.imagePullPolicy())
-            .command(command(r, k))
+            .command(EnginePods.command(r, k))
             .workingDir(SCRATCH)
             .env(env(r, k))
             .resources(resources(res, k.defaults().gpuResourceName()))
-            .volumeMounts(mounts(r))
+            .volumeMounts(EnginePods.mounts(r))
             .securityContext(
                 new V1SecurityContext()
                     .allowPrivilegeEscalation(false)
@@ -149,7 +145,7 @@ public final class JobManifests {
             .tolerations(res.tolerations().isEmpty() ? null : tolerations(res))
             .securityContext(new V1PodSecurityContext().runAsNonRoot(true).fsGroup(1000L))
             .containers(List.of(runner))
-            .volumes(volumes(r));
+            .volumes(EnginePods.volumes(r));
     V1JobSpec spec =
         new V1JobSpec()
             .backoffLimit(0)
@@ -166,47 +162,6 @@ public final class JobManifests {
         .kind("Job")
         .metadata(new V1ObjectMeta().name(r.jobName()).namespace(k.namespace()).labels(labels))
         .spec(spec);
-  }
-
-  /** Scratch and /tmp; and for the torch engine's ranks a memory-backed /dev/shm (NCCL, gloo). */
-  private static List<V1VolumeMount> mounts(LaunchRequest r) {
-    List<V1VolumeMount> m = new ArrayList<>();
-    m.add(new V1VolumeMount().name("scratch").mountPath(SCRATCH));
-    m.add(new V1VolumeMount().name("tmp").mountPath("/tmp"));
-    if (r.engine().kind() != EngineSpec.Kind.BUILTIN) {
-      m.add(new V1VolumeMount().name("dshm").mountPath("/dev/shm"));
-    }
-    return m;
-  }
-
-  private static List<V1Volume> volumes(LaunchRequest r) {
-    List<V1Volume> v = new ArrayList<>();
-    v.add(new V1Volume().name("scratch").emptyDir(new V1EmptyDirVolumeSource()));
-    v.add(new V1Volume().name("tmp").emptyDir(new V1EmptyDirVolumeSource()));
-    if (r.engine().kind() != EngineSpec.Kind.BUILTIN) {
-      v.add(new V1Volume().name("dshm").emptyDir(new V1EmptyDirVolumeSource().medium("Memory")));
-    }
-    return v;
-  }
-
-  /**
-   * The runner image for the stage's device and engine: the CUDA build when it asks for GPUs, one
-   * with Python and PyTorch for the torch engine (refused, naming the chart's value, when the
-   * operator has not set one).
-   */
-  static String image(Resources res, EngineSpec engine, KubernetesSettings k) {
-    boolean cuda = Resources.CUDA.equals(res.device());
-    if (engine.kind() == EngineSpec.Kind.BUILTIN) return cuda ? k.cudaImage() : k.image();
-    String image = cuda ? k.torchCudaImage() : k.torchImage();
-    if (image == null) {
-      throw new IllegalArgumentException(
-          "engine: torch: this platform has no runner image for the torch engine"
-              + (cuda ? " on GPUs" : " on CPUs")
-              + "; the operator sets the chart's training.runner."
-              + (cuda ? "torchCudaImage" : "torchImage")
-              + " to an image with the runner jar, Python 3 and PyTorch (docs/engines.md)");
-    }
-    return image;
   }
 
   static V1PodFailurePolicy podFailurePolicy() {
@@ -233,15 +188,6 @@ public final class JobManifests {
                                 List.of(
                                     ExitCode.INVALID_SPEC.code(),
                                     ExitCode.INPUT_MISSING.code())))));
-  }
-
-  private static List<String> command(LaunchRequest r, KubernetesSettings k) {
-    List<String> cmd = new ArrayList<>();
-    cmd.add("java");
-    cmd.addAll(k.jvmOptions());
-    cmd.addAll(List.of("-jar", RUNNER_JAR));
-    cmd.addAll(RunnerArgs.of(r, GangManifests.isGang(r) ? GangManifests.master(r, k) : null));
-    return cmd;
   }
 
   private static List<V1EnvVar> env(LaunchRequest r, KubernetesSettings k) {
