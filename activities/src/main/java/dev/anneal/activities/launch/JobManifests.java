@@ -144,6 +144,7 @@ public final class JobManifests {
             .nodeSelector(res.nodeSelector().isEmpty() ? null : new TreeMap<>(res.nodeSelector()))
             .tolerations(res.tolerations().isEmpty() ? null : tolerations(res))
             .securityContext(new V1PodSecurityContext().runAsNonRoot(true).fsGroup(1000L))
+            .initContainers(EnginePods.initContainers(r, k))
             .containers(List.of(runner))
             .volumes(EnginePods.volumes(r));
     V1JobSpec spec =

@@ -21,7 +21,7 @@ final class RunnerArgs {
     EngineSpec e = r.engine();
     return switch (e.kind()) {
       case BUILTIN -> List.of("--spec", r.specUri());
-      case TORCH -> {
+      case TORCH, COMMAND -> {
         List<String> args = new ArrayList<>();
         args.addAll(
             List.of("exec", "--spec", r.specUri(), "--ranks", "" + e.ranksFor(r.resources())));
@@ -37,7 +37,12 @@ final class RunnerArgs {
           // each pod's node rank is its Job index (JOB_COMPLETION_INDEX)
           args.addAll(List.of("--nodes", "" + e.nodes(), "--master", master));
         }
-        args.addAll(List.of("--engine", "torch"));
+        if (e.kind() == EngineSpec.Kind.TORCH) {
+          args.addAll(List.of("--engine", "torch"));
+        } else {
+          args.add("--");
+          args.addAll(e.command());
+        }
         yield args;
       }
     };

@@ -151,7 +151,7 @@ class JobManifestsTest {
   }
 
   private static LaunchRequest onTorch(LaunchRequest r, Integer ranks) {
-    return r.withEngine(new EngineSpec(EngineSpec.Kind.TORCH, ranks, null));
+    return r.withEngine(new EngineSpec(EngineSpec.Kind.TORCH, ranks, null, null, null));
   }
 
   @Test
@@ -187,7 +187,7 @@ class JobManifestsTest {
   @Test
   void aStageOnSeveralNodesIsAnIndexedJobWhoseNodesMeetAtPodZero() {
     LaunchRequest r = request("gpu");
-    LaunchRequest gang = r.withEngine(new EngineSpec(EngineSpec.Kind.TORCH, null, 4));
+    LaunchRequest gang = r.withEngine(new EngineSpec(EngineSpec.Kind.TORCH, null, 4, null, null));
     var job = JobManifests.job(gang, SETTINGS);
     assertThat(job.getSpec().getCompletionMode()).isEqualTo("Indexed");
     assertThat(job.getSpec().getCompletions()).isEqualTo(4);
@@ -211,6 +211,54 @@ class JobManifestsTest {
     // one machine cannot hold a gang
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> RunnerArgs.of(gang, null))
         .hasMessageContaining("engine.nodes: the local launcher runs on this one machine");
+  }
+
+  @Test
+  void aCommandEngineRunsTheWrapperCopiedIntoTheTeamsImage() {
+    LaunchRequest own =
+        request("cpu")
+            .withEngine(
+                new EngineSpec(
+                    EngineSpec.Kind.COMMAND,
+                    2,
+                    null,
+                    "registry.example.com/t/train:1",
+                    List.of("python3", "train.py")));
+    var pod = JobManifests.job(own, SETTINGS).getSpec().getTemplate().getSpec();
+    var c = pod.getContainers().get(0);
+    assertThat(c.getImage()).isEqualTo("registry.example.com/t/train:1");
+    assertThat(String.join(" ", c.getCommand()))
+        .startsWith("/opt/anneal-tools/jre/bin/java")
+        .endsWith(
+            "-jar /opt/anneal-tools/anneal-runner.jar exec --spec "
+                + own.specUri()
+                + " --ranks 2 -- python3 train.py");
+    // the runner image's JRE and jar, copied in before the team's container starts
+    assertThat(pod.getInitContainers())
+        .singleElement()
+        .satisfies(
+            init -> {
+              assertThat(init.getImage()).isEqualTo("ghcr.io/anneal/runner:0.1.0");
+              assertThat(String.join(" ", init.getCommand()))
+                  .contains("$JAVA_HOME")
+                  .contains(JobManifests.RUNNER_JAR);
+            });
+    assertThat(c.getVolumeMounts())
+        .anyMatch(m -> m.getMountPath().equals("/opt/anneal-tools") && m.getReadOnly());
+    // without its image, refused naming the field
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                JobManifests.job(
+                    request("cpu")
+                        .withEngine(
+                            new EngineSpec(
+                                EngineSpec.Kind.COMMAND, null, null, null, List.of("x"))),
+                    SETTINGS))
+        .hasMessageStartingWith("engine.image: a command engine on Kubernetes");
+    // the built-in engine's pod has no init container
+    assertThat(JobManifests.job(request("cpu"), SETTINGS).getSpec().getTemplate().getSpec())
+        .extracting(p -> p.getInitContainers())
+        .isNull();
   }
 
   @Test

@@ -232,7 +232,7 @@ class KubernetesJobLauncherTest {
   void aGangGetsItsHeadlessServiceAndReportsTheLeadersExitCode() throws Exception {
     String name = "anneal-gang-a1-0123456789";
     LaunchRequest r = request(name);
-    LaunchRequest gang = r.withEngine(new EngineSpec(EngineSpec.Kind.TORCH, null, 2));
+    LaunchRequest gang = r.withEngine(new EngineSpec(EngineSpec.Kind.TORCH, null, 2, null, null));
     launcher.launch(gang);
     launcher.launch(gang); // idempotent: one Job, one Service
     V1Job job = new BatchV1Api(client).readNamespacedJob(name, NS).execute();

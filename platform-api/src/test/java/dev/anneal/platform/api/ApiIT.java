@@ -162,6 +162,24 @@ class ApiIT extends ApiTestSupport {
                 "application/yaml",
                 pretrainSpec("v", "file:/etc/passwd", 10)));
     assertThat(file.statusCode()).isEqualTo(422);
+    // a team's own program is an operator's choice, off by default
+    HttpResponse<String> own =
+        send(
+            req(
+                "POST",
+                "/api/v1/pipelines",
+                beta[1],
+                "application/yaml",
+                pretrainSpec("v", "dataset:prose", 10)
+                    .replace(
+                        "    data: [{dataset: prose}]",
+                        "    engine: {kind: command, command: [python3, train.py]}\n"
+                            + "    data: [{dataset: prose}]")));
+    assertThat(own.statusCode()).isEqualTo(422);
+    assertThat(json(own).path("field").asText()).isEqualTo("stages[0].engine.kind");
+    assertThat(json(own).path("detail").asText())
+        .contains("command engines are off on this platform")
+        .contains("anneal.engines.command-enabled");
     HttpResponse<String> otherTeam =
         send(
             req(

@@ -198,6 +198,61 @@ class HostedPipelineIT {
     assertThat(ranks()).as("no rank is left").isEmpty();
   }
 
+  /**
+   * A team's own program as the engine ({@code engine: {kind: command}}): here the reference engine
+   * started by a shell line, as a team would start theirs, through the same wrapper.
+   */
+  @Test
+  void aCommandEngineTrainsAStageThroughTheWrapper() throws Exception {
+    assumeTrue(
+        Files.isRegularFile(Path.of("../gpu-runner/engine/target/anneal-runner.jar")),
+        "run the whole build");
+    assumeTrue(
+        new ProcessBuilder("/usr/bin/python3", "-c", "import torch").start().waitFor() == 0,
+        "no PyTorch for /usr/bin/python3 (apt-get install python3-torch; .ci/run does)");
+    String program =
+        "PYTHONPATH="
+            + Path.of("../gpu-runner/torch").toAbsolutePath().normalize()
+            + " exec /usr/bin/python3 -m anneal_torch.train";
+    PipelineSpec spec =
+        PipelineSpecs.parse(
+            """
+        apiVersion: anneal.dev/v1
+        kind: Pipeline
+        metadata: {name: own-engine}
+        model: {preset: micro}
+        tokenizer: {vocabSize: 300}
+        datasets: [{name: prose, source: "synthetic:prose?docs=300"}]
+        stages:
+          - kind: pretrain
+            engine: {kind: command, command: [sh, -c, "%s"]}
+            data: [{dataset: prose}]
+            hyperparameters: {steps: 60, batchSize: 8, seqLen: 32, lr: 0.005}
+            checkpoint: {everySteps: 20}
+        """
+                .formatted(program));
+    UUID team = meta.pipelines().ensureTeam("hosted");
+    UUID pipeline = meta.pipelines().create(team, "own-engine", ProtocolJson.write(spec), "own-1");
+    UUID stage = meta.stages().create(pipeline, 0, spec.stages().get(0).kind(), 60);
+    PipelineWorkflow wf =
+        client.newWorkflowStub(
+            PipelineWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setTaskQueue(TaskQueues.CONTROL)
+                .setWorkflowId("own-1")
+                .build());
+    PipelineResult r =
+        wf.run(
+            new PipelineInput(pipeline.toString(), "hosted", spec, List.of(stage.toString()), 1));
+    assertThat(r.status()).as(String.valueOf(r)).isEqualTo(PipelineStatus.SUCCEEDED);
+    String fin = r.stages().get(0).finalManifestKey();
+    assertThat(fin).contains("/pretrain/checkpoints/step-00000060-a1/");
+    assertThat(new String(store.get(fin.substring(0, fin.lastIndexOf('/') + 1) + "hf/config.json")))
+        .contains("LlamaForCausalLM");
+    assertThat(meta.reads().events(pipeline, 0, 10_000))
+        .anyMatch(e -> e.message() != null && e.message().contains("exec: 1 rank(s) of sh -c"));
+  }
+
   /** How many steps the second attempt of this test's torch stage has reported (0: not begun). */
   private long secondAttemptSteps(UUID pipeline) throws java.io.IOException {
     Path jobs = Path.of(dataDir, "jobs");

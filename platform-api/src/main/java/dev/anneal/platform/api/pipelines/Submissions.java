@@ -8,6 +8,7 @@ import dev.anneal.platform.api.teams.Teams;
 import dev.anneal.platform.pipeline.PipelineLauncher;
 import dev.anneal.protocol.Sha256;
 import dev.anneal.workflows.api.spec.DatasetSpec;
+import dev.anneal.workflows.api.spec.EngineSpec;
 import dev.anneal.workflows.api.spec.Metadata;
 import dev.anneal.workflows.api.spec.PipelineSpec;
 import dev.anneal.workflows.api.spec.PipelineSpecs;
@@ -36,6 +37,7 @@ public class Submissions {
   private final Models models;
   private final PipelineLauncher launcher;
   private final boolean allowFileSources;
+  private final boolean commandEngines;
 
   public Submissions(
       JdbcTemplate jdbc,
@@ -43,13 +45,15 @@ public class Submissions {
       Datasets datasets,
       Models models,
       PipelineLauncher launcher,
-      @Value("${anneal.api.allow-file-sources:false}") boolean allowFileSources) {
+      @Value("${anneal.api.allow-file-sources:false}") boolean allowFileSources,
+      @Value("${anneal.engines.command-enabled:false}") boolean commandEngines) {
     this.jdbc = jdbc;
     this.teams = teams;
     this.datasets = datasets;
     this.models = models;
     this.launcher = launcher;
     this.allowFileSources = allowFileSources;
+    this.commandEngines = commandEngines;
   }
 
   /** The outcome: the pipeline, and whether it was made by an earlier request with the same key. */
@@ -82,6 +86,18 @@ public class Submissions {
               + md.team()
               + "'; leave it out or submit with a token of that team",
           "metadata.team");
+    }
+    for (int i = 0; i < parsed.stages().size(); i++) {
+      String field = "stages[" + i + "].engine.kind";
+      if (parsed.stages().get(i).engine().kind() == EngineSpec.Kind.COMMAND && !commandEngines) {
+        throw ApiException.unprocessable(
+            field
+                + ": command engines are off on this platform: a team's own program runs beside"
+                + " the wrapper and could read its object-store credentials; an operator turns them"
+                + " on with anneal.engines.command-enabled (the chart's"
+                + " training.engines.commandEnabled)",
+            field);
+      }
     }
     List<UUID> datasetIds = new ArrayList<>();
     List<DatasetSpec> pinned = new ArrayList<>();

@@ -59,6 +59,7 @@ final class EngineChecks {
               + " engine trains on one dataset; curricula are the built-in"
               + " engine's");
     }
+    if (e.kind() != EngineSpec.Kind.TORCH) return; // a team's program reads the rest itself
     refuse(!h.optimizer().equals("adamw"), "optimizer", name, "trains with adamw", h.optimizer());
     refuse(h.gradAccum() != 1, "gradAccum", name, "takes no gradient accumulation", h.gradAccum());
     refuse(h.batchRamp() != null, "batchRamp", name, "takes no batch ramp", "one");

@@ -6,6 +6,7 @@ import dev.anneal.protocol.Checks;
 import dev.anneal.protocol.StageKind;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -15,14 +16,18 @@ import java.util.stream.Collectors;
  * with the local launcher) on each of {@code nodes} machines (pods of one Job on Kubernetes,
  * default 1). {@code builtin}, the default, is Anneal's own Java engine on one device; {@code
  * torch} is the reference distributed engine on PyTorch distributed (DDP), run under {@code
- * anneal-runner exec}. docs/engines.md says what each supports.
+ * anneal-runner exec}; {@code command} is a team's own program that speaks the engine contract
+ * ({@code command}, in its {@code image} on Kubernetes), also under the wrapper, where an operator
+ * allows it. docs/engines.md says what each supports.
  */
-public record EngineSpec(Kind kind, Integer ranks, Integer nodes) {
+public record EngineSpec(
+    Kind kind, Integer ranks, Integer nodes, String image, List<String> command) {
 
   /** The engines a stage can name. */
   public enum Kind {
     BUILTIN("builtin", EnumSet.allOf(StageKind.class)),
-    TORCH("torch", EnumSet.of(StageKind.PRETRAIN));
+    TORCH("torch", EnumSet.of(StageKind.PRETRAIN)),
+    COMMAND("command", EnumSet.of(StageKind.PRETRAIN));
 
     private final String id;
     private final Set<StageKind> stages;
@@ -60,6 +65,18 @@ public record EngineSpec(Kind kind, Integer ranks, Integer nodes) {
     kind = Checks.orDefault(kind, Kind.BUILTIN);
     if (ranks != null) Checks.positive("ranks", ranks);
     nodes = Checks.orDefault(nodes, 1);
+    command = command == null ? List.of() : List.copyOf(command);
+    if (kind == Kind.COMMAND && command.isEmpty()) {
+      throw new IllegalArgumentException(
+          "command: an engine of kind command names the program to run, e.g. [python, train.py]");
+    }
+    if (kind != Kind.COMMAND && (!command.isEmpty() || image != null)) {
+      throw new IllegalArgumentException(
+          (image != null ? "image" : "command")
+              + ": only an engine of kind command runs a program of the team's; the "
+              + kind.id()
+              + " engine is the platform's");
+    }
     Checks.positive("nodes", nodes);
     if (kind == Kind.BUILTIN && nodes != 1) {
       throw new IllegalArgumentException(
@@ -82,7 +99,7 @@ public record EngineSpec(Kind kind, Integer ranks, Integer nodes) {
   }
 
   public static EngineSpec builtin() {
-    return new EngineSpec(Kind.BUILTIN, null, null);
+    return new EngineSpec(Kind.BUILTIN, null, null, null, null);
   }
 
   /** The GPUs the stage holds, and its quota is billed for: each node's, on every node. */

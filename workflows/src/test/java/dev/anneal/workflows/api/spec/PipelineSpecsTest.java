@@ -158,7 +158,7 @@ class PipelineSpecsTest {
   void whatAnEngineCannotDoIsRefusedAtSubmit() throws Exception {
     assertThatThrownBy(() -> PipelineSpecs.parse(ddp().replace("kind: torch", "kind: deepspeed")))
         .hasMessageContaining("stages[0].engine.kind")
-        .hasMessageContaining("unknown engine 'deepspeed' (expected one of builtin, torch)");
+        .hasMessageContaining("unknown engine 'deepspeed' (expected one of builtin, torch, command)");
     String sftOnTorch =
         ddp().replace("    from: pretrain\n", "    from: pretrain\n    engine: {kind: torch}\n");
     assertThatThrownBy(() -> PipelineSpecs.parse(sftOnTorch))
@@ -219,6 +219,25 @@ class PipelineSpecsTest {
         .hasMessage(
             "stages[0].hyperparameters.batchSize: 16 rows do not split evenly over 6 ranks (2 on"
                 + " each of 3 nodes)");
+    // a team's own program: pretrain on one dataset, its hyperparameters its own to read
+    PipelineSpec own =
+        PipelineSpecs.parse(
+            ddp()
+                .replace(
+                    "{kind: torch, ranks: 2}",
+                    "{kind: command, ranks: 2, image: registry.example.com/t/train:1, command: [python3, train.py]}")
+                .replace("lr: 0.005,", "lr: 0.005, optimizer: adafactor,"));
+    assertThat(own.stages().get(0).engine().command()).containsExactly("python3", "train.py");
+    assertThatThrownBy(
+            () -> PipelineSpecs.parse(ddp().replace("{kind: torch, ranks: 2}", "{kind: command}")))
+        .hasMessageStartingWith(
+            "stages[0].engine.command: an engine of kind command names the program");
+    assertThatThrownBy(
+            () ->
+                PipelineSpecs.parse(
+                    ddp().replace("{kind: torch, ranks: 2}", "{kind: torch, command: [x]}")))
+        .hasMessageStartingWith(
+            "stages[0].engine.command: only an engine of kind command runs a program");
     String builtinOnEight =
         ddp()
             .replace("    engine: {kind: torch, ranks: 2}\n", "")
