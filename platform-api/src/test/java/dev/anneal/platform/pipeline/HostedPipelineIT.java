@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -54,10 +55,8 @@ class HostedPipelineIT {
   String dataDir;
 
   @Test
-  void aPretrainingPipelineRunsToTheEndOnTheEmbeddedStack() {
-    assumeTrue(
-        Files.isRegularFile(Path.of("../gpu-runner/engine/target/anneal-runner.jar")),
-        "run the whole build");
+  void aPretrainingPipelineRunsToTheEndOnTheEmbeddedStack() throws Exception {
+    assumeRunnerJar();
     PipelineSpec spec =
         PipelineSpecs.parse(
             """
@@ -73,19 +72,10 @@ class HostedPipelineIT {
             hyperparameters: {steps: 40, batchSize: 8, seqLen: 32, lr: 0.002}
             checkpoint: {everySteps: 20}
         """);
-    UUID team = meta.pipelines().ensureTeam("hosted");
-    UUID pipeline = meta.pipelines().create(team, "hosted", ProtocolJson.write(spec), "hosted-1");
-    UUID stage = meta.stages().create(pipeline, 0, spec.stages().get(0).kind(), 40);
-    PipelineWorkflow wf =
-        client.newWorkflowStub(
-            PipelineWorkflow.class,
-            WorkflowOptions.newBuilder()
-                .setTaskQueue(TaskQueues.CONTROL)
-                .setWorkflowId("hosted-1")
-                .build());
-    PipelineResult r =
-        wf.run(
-            new PipelineInput(pipeline.toString(), "hosted", spec, List.of(stage.toString()), 1));
+    Started started = start(spec);
+    UUID pipeline = started.pipeline();
+    UUID stage = started.stage(0);
+    PipelineResult r = started.run().get(5, TimeUnit.MINUTES);
     assertThat(r.status()).as(String.valueOf(r)).isEqualTo(PipelineStatus.SUCCEEDED);
     assertThat(r.stages().get(0).finalManifestKey())
         .isEqualTo(
@@ -119,36 +109,16 @@ class HostedPipelineIT {
    */
   @Test
   void aTorchPretrainRollsBackSurvivesAKilledRankAndHandsOnToABuiltInSft() throws Exception {
-    assumeTrue(
-        Files.isRegularFile(Path.of("../gpu-runner/engine/target/anneal-runner.jar")),
-        "run the whole build");
-    assumeTrue(
-        new ProcessBuilder("/usr/bin/python3", "-c", "import torch").start().waitFor() == 0,
-        "no PyTorch for /usr/bin/python3 (apt-get install python3-torch; .ci/run does)");
+    assumeRunnerJarAndTorch();
     String yaml =
         Files.readString(Path.of("../examples/ddp-pretrain.yaml"))
             .replace("name: ddp-chat", "name: ddp-hosted")
             .replace("steps: 300, batchSize: 16", "steps: 400, batchSize: 16");
     PipelineSpec spec = PipelineSpecs.parse(yaml);
-    UUID team = meta.pipelines().ensureTeam("hosted");
-    UUID pipeline = meta.pipelines().create(team, "ddp-hosted", ProtocolJson.write(spec), "ddp-1");
-    List<String> stages = new ArrayList<>();
-    for (int i = 0; i < spec.stages().size(); i++) {
-      var s = spec.stages().get(i);
-      stages.add(
-          meta.stages().create(pipeline, i, s.kind(), s.hyperparameters().steps()).toString());
-    }
-    UUID pretrain = UUID.fromString(stages.get(0));
-    PipelineWorkflow wf =
-        client.newWorkflowStub(
-            PipelineWorkflow.class,
-            WorkflowOptions.newBuilder()
-                .setTaskQueue(TaskQueues.CONTROL)
-                .setWorkflowId("ddp-1")
-                .build());
-    CompletableFuture<PipelineResult> run =
-        WorkflowClient.execute(
-            wf::run, new PipelineInput(pipeline.toString(), "hosted", spec, stages, 1));
+    Started started = start(spec);
+    UUID pipeline = started.pipeline();
+    UUID pretrain = started.stage(0);
+    CompletableFuture<PipelineResult> run = started.run();
 
     // the second attempt (after the rollback), 20 steps in: SIGKILL one rank. Its metrics file,
     // on this machine, says where it is sooner than the events that travel to PostgreSQL.
@@ -161,7 +131,7 @@ class HostedPipelineIT {
     assertThat(ranks).as("the second attempt's ranks").hasSize(2);
     ranks.get(1).destroyForcibly();
 
-    PipelineResult r = run.get(6, java.util.concurrent.TimeUnit.MINUTES);
+    PipelineResult r = run.get(6, TimeUnit.MINUTES);
     assertThat(r.status()).as(String.valueOf(r)).isEqualTo(PipelineStatus.SUCCEEDED);
     StageSummary pre = meta.reads().stageSummaries(pipeline).get(0);
     assertThat(pre.rollbacks()).isEqualTo(1);
@@ -189,7 +159,7 @@ class HostedPipelineIT {
     String dir = torchFinal.substring(0, torchFinal.lastIndexOf('/') + 1);
     assertThat(new String(store.get(dir + "hf/config.json"))).contains("LlamaForCausalLM");
     // SFT ran on the built-in engine from the torch checkpoint, with its tokenizer
-    UUID sft = UUID.fromString(stages.get(1));
+    UUID sft = started.stage(1);
     assertThat(meta.reads().stageLineage(sft).initFrom()).isEqualTo(torchFinal);
     String sftFinal = r.stages().get(1).finalManifestKey();
     String sftDir = sftFinal.substring(0, sftFinal.lastIndexOf('/') + 1);
@@ -204,12 +174,7 @@ class HostedPipelineIT {
    */
   @Test
   void aCommandEngineTrainsAStageThroughTheWrapper() throws Exception {
-    assumeTrue(
-        Files.isRegularFile(Path.of("../gpu-runner/engine/target/anneal-runner.jar")),
-        "run the whole build");
-    assumeTrue(
-        new ProcessBuilder("/usr/bin/python3", "-c", "import torch").start().waitFor() == 0,
-        "no PyTorch for /usr/bin/python3 (apt-get install python3-torch; .ci/run does)");
+    assumeRunnerJarAndTorch();
     String program =
         "PYTHONPATH="
             + Path.of("../gpu-runner/torch").toAbsolutePath().normalize()
@@ -231,19 +196,9 @@ class HostedPipelineIT {
             checkpoint: {everySteps: 20}
         """
                 .formatted(program));
-    UUID team = meta.pipelines().ensureTeam("hosted");
-    UUID pipeline = meta.pipelines().create(team, "own-engine", ProtocolJson.write(spec), "own-1");
-    UUID stage = meta.stages().create(pipeline, 0, spec.stages().get(0).kind(), 60);
-    PipelineWorkflow wf =
-        client.newWorkflowStub(
-            PipelineWorkflow.class,
-            WorkflowOptions.newBuilder()
-                .setTaskQueue(TaskQueues.CONTROL)
-                .setWorkflowId("own-1")
-                .build());
-    PipelineResult r =
-        wf.run(
-            new PipelineInput(pipeline.toString(), "hosted", spec, List.of(stage.toString()), 1));
+    Started started = start(spec);
+    UUID pipeline = started.pipeline();
+    PipelineResult r = started.run().get(5, TimeUnit.MINUTES);
     assertThat(r.status()).as(String.valueOf(r)).isEqualTo(PipelineStatus.SUCCEEDED);
     String fin = r.stages().get(0).finalManifestKey();
     assertThat(fin).contains("/pretrain/checkpoints/step-00000060-a1/");
@@ -251,6 +206,50 @@ class HostedPipelineIT {
         .contains("LlamaForCausalLM");
     assertThat(meta.reads().events(pipeline, 0, 10_000))
         .anyMatch(e -> e.message() != null && e.message().contains("exec: 1 rank(s) of sh -c"));
+  }
+
+  private static void assumeRunnerJar() {
+    assumeTrue(
+        Files.isRegularFile(Path.of("../gpu-runner/engine/target/anneal-runner.jar")),
+        "run the whole build");
+  }
+
+  private static void assumeRunnerJarAndTorch() throws Exception {
+    assumeRunnerJar();
+    assumeTrue(
+        new ProcessBuilder("/usr/bin/python3", "-c", "import torch").start().waitFor() == 0,
+        "no PyTorch for /usr/bin/python3 (apt-get install python3-torch; .ci/run does)");
+  }
+
+  /** A pipeline's rows, as the API writes them, and its run on the platform's own worker. */
+  private record Started(UUID pipeline, List<UUID> stages, CompletableFuture<PipelineResult> run) {
+    UUID stage(int position) {
+      return stages.get(position);
+    }
+  }
+
+  private Started start(PipelineSpec spec) {
+    String name = spec.metadata().name();
+    UUID team = meta.pipelines().ensureTeam("hosted");
+    UUID pipeline = meta.pipelines().create(team, name, ProtocolJson.write(spec), name + "-1");
+    List<UUID> stages = new ArrayList<>();
+    for (int i = 0; i < spec.stages().size(); i++) {
+      var s = spec.stages().get(i);
+      stages.add(meta.stages().create(pipeline, i, s.kind(), s.hyperparameters().steps()));
+    }
+    PipelineWorkflow wf =
+        client.newWorkflowStub(
+            PipelineWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setTaskQueue(TaskQueues.CONTROL)
+                .setWorkflowId(name + "-1")
+                .build());
+    List<String> ids = stages.stream().map(UUID::toString).toList();
+    return new Started(
+        pipeline,
+        stages,
+        WorkflowClient.execute(
+            wf::run, new PipelineInput(pipeline.toString(), "hosted", spec, ids, 1)));
   }
 
   /** How many steps the second attempt of this test's torch stage has reported (0: not begun). */
