@@ -158,7 +158,8 @@ class PipelineSpecsTest {
   void whatAnEngineCannotDoIsRefusedAtSubmit() throws Exception {
     assertThatThrownBy(() -> PipelineSpecs.parse(ddp().replace("kind: torch", "kind: deepspeed")))
         .hasMessageContaining("stages[0].engine.kind")
-        .hasMessageContaining("unknown engine 'deepspeed' (expected one of builtin, torch, command)");
+        .hasMessageContaining(
+            "unknown engine 'deepspeed' (expected one of builtin, torch, command)");
     String sftOnTorch =
         ddp().replace("    from: pretrain\n", "    from: pretrain\n    engine: {kind: torch}\n");
     assertThatThrownBy(() -> PipelineSpecs.parse(sftOnTorch))
