@@ -165,4 +165,35 @@ class ApiPartsTest {
                     new ByteArrayInputStream(latin1), new ByteArrayOutputStream(), null))
         .hasMessage("line 1: not UTF-8 text");
   }
+
+  @Test
+  void commandEnginesAreTheOperatorsChoiceAndComeFromTheImagesItAllows() {
+    String base =
+        ApiTestSupport.pretrainSpec("v", "synthetic:prose", 10)
+            .replace(
+                "    data: [{dataset: prose}]",
+                "    engine: {kind: command, command: [python3, train.py]IMAGE}\n"
+                    + "    data: [{dataset: prose}]");
+    var none = dev.anneal.workflows.api.spec.PipelineSpecs.parse(base.replace("IMAGE", ""));
+    var ours =
+        dev.anneal.workflows.api.spec.PipelineSpecs.parse(
+            base.replace("IMAGE", ", image: registry.example.com/research/train:3"));
+    var theirs =
+        dev.anneal.workflows.api.spec.PipelineSpecs.parse(
+            base.replace("IMAGE", ", image: docker.io/someone/miner:1"));
+    assertThatThrownBy(
+            () ->
+                new dev.anneal.platform.api.pipelines.CommandEngines(false, List.of()).check(ours))
+        .hasMessageContaining("stages[0].engine.kind: command engines are off on this platform");
+    new dev.anneal.platform.api.pipelines.CommandEngines(true, List.of()).check(none);
+    var allowed =
+        new dev.anneal.platform.api.pipelines.CommandEngines(
+            true, List.of("registry.example.com/research/"));
+    allowed.check(ours);
+    assertThatThrownBy(() -> allowed.check(theirs))
+        .hasMessageContaining(
+            "stages[0].engine.image: this platform runs command engines only from the images its"
+                + " operator allows (registry.example.com/research/…), got docker.io/someone/miner:1");
+    assertThatThrownBy(() -> allowed.check(none)).hasMessageEndingWith("got none");
+  }
 }

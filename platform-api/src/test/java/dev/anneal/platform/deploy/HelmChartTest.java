@@ -275,7 +275,14 @@ class HelmChartTest {
     assertThat(k.jobDefaults().nodeSelector()).containsEntry("nvidia.com/gpu.present", "true");
     assertThat(k.jobDefaults().tolerations()).hasSize(1);
     assertThat(binder.bind("anneal.launcher", String.class).get()).isEqualTo("kubernetes");
-    assertThat(binder.bind("anneal.engines.command-enabled", Boolean.class).get()).isFalse();
+    assertThat(binder.bind("anneal.engines.command-enabled", Boolean.class).get()).isTrue();
+    assertThat(
+            binder
+                .bind(
+                    "anneal.engines.command-images",
+                    org.springframework.boot.context.properties.bind.Bindable.listOf(String.class))
+                .get())
+        .containsExactly("registry.example.com/research/");
     assertThat(
             binder
                 .bindOrCreate("anneal.s3", dev.anneal.platform.storage.S3Properties.class)

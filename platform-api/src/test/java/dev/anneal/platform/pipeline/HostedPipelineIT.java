@@ -104,8 +104,8 @@ class HostedPipelineIT {
    * A pipeline whose pre-training runs on the torch engine (two DDP ranks of Debian's PyTorch under
    * {@code anneal-runner exec}): an injected loss spike is caught by the wrapper's detector and
    * rolled back by the workflow, a rank SIGKILLed in the next attempt ends it as a crash that the
-   * workflow restarts from the newest checkpoint, and SFT on the built-in engine continues from the
-   * torch checkpoint with its tokenizer.
+   * workflow restarts from the newest checkpoint, and SFT, the reward model and RLHF on the
+   * built-in engine continue from the torch checkpoint with its tokenizer.
    */
   @Test
   void aTorchPretrainRollsBackSurvivesAKilledRankAndHandsOnToABuiltInSft() throws Exception {
@@ -165,20 +165,28 @@ class HostedPipelineIT {
     String sftDir = sftFinal.substring(0, sftFinal.lastIndexOf('/') + 1);
     assertThat(new String(store.get(sftDir + "tokenizer.json")))
         .isEqualTo(new String(store.get(dir + "tokenizer.json")));
+    // and the reward model and RLHF after it, on the built-in engine
+    assertThat(meta.reads().stageSummaries(pipeline))
+        .extracting(StageSummary::kind, StageSummary::status)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple("pretrain", StageStatus.SUCCEEDED),
+            org.assertj.core.groups.Tuple.tuple("sft", StageStatus.SUCCEEDED),
+            org.assertj.core.groups.Tuple.tuple("reward", StageStatus.SUCCEEDED),
+            org.assertj.core.groups.Tuple.tuple("rlhf", StageStatus.SUCCEEDED));
+    assertThat(meta.reads().stageLineage(started.stage(3)).initFrom()).isEqualTo(sftFinal);
     assertThat(ranks()).as("no rank is left").isEmpty();
   }
 
   /**
-   * A team's own program as the engine ({@code engine: {kind: command}}): here the reference engine
-   * started by a shell line, as a team would start theirs, through the same wrapper.
+   * A team's own program as the engine ({@code engine: {kind: command}}): {@code
+   * examples/engines/bigram_numpy.py}, written only against the contract (numpy, no Anneal code, no
+   * PyTorch). Its injected spike is rolled back like any other; the attempt after the rollback
+   * reports the restored checkpoint's step first and loaded exactly that checkpoint's weights.
    */
   @Test
-  void aCommandEngineTrainsAStageThroughTheWrapper() throws Exception {
+  void aTeamsOwnProgramTrainsRollsBackAndResumesFromTheRestoredCheckpoint() throws Exception {
     assumeRunnerJarAndTorch();
-    String program =
-        "PYTHONPATH="
-            + Path.of("../gpu-runner/torch").toAbsolutePath().normalize()
-            + " exec /usr/bin/python3 -m anneal_torch.train";
+    Path program = Path.of("../examples/engines/bigram_numpy.py").toAbsolutePath().normalize();
     PipelineSpec spec =
         PipelineSpecs.parse(
             """
@@ -190,22 +198,45 @@ class HostedPipelineIT {
         datasets: [{name: prose, source: "synthetic:prose?docs=300"}]
         stages:
           - kind: pretrain
-            engine: {kind: command, command: [sh, -c, "%s"]}
+            engine: {kind: command, command: [/usr/bin/python3, "%s"]}
             data: [{dataset: prose}]
-            hyperparameters: {steps: 60, batchSize: 8, seqLen: 32, lr: 0.005}
-            checkpoint: {everySteps: 20}
+            hyperparameters: {steps: 120, batchSize: 8, seqLen: 32, lr: 20}
+            checkpoint: {everySteps: 20, keepLast: 10}
+            stability: {rollback: {steps: 20}, skipBatches: 20, maxRollbacks: 2}
+            inject: {spikeAtStep: 70, spikeSteps: 5, spikeLrMultiplier: 100}
         """
                 .formatted(program));
     Started started = start(spec);
-    UUID pipeline = started.pipeline();
     PipelineResult r = started.run().get(5, TimeUnit.MINUTES);
     assertThat(r.status()).as(String.valueOf(r)).isEqualTo(PipelineStatus.SUCCEEDED);
-    String fin = r.stages().get(0).finalManifestKey();
-    assertThat(fin).contains("/pretrain/checkpoints/step-00000060-a1/");
-    assertThat(new String(store.get(fin.substring(0, fin.lastIndexOf('/') + 1) + "hf/config.json")))
-        .contains("LlamaForCausalLM");
-    assertThat(meta.reads().events(pipeline, 0, 10_000))
-        .anyMatch(e -> e.message() != null && e.message().contains("exec: 1 rank(s) of sh -c"));
+    assertThat(meta.reads().stageSummaries(started.pipeline()).get(0).rollbacks()).isEqualTo(1);
+    assertThat(r.stages().get(0).finalManifestKey())
+        .contains("/pretrain/checkpoints/step-00000120-a2/");
+
+    Path job = jobDir(started.pipeline(), 2);
+    var resume =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(job.resolve("exec/run-spec.json").toFile())
+            .path("resumeFrom");
+    long restored = resume.path("step").asLong();
+    assertThat(restored).as("a healthy checkpoint before the spike at step 70").isLessThan(70);
+    String firstLine = Files.readAllLines(job.resolve("exec/metrics.jsonl")).get(0);
+    assertThat(firstLine).startsWith("{\"step\": " + restored + ",");
+    var manifest =
+        ProtocolJson.read(
+            new String(store.get(resume.path("manifestKey").asText())),
+            dev.anneal.protocol.CheckpointManifest.class);
+    String sha =
+        manifest.files().stream()
+            .filter(f -> f.path().equals("model.safetensors"))
+            .findFirst()
+            .orElseThrow()
+            .sha256();
+    assertThat(Files.readString(job.resolve("exec/logs/rank-0.log")))
+        .contains("toy-engine: loaded " + sha);
+    // not a LLaMA: its checkpoints are its own, and no hf/ export is made of them
+    assertThat(meta.reads().events(started.pipeline(), 0, 10_000))
+        .anyMatch(e -> e.message() != null && e.message().contains("so no Hugging Face export"));
   }
 
   private static void assumeRunnerJar() {
@@ -250,6 +281,15 @@ class HostedPipelineIT {
         stages,
         WorkflowClient.execute(
             wf::run, new PipelineInput(pipeline.toString(), "hosted", spec, ids, 1)));
+  }
+
+  /** The local job folder of a pipeline's attempt (of its first stage with that attempt). */
+  private Path jobDir(UUID pipeline, int attempt) throws java.io.IOException {
+    try (var dirs = Files.list(Path.of(dataDir, "jobs"))) {
+      return dirs.filter(p -> p.getFileName().toString().contains(pipeline + "-a" + attempt + "-"))
+          .findFirst()
+          .orElseThrow();
+    }
   }
 
   /** How many steps the second attempt of this test's torch stage has reported (0: not begun). */

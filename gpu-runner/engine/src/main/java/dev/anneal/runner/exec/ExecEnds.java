@@ -91,8 +91,19 @@ final class ExecEnds {
         SafeTensors.read(
             Files.readAllBytes(finalDir.resolve("model.safetensors")),
             finalDir.getFileName() + "/model.safetensors");
+    ModelShape shape = ModelShape.of(spec.model());
+    java.util.Optional<String> not = HfFormat.notLlama(shape, weights);
+    if (not.isPresent()) {
+      // a team's program may train another architecture: its checkpoints are its own
+      events.log(
+          "WARN",
+          "exec: the engine's weights are not the RunSpec's LLaMA under Hugging Face names ("
+              + not.get()
+              + "), so no Hugging Face export");
+      return;
+    }
     String prefix = manifestKey.substring(0, manifestKey.lastIndexOf('/') + 1) + "hf/";
-    HfFormat.export(ModelShape.of(spec.model()), weights, tokenizer)
+    HfFormat.export(shape, weights, tokenizer)
         .forEach((name, bytes) -> store.put(prefix + name, bytes));
     events.log("INFO", "Hugging Face export (transformers loads it): " + store.describe(prefix));
   }

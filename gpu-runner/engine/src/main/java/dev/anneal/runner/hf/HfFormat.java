@@ -11,8 +11,10 @@ import dev.anneal.runner.tokenizer.BpeTokenizer;
 import dev.anneal.runner.train.RewardObjective;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -45,6 +47,49 @@ public final class HfFormat {
     files.put("tokenizer.json", tok.toHuggingFaceJson().getBytes(StandardCharsets.UTF_8));
     files.put("tokenizer_config.json", json(tokenizerConfig(shape, tok)));
     return files;
+  }
+
+  /** The LLaMA tensors of a shape, by Hugging Face name, with their shapes. */
+  public static Map<String, long[]> llamaTensors(ModelShape s) {
+    Map<String, long[]> t = new LinkedHashMap<>();
+    int kv = s.nKvHeads() * s.headDim();
+    t.put("model.embed_tokens.weight", new long[] {s.vocabSize(), s.dModel()});
+    for (int i = 0; i < s.nLayers(); i++) {
+      String l = "model.layers." + i + ".";
+      t.put(l + "input_layernorm.weight", new long[] {s.dModel()});
+      t.put(l + "self_attn.q_proj.weight", new long[] {s.dModel(), s.dModel()});
+      t.put(l + "self_attn.k_proj.weight", new long[] {kv, s.dModel()});
+      t.put(l + "self_attn.v_proj.weight", new long[] {kv, s.dModel()});
+      t.put(l + "self_attn.o_proj.weight", new long[] {s.dModel(), s.dModel()});
+      t.put(l + "post_attention_layernorm.weight", new long[] {s.dModel()});
+      t.put(l + "mlp.gate_proj.weight", new long[] {s.ffnHidden(), s.dModel()});
+      t.put(l + "mlp.up_proj.weight", new long[] {s.ffnHidden(), s.dModel()});
+      t.put(l + "mlp.down_proj.weight", new long[] {s.dModel(), s.ffnHidden()});
+    }
+    t.put("model.norm.weight", new long[] {s.dModel()});
+    if (!s.tieEmbeddings()) t.put("lm_head.weight", new long[] {s.vocabSize(), s.dModel()});
+    return t;
+  }
+
+  /**
+   * Why {@code weights} are not the LLaMA of {@code s} under Hugging Face names (the first tensor
+   * missing or of another shape), or empty when they are.
+   */
+  public static Optional<String> notLlama(
+      ModelShape s, Map<String, SafeTensors.HostTensor> weights) {
+    for (Map.Entry<String, long[]> e : llamaTensors(s).entrySet()) {
+      SafeTensors.HostTensor w = weights.get(e.getKey());
+      if (w == null) return Optional.of("no " + e.getKey());
+      if (!Arrays.equals(w.shape(), e.getValue())) {
+        return Optional.of(
+            e.getKey()
+                + " is "
+                + Arrays.toString(w.shape())
+                + ", the model's is "
+                + Arrays.toString(e.getValue()));
+      }
+    }
+    return Optional.empty();
   }
 
   static ObjectNode config(ModelShape s, BpeTokenizer tok, boolean reward) {

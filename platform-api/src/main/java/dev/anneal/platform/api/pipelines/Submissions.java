@@ -8,7 +8,6 @@ import dev.anneal.platform.api.teams.Teams;
 import dev.anneal.platform.pipeline.PipelineLauncher;
 import dev.anneal.protocol.Sha256;
 import dev.anneal.workflows.api.spec.DatasetSpec;
-import dev.anneal.workflows.api.spec.EngineSpec;
 import dev.anneal.workflows.api.spec.Metadata;
 import dev.anneal.workflows.api.spec.PipelineSpec;
 import dev.anneal.workflows.api.spec.PipelineSpecs;
@@ -19,6 +18,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.core.env.Environment;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.http.HttpStatus;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -37,7 +39,7 @@ public class Submissions {
   private final Models models;
   private final PipelineLauncher launcher;
   private final boolean allowFileSources;
-  private final boolean commandEngines;
+  private final CommandEngines commandEngines;
 
   public Submissions(
       JdbcTemplate jdbc,
@@ -46,14 +48,21 @@ public class Submissions {
       Models models,
       PipelineLauncher launcher,
       @Value("${anneal.api.allow-file-sources:false}") boolean allowFileSources,
-      @Value("${anneal.engines.command-enabled:false}") boolean commandEngines) {
+      @Value("${anneal.engines.command-enabled:false}") boolean commandEngines,
+      Environment env) {
     this.jdbc = jdbc;
     this.teams = teams;
     this.datasets = datasets;
     this.models = models;
     this.launcher = launcher;
     this.allowFileSources = allowFileSources;
-    this.commandEngines = commandEngines;
+    // a YAML list (the chart's) or a comma-separated value; @Value would miss the former
+    this.commandEngines =
+        new CommandEngines(
+            commandEngines,
+            Binder.get(env)
+                .bind("anneal.engines.command-images", Bindable.listOf(String.class))
+                .orElse(List.of()));
   }
 
   /** The outcome: the pipeline, and whether it was made by an earlier request with the same key. */
@@ -87,18 +96,7 @@ public class Submissions {
               + "'; leave it out or submit with a token of that team",
           "metadata.team");
     }
-    for (int i = 0; i < parsed.stages().size(); i++) {
-      String field = "stages[" + i + "].engine.kind";
-      if (parsed.stages().get(i).engine().kind() == EngineSpec.Kind.COMMAND && !commandEngines) {
-        throw ApiException.unprocessable(
-            field
-                + ": command engines are off on this platform: a team's own program runs beside"
-                + " the wrapper and could read its object-store credentials; an operator turns them"
-                + " on with anneal.engines.command-enabled (the chart's"
-                + " training.engines.commandEnabled)",
-            field);
-      }
-    }
+    commandEngines.check(parsed);
     List<UUID> datasetIds = new ArrayList<>();
     List<DatasetSpec> pinned = new ArrayList<>();
     for (int i = 0; i < parsed.datasets().size(); i++) {
