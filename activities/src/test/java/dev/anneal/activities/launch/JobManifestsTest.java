@@ -87,6 +87,19 @@ class JobManifestsTest {
     golden("job-" + kind + ".yaml", Yaml.dump(JobManifests.job(request(kind), SETTINGS)));
   }
 
+  /** A torch stage on two 8-GPU nodes: the Indexed Job and its headless Service. */
+  @Test
+  void gangMatchesGolden() throws Exception {
+    LaunchRequest gang =
+        request("gpu").withEngine(new EngineSpec(EngineSpec.Kind.TORCH, null, 2, null, null));
+    golden(
+        "gang-torch.yaml",
+        Yaml.dump(JobManifests.job(gang, SETTINGS))
+            + "---\n"
+            + Yaml.dump(
+                GangManifests.service(gang, SETTINGS, JobManifests.labels(gang, SETTINGS))));
+  }
+
   @Test
   void tokenSecretMatchesGolden() throws Exception {
     golden("token-secret.yaml", Yaml.dump(JobManifests.tokenSecret(request("cpu"), SETTINGS)));
