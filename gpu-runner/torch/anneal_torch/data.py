@@ -87,6 +87,29 @@ class Tokens:
         self.parts = parts
         self.starts = np.cumsum([0] + [len(p) for p in parts])
         self.total = int(self.starts[-1])
+        # an example set (an SFT stage's dialogues): a uint8 mask a token, and every example's start
+        self.masks = None
+        self.examples = None
+        if "examples" in m:
+            masks = []
+            for s in m.get("masks", []):
+                p = os.path.join(directory, s["file"])
+                if not os.path.exists(p):
+                    raise DataError(f"{path}: mask shard {s['file']} is missing")
+                if verify and sha256(p) != s["sha256"]:
+                    raise DataError(f"{p}: sha256 differs from the manifest's")
+                masks.append(np.memmap(p, dtype=np.uint8, mode="r"))
+            self.masks = np.concatenate(masks) if masks else np.zeros(0, dtype=np.uint8)
+            e = m["examples"]
+            p = os.path.join(directory, e["file"])
+            if not os.path.exists(p):
+                raise DataError(f"{path}: {e['file']} is missing")
+            if verify and sha256(p) != e["sha256"]:
+                raise DataError(f"{p}: sha256 differs from the manifest's")
+            self.examples = np.fromfile(p, dtype="<i8")
+            if len(self.examples) != e["count"] + 1 or len(self.masks) != self.total:
+                raise DataError(f"{path}: {e['count']} examples and {self.total} tokens do not match its files")
+            self.pad = m.get("pad", self.eos)
 
     def window(self, offset, n):
         """n tokens from the global offset, across shard boundaries."""
@@ -129,6 +152,33 @@ def batch(tokens, seed, index, rows, seq_len, row_from=0, row_to=None):
         xs.append(tokens.window(off, span))
     w = torch.from_numpy(np.stack(xs))
     return w[:, :-1].contiguous(), w[:, 1:].contiguous()
+
+
+def sft_batch(tokens, seed, index, rows, seq_len, row_from=0, row_to=None):
+    """Inputs, targets and target weights `[rows', seqLen]` for rows [row_from, row_to) of global
+    batch `index` of an example set: row r is one whole example drawn with (seed, index, r), cut at
+    seqLen + 1 tokens and padded; a target counts only where the example's mask says it is learned
+    (an assistant's turn), as the built-in engine's SFT batches do."""
+    if tokens.examples is None:
+        raise DataError("an sft stage reads an example set (rendered dialogues with masks), not text")
+    row_to = rows if row_to is None else row_to
+    span = seq_len + 1
+    n_examples = len(tokens.examples) - 1
+    xs, ws = [], []
+    for r in range(row_from, row_to):
+        g = np.random.default_rng([seed & 0xFFFFFFFF, index, r])
+        e = int(g.integers(0, n_examples))
+        start, end = int(tokens.examples[e]), int(tokens.examples[e + 1])
+        n = min(end - start, span)
+        ids = np.full(span, tokens.pad, dtype=np.int64)
+        ids[:n] = tokens.window(start, n)
+        w = np.zeros(seq_len, dtype=np.float32)
+        # target i is token i + 1
+        w[: max(0, n - 1)] = tokens.masks[start + 1 : start + n]
+        xs.append(ids)
+        ws.append(w)
+    t = torch.from_numpy(np.stack(xs))
+    return t[:, :-1].contiguous(), t[:, 1:].contiguous(), torch.from_numpy(np.stack(ws))
 
 
 def main(argv):

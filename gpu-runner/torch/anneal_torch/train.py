@@ -188,6 +188,11 @@ def train(spec, tokens, rank, world, device):
     signal.signal(signal.SIGTERM, lambda s, f: stop.__setitem__("signal", s))
     clip = float(tc.get("gradClip", 1.0))
     per_rank = rows // world
+    # pre-training learns every next token; SFT only the assistant's, of whole dialogues
+    sft = spec.get("stage") == "sft"
+    if sft and tokens.examples is None:
+        print("anneal-torch: an sft stage needs an example set (dialogues and masks); got a text token set", file=sys.stderr)
+        return INVALID_SPEC
     step = start
     try:
         for step in range(start, steps):
@@ -198,7 +203,12 @@ def train(spec, tokens, rank, world, device):
                 os._exit(CRASH)
             t0 = time.perf_counter()
             index = data.data_batch_index(step, windows)
-            x, y = data.batch(tokens, seed, index, rows, seq, rank * per_rank, (rank + 1) * per_rank)
+            if sft:
+                x, y, weights = data.sft_batch(tokens, seed, index, rows, seq, rank * per_rank, (rank + 1) * per_rank)
+                weights = weights.to(device)
+            else:
+                x, y = data.batch(tokens, seed, index, rows, seq, rank * per_rank, (rank + 1) * per_rank)
+                weights = None
             x, y = x.to(device), y.to(device)
             lr = lr_at(step, peak, float(tc.get("warmupFraction", 0.01)), steps, float(tc.get("minLrRatio", 0.1))) * lr_factor
             spike = inject.get("spikeAtStep")
@@ -211,7 +221,7 @@ def train(spec, tokens, rank, world, device):
                     logits = ddp(x)
             else:
                 logits = ddp(x)
-            loss = model.cross_entropy(logits, y)
+            loss = model.cross_entropy(logits, y, weights)
             if armed and inject.get("nanAtStep") is not None and step == int(inject["nanAtStep"]):
                 loss = loss * float("nan")
             opt.zero_grad(set_to_none=True)

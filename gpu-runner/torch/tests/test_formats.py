@@ -84,5 +84,52 @@ class TokensTest(unittest.TestCase):
             data.Tokens(self.dir)
 
 
+    def example_set(self, examples, masks, pad=9):
+        """An example set as the Java writer lays it out (TokenShards.writeExamples)."""
+        import numpy as np
+
+        ids = np.asarray([t for e in examples for t in e], dtype=np.uint16)
+        mask = np.asarray([m for e in masks for m in e], dtype=np.uint8)
+        starts = np.cumsum([0] + [len(e) for e in examples]).astype("<i8")
+        ids.tofile(os.path.join(self.dir, "tokens-00000.bin"))
+        mask.tofile(os.path.join(self.dir, "masks-00000.bin"))
+        starts.tofile(os.path.join(self.dir, "examples.bin"))
+        shard = lambda f, n: {"file": f, "tokens": n, "sha256": data.sha256(os.path.join(self.dir, f))}
+        m = {"format": data.FORMAT, "dtype": "uint16", "vocabSize": 16, "eos": 0, "pad": pad,
+             "shards": [shard("tokens-00000.bin", len(ids))], "masks": [shard("masks-00000.bin", len(mask))],
+             "examples": {"file": "examples.bin", "count": len(examples),
+                          "sha256": data.sha256(os.path.join(self.dir, "examples.bin"))}}
+        with open(os.path.join(self.dir, "manifest.json"), "w") as f:
+            json.dump(m, f)
+        return data.Tokens(self.dir)
+
+    def test_sft_rows_are_whole_examples_learning_only_their_masked_targets(self):
+        examples = [[1, 2, 3, 4], [5, 6, 7, 8, 10, 11]]
+        masks = [[0, 0, 1, 1], [0, 1, 0, 1, 1, 1]]
+        tokens = self.example_set(examples, masks)
+        x, y, w = data.sft_batch(tokens, 3, 7, 6, 4)
+        for r in range(6):
+            row = [int(t) for t in torch.cat([x[r, :1], y[r]])]
+            e = 0 if row[:4] == [1, 2, 3, 4] else 1
+            n = min(len(examples[e]), 5)
+            self.assertEqual(examples[e][:n] + [9] * (5 - n), row)
+            # target i is token i + 1, learned where its mask is 1; padding never is
+            self.assertEqual([float(m) for m in masks[e][1:n]] + [0.0] * (4 - (n - 1)), w[r].tolist())
+        again = data.sft_batch(tokens, 3, 7, 6, 4)
+        self.assertTrue(torch.equal(x, again[0]) and torch.equal(w, again[2]))
+        halves = [data.sft_batch(tokens, 3, 7, 6, 4, r * 3, r * 3 + 3)[2] for r in range(2)]
+        self.assertTrue(torch.equal(w, torch.cat(halves)))
+
+    def test_an_example_set_with_a_changed_mask_is_refused(self):
+        self.example_set([[1, 2, 3]], [[0, 1, 1]])
+        with open(os.path.join(self.dir, "masks-00000.bin"), "r+b") as f:
+            f.write(b"\x01")
+        with self.assertRaisesRegex(data.DataError, "sha256 differs"):
+            data.Tokens(self.dir)
+        with self.assertRaisesRegex(data.DataError, "an sft stage reads an example set"):
+            corpus.write(self.dir)
+            data.sft_batch(data.Tokens(self.dir), 1, 0, 2, 4)
+
+
 if __name__ == "__main__":
     unittest.main()

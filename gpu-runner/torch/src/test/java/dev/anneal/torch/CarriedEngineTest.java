@@ -202,6 +202,54 @@ class CarriedEngineTest {
   }
 
   @Test
+  void sftContinuesAPreTrainedCheckpointLearningTheAssistantsTurns() throws Exception {
+    EventLog pre = new EventLog("t", "p", StageKind.PRETRAIN, 1, line -> {});
+    assertThat(exec(spec(40, prose()), pre, dir.resolve("pre"))).isZero();
+    String from =
+        pre.events().stream()
+            .filter(RunnerEvent.Finished.class::isInstance)
+            .map(e -> ((RunnerEvent.Finished) e).finalManifestKey())
+            .findFirst()
+            .orElseThrow();
+    RunSpec sft =
+        dev.anneal.protocol.RunSpecBuilder.builder(spec(40, prose()))
+            .stage(StageKind.SFT)
+            .datasets(List.of(new DatasetRef("chat", "synthetic:chat?docs=300", null, 1.0, "chat")))
+            .initFrom(new dev.anneal.protocol.CheckpointRef(from, 40L))
+            .build();
+    EventLog events = new EventLog("t", "p", StageKind.SFT, 1, line -> {});
+    assertThat(exec(sft, events, dir.resolve("sft"))).as(events.events().toString()).isZero();
+    JsonNode manifest =
+        new ObjectMapper().readTree(dir.resolve("sft/tokens/manifest.json").toFile());
+    assertThat(manifest.path("examples").path("count").asInt()).isGreaterThan(200);
+    List<Double> losses = new ArrayList<>();
+    for (RunnerEvent e : events.events()) {
+      if (e instanceof RunnerEvent.Metrics m) {
+        m.points().stream()
+            .filter(p -> p.name().equals("loss"))
+            .forEach(p -> losses.add(p.value()));
+      }
+    }
+    assertThat(losses).hasSize(40);
+    double first = losses.subList(0, 5).stream().mapToDouble(d -> d).average().orElseThrow();
+    double last = losses.subList(35, 40).stream().mapToDouble(d -> d).average().orElseThrow();
+    assertThat(last).as("the assistant's turns are learned: %s", losses).isLessThan(first * 0.8);
+    // the same tokenizer as the pre-training, and an hf/ export as the built-in engine's SFT writes
+    assertThat(logs(events)).anyMatch(l -> l.contains("of ") && l.contains(" dialogues"));
+    String fin =
+        events.events().stream()
+            .filter(RunnerEvent.Finished.class::isInstance)
+            .map(e -> ((RunnerEvent.Finished) e).finalManifestKey())
+            .findFirst()
+            .orElseThrow();
+    BlobStore store = StageRunner.store(sft.store());
+    assertThat(CheckpointReader.load(store, fin).file("tokenizer.json"))
+        .isEqualTo(CheckpointReader.load(store, from).file("tokenizer.json"));
+    assertThat(store.get(fin.substring(0, fin.lastIndexOf('/') + 1) + "hf/config.json"))
+        .isPresent();
+  }
+
+  @Test
   void aMixtureIsRefusedBeforeAnyRankStarts() throws Exception {
     List<DatasetRef> two = new ArrayList<>(prose());
     two.add(new DatasetRef("code", "synthetic:code?docs=50", null, 1.0, null));

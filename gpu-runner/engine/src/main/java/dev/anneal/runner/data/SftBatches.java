@@ -95,6 +95,16 @@ public final class SftBatches implements ExampleBatches {
         "their ends (past seqLen + 1 tokens) are cut and not learned");
   }
 
+  /** The dialogues trained on, rendered: ids and which of them are learned (assistant turns). */
+  public List<ChatTemplate.Rendered> training() {
+    return List.copyOf(train);
+  }
+
+  /** The id rows are padded with. */
+  public int pad() {
+    return pad;
+  }
+
   /** The held-out dialogues (the exact-match questions are their last assistant turns). */
   public List<List<Message>> heldOut() {
     return heldOut;

@@ -82,7 +82,7 @@ public final class TokenShards {
     Files.createDirectories(dir);
     Files.deleteIfExists(dir.resolve(MANIFEST));
     ArrayNode list = JSON.createArrayNode();
-    try (ShardWriter w = new ShardWriter(dir, width, shardTokens, list)) {
+    try (ShardWriter w = new ShardWriter(dir, "tokens", width, shardTokens, list)) {
       for (int[] doc : documents) {
         for (int id : doc) w.put(id, vocabSize);
         w.put(eos, vocabSize);
@@ -99,6 +99,73 @@ public final class TokenShards {
     Files.write(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
     Files.move(tmp, dir.resolve(MANIFEST), StandardCopyOption.ATOMIC_MOVE);
     return m;
+  }
+
+  /**
+   * Writes examples (an SFT stage's rendered dialogues) as a token set: their ids back to back in
+   * the token shards, a parallel uint8 mask a token (1: a target the loss learns), and {@code
+   * examples.bin}, the little-endian int64 start of every example and the total, so an engine draws
+   * whole examples; the manifest last, with {@code pad}, the id rows are padded with.
+   */
+  public static JsonNode writeExamples(
+      Path dir,
+      List<ChatTemplate.Rendered> examples,
+      int vocabSize,
+      int eos,
+      int pad,
+      long shardTokens,
+      Map<String, String> meta)
+      throws IOException {
+    int width = vocabSize <= 1 << 16 ? 2 : 4;
+    Files.createDirectories(dir);
+    Files.deleteIfExists(dir.resolve(MANIFEST));
+    ArrayNode tokens = JSON.createArrayNode();
+    ArrayNode masks = JSON.createArrayNode();
+    ByteBuffer offsets =
+        ByteBuffer.allocate(8 * (examples.size() + 1)).order(ByteOrder.LITTLE_ENDIAN);
+    long at = 0;
+    try (ShardWriter t = new ShardWriter(dir, "tokens", width, shardTokens, tokens);
+        ShardWriter m = new ShardWriter(dir, "masks", 1, shardTokens, masks)) {
+      for (ChatTemplate.Rendered e : examples) {
+        offsets.putLong(at);
+        for (int i = 0; i < e.ids().length; i++) {
+          t.put(e.ids()[i], vocabSize);
+          m.put(e.target()[i] ? 1 : 0, 2);
+        }
+        at += e.ids().length;
+      }
+    }
+    offsets.putLong(at);
+    Files.write(dir.resolve(EXAMPLES), offsets.array());
+    ObjectNode m = JSON.createObjectNode();
+    m.put("format", FORMAT);
+    m.put("dtype", width == 2 ? "uint16" : "uint32");
+    m.put("vocabSize", vocabSize);
+    m.put("eos", eos);
+    m.put("pad", pad);
+    m.set("shards", tokens);
+    m.set("masks", masks);
+    ObjectNode ex = m.putObject("examples");
+    ex.put("file", EXAMPLES);
+    ex.put("count", examples.size());
+    ex.put("sha256", sha256(dir.resolve(EXAMPLES)));
+    meta.forEach(m::put);
+    Path tmp = dir.resolve(MANIFEST + ".tmp");
+    Files.write(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
+    Files.move(tmp, dir.resolve(MANIFEST), StandardCopyOption.ATOMIC_MOVE);
+    return m;
+  }
+
+  /** The file an example set's starts are in. */
+  public static final String EXAMPLES = "examples.bin";
+
+  /** Every file a manifest names besides itself: token shards, mask shards, the example starts. */
+  public static List<String> files(JsonNode manifest) {
+    List<String> out = new ArrayList<>();
+    for (JsonNode s : manifest.path("shards")) out.add(s.path("file").asText());
+    for (JsonNode s : manifest.path("masks")) out.add(s.path("file").asText());
+    if (manifest.has("examples")) out.add(manifest.path("examples").path("file").asText());
+    return out;
   }
 
   /** Opens a token set, checking every shard against the manifest (size and sha256). */
@@ -159,7 +226,31 @@ public final class TokenShards {
       starts[i + 1] = starts[i] + tokens;
       i++;
     }
+    for (JsonNode s : m.path("masks")) {
+      checkFile(dir, s.path("file").asText(), s.path("tokens").asLong(), s.path("sha256").asText());
+    }
+    if (m.has("examples")) {
+      JsonNode e = m.path("examples");
+      checkFile(
+          dir,
+          e.path("file").asText(),
+          8 * (e.path("count").asLong() + 1),
+          e.path("sha256").asText());
+    }
     return new TokenShards(maps, starts, width, m);
+  }
+
+  private static void checkFile(Path dir, String file, long bytes, String sha) throws IOException {
+    Path p = dir.resolve(file);
+    if (!Files.exists(p)) {
+      throw new TokenSetException(dir + "/" + MANIFEST + ": " + file + " is missing");
+    }
+    if (Files.size(p) != bytes) {
+      throw new TokenSetException(p + ": " + Files.size(p) + " bytes, the manifest says " + bytes);
+    }
+    if (!sha256(p).equals(sha)) {
+      throw new TokenSetException(p + ": sha256 differs from the manifest's");
+    }
   }
 
   public long tokens() {
@@ -217,6 +308,7 @@ public final class TokenShards {
   /** Streams ids into numbered shards, hashing each as it is written. */
   private static final class ShardWriter implements AutoCloseable {
     private final Path dir;
+    private final String prefix;
     private final int width;
     private final long perShard;
     private final ArrayNode list;
@@ -225,8 +317,9 @@ public final class TokenShards {
     private String name;
     private long inShard;
 
-    ShardWriter(Path dir, int width, long perShard, ArrayNode list) {
+    ShardWriter(Path dir, String prefix, int width, long perShard, ArrayNode list) {
       this.dir = dir;
+      this.prefix = prefix;
       this.width = width;
       this.perShard = perShard;
       this.list = list;
@@ -240,7 +333,7 @@ public final class TokenShards {
       }
       if (out == null || inShard == perShard) {
         finish();
-        name = String.format("tokens-%05d.bin", list.size());
+        name = String.format("%s-%05d.bin", prefix, list.size());
         out =
             new DigestOutputStream(
                 new java.io.BufferedOutputStream(Files.newOutputStream(dir.resolve(name)), 1 << 16),
@@ -248,7 +341,8 @@ public final class TokenShards {
         inShard = 0;
       }
       one.clear();
-      if (width == 2) one.putShort((short) id);
+      if (width == 1) one.put((byte) id);
+      else if (width == 2) one.putShort((short) id);
       else one.putInt(id);
       out.write(one.array());
       inShard++;

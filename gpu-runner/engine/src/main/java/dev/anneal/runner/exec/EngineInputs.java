@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.anneal.protocol.DatasetRef;
 import dev.anneal.protocol.ExitCode;
 import dev.anneal.protocol.RunSpec;
+import dev.anneal.protocol.StageKind;
 import dev.anneal.runner.ckpt.BlobStore;
 import dev.anneal.runner.ckpt.CheckpointException;
 import dev.anneal.runner.ckpt.CheckpointReader;
@@ -115,8 +116,14 @@ final class EngineInputs {
               + " (mixtures are the built-in engine's)");
     }
     DatasetRef dataset = spec.datasets().get(0);
-    Optional<String> identity = TokenSetCache.identity(dataset, spec.seed());
-    TrainingInputs.Corpus c;
+    boolean sft = spec.stage() == StageKind.SFT;
+    // an SFT set (rendered dialogues and their masks) is another set than the text's of the data
+    Optional<String> identity =
+        TokenSetCache.identity(dataset, spec.seed()).map(id -> sft ? "sft\n" + id : id);
+    BpeTokenizer tok;
+    Map<String, String> meta = new LinkedHashMap<>();
+    meta.put("dataset", dataset.name());
+    JsonNode m;
     try {
       Optional<BpeTokenizer> known = TrainingInputs.givenTokenizer(spec, store, from);
       if (known.isPresent() && identity.isPresent()) {
@@ -126,33 +133,50 @@ final class EngineInputs {
           return new Encoded(known.get(), "token set: reused " + store.describe(prefix));
         }
       }
-      c = TrainingInputs.corpus(spec, ModelShape.of(spec.model()), store, from);
+      ModelShape shape = ModelShape.of(spec.model());
+      if (sft) {
+        TrainingInputs.SftInputs in = TrainingInputs.prepareSft(spec, shape, store, from);
+        tok = in.tokenizer();
+        meta.put("tokenizerSha256", sha(tok));
+        m =
+            TokenShards.writeExamples(
+                dir,
+                in.batches().training(),
+                tok.vocabSize(),
+                tok.id(tok.specialTokens().get(0)),
+                in.batches().pad(),
+                1L << 24,
+                meta);
+      } else {
+        TrainingInputs.Corpus c = TrainingInputs.corpus(spec, shape, store, from);
+        tok = c.tokenizer();
+        List<String> texts = c.texts().get(dataset.name());
+        Iterable<int[]> docs = () -> texts.stream().map(tok::encode).iterator();
+        meta.put("tokenizerSha256", sha(tok));
+        int eos = tok.id(tok.specialTokens().get(0));
+        m = TokenShards.write(dir, docs, tok.vocabSize(), eos, 1L << 24, meta);
+      }
     } catch (TrainingInputs.MissingInputException | TokenShards.TokenSetException e) {
       throw new Refused(ExitCode.INPUT_MISSING, e.getMessage());
     } catch (IllegalArgumentException e) {
       throw new Refused(ExitCode.INVALID_SPEC, e.getMessage());
     }
-    BpeTokenizer tok = c.tokenizer();
-    String name = spec.datasets().get(0).name();
-    List<String> texts = c.texts().get(name);
-    Iterable<int[]> docs = () -> texts.stream().map(tok::encode).iterator();
-    Map<String, String> meta = new LinkedHashMap<>();
-    meta.put("dataset", name);
-    meta.put(
-        "tokenizerSha256",
-        Checksums.sha256(tok.toHuggingFaceJson().getBytes(StandardCharsets.UTF_8)));
-    int eos = tok.id(tok.specialTokens().get(0));
-    JsonNode m = TokenShards.write(dir, docs, tok.vocabSize(), eos, 1L << 24, meta);
     long total = 0;
     for (JsonNode shard : m.path("shards")) total += shard.path("tokens").asLong();
+    String what =
+        total
+            + " tokens"
+            + (sft ? " of " + m.path("examples").path("count").asLong() + " dialogues" : "");
     if (identity.isEmpty()) {
       return new Encoded(
-          tok,
-          "token set: encoded " + total + " tokens (" + dataset.key() + " may change: not kept)");
+          tok, "token set: encoded " + what + " (" + dataset.key() + " may change: not kept)");
     }
     String prefix = TokenSetCache.prefix(spec.team(), identity.get(), tok.toHuggingFaceJson());
     TokenSetCache.publish(store, prefix, dir);
-    return new Encoded(
-        tok, "token set: encoded " + total + " tokens, kept as " + store.describe(prefix));
+    return new Encoded(tok, "token set: encoded " + what + ", kept as " + store.describe(prefix));
+  }
+
+  private static String sha(BpeTokenizer tok) {
+    return Checksums.sha256(tok.toHuggingFaceJson().getBytes(StandardCharsets.UTF_8));
   }
 }

@@ -60,8 +60,7 @@ final class TokenSetCache {
     Files.createDirectories(dir);
     Files.deleteIfExists(dir.resolve(TokenShards.MANIFEST));
     JsonNode m = JSON.readTree(manifest.get());
-    for (JsonNode shard : m.path("shards")) {
-      String file = shard.path("file").asText();
+    for (String file : TokenShards.files(m)) {
       byte[] data =
           store
               .get(prefix + file)
@@ -82,8 +81,7 @@ final class TokenSetCache {
   /** Uploads the set in {@code dir} under {@code prefix}: the shards, then the manifest. */
   static void publish(BlobStore store, String prefix, Path dir) throws IOException {
     JsonNode m = JSON.readTree(dir.resolve(TokenShards.MANIFEST).toFile());
-    for (JsonNode shard : m.path("shards")) {
-      String file = shard.path("file").asText();
+    for (String file : TokenShards.files(m)) {
       store.put(prefix + file, Files.readAllBytes(dir.resolve(file)));
     }
     store.put(prefix + TokenShards.MANIFEST, Files.readAllBytes(dir.resolve(TokenShards.MANIFEST)));

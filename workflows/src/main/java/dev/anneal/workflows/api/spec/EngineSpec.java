@@ -26,7 +26,7 @@ public record EngineSpec(
   /** The engines a stage can name. */
   public enum Kind {
     BUILTIN("builtin", EnumSet.allOf(StageKind.class)),
-    TORCH("torch", EnumSet.of(StageKind.PRETRAIN)),
+    TORCH("torch", EnumSet.of(StageKind.PRETRAIN, StageKind.SFT)),
     COMMAND("command", EnumSet.of(StageKind.PRETRAIN));
 
     private final String id;

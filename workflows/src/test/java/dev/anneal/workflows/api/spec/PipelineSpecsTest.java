@@ -162,10 +162,16 @@ class PipelineSpecsTest {
             "unknown engine 'deepspeed' (expected one of builtin, torch, command)");
     String sftOnTorch =
         ddp().replace("    from: pretrain\n", "    from: pretrain\n    engine: {kind: torch}\n");
-    assertThatThrownBy(() -> PipelineSpecs.parse(sftOnTorch))
+    assertThat(PipelineSpecs.parse(sftOnTorch).stages().get(1).engine().kind())
+        .isEqualTo(EngineSpec.Kind.TORCH);
+    String rewardOnTorch =
+        ddp()
+            .replace(
+                "    from: sft\n    data:", "    from: sft\n    engine: {kind: torch}\n    data:");
+    assertThatThrownBy(() -> PipelineSpecs.parse(rewardOnTorch))
         .hasMessage(
-            "stages[1].engine.kind: the torch engine trains [pretrain] stages; a sft stage runs on"
-                + " the built-in engine (docs/engines.md)");
+            "stages[2].engine.kind: the torch engine trains [pretrain, sft] stages; a reward stage"
+                + " runs on the built-in engine (docs/engines.md)");
     assertThatThrownBy(
             () ->
                 PipelineSpecs.parse(
