@@ -113,14 +113,7 @@ class CarriedEngineTest {
     assertThat(manifest.path("dataset").asText()).isEqualTo("prose");
     assertThat(manifest.path("tokenizerSha256").asText()).hasSize(64);
 
-    List<Double> losses = new ArrayList<>();
-    for (RunnerEvent e : events.events()) {
-      if (e instanceof RunnerEvent.Metrics m) {
-        m.points().stream()
-            .filter(p -> p.name().equals("loss"))
-            .forEach(p -> losses.add(p.value()));
-      }
-    }
+    List<Double> losses = losses(events);
     assertThat(losses).hasSize(40);
     double first = losses.subList(0, 5).stream().mapToDouble(d -> d).average().orElseThrow();
     double last = losses.subList(35, 40).stream().mapToDouble(d -> d).average().orElseThrow();
@@ -194,6 +187,24 @@ class CarriedEngineTest {
                     && f.reason().contains("sha256 differs from the manifest"));
   }
 
+  private static List<Double> losses(EventLog events) {
+    List<Double> out = new ArrayList<>();
+    for (RunnerEvent e : events.events()) {
+      if (e instanceof RunnerEvent.Metrics m) {
+        m.points().stream().filter(p -> p.name().equals("loss")).forEach(p -> out.add(p.value()));
+      }
+    }
+    return out;
+  }
+
+  private static String finalManifest(EventLog events) {
+    return events.events().stream()
+        .filter(RunnerEvent.Finished.class::isInstance)
+        .map(e -> ((RunnerEvent.Finished) e).finalManifestKey())
+        .findFirst()
+        .orElseThrow();
+  }
+
   private static List<String> logs(EventLog events) {
     return events.events().stream()
         .filter(RunnerEvent.Log.class::isInstance)
@@ -205,12 +216,7 @@ class CarriedEngineTest {
   void sftContinuesAPreTrainedCheckpointLearningTheAssistantsTurns() throws Exception {
     EventLog pre = new EventLog("t", "p", StageKind.PRETRAIN, 1, line -> {});
     assertThat(exec(spec(40, prose()), pre, dir.resolve("pre"))).isZero();
-    String from =
-        pre.events().stream()
-            .filter(RunnerEvent.Finished.class::isInstance)
-            .map(e -> ((RunnerEvent.Finished) e).finalManifestKey())
-            .findFirst()
-            .orElseThrow();
+    String from = finalManifest(pre);
     RunSpec sft =
         dev.anneal.protocol.RunSpecBuilder.builder(spec(40, prose()))
             .stage(StageKind.SFT)
@@ -222,26 +228,14 @@ class CarriedEngineTest {
     JsonNode manifest =
         new ObjectMapper().readTree(dir.resolve("sft/tokens/manifest.json").toFile());
     assertThat(manifest.path("examples").path("count").asInt()).isGreaterThan(200);
-    List<Double> losses = new ArrayList<>();
-    for (RunnerEvent e : events.events()) {
-      if (e instanceof RunnerEvent.Metrics m) {
-        m.points().stream()
-            .filter(p -> p.name().equals("loss"))
-            .forEach(p -> losses.add(p.value()));
-      }
-    }
+    List<Double> losses = losses(events);
     assertThat(losses).hasSize(40);
     double first = losses.subList(0, 5).stream().mapToDouble(d -> d).average().orElseThrow();
     double last = losses.subList(35, 40).stream().mapToDouble(d -> d).average().orElseThrow();
     assertThat(last).as("the assistant's turns are learned: %s", losses).isLessThan(first * 0.8);
     // the same tokenizer as the pre-training, and an hf/ export as the built-in engine's SFT writes
     assertThat(logs(events)).anyMatch(l -> l.contains("of ") && l.contains(" dialogues"));
-    String fin =
-        events.events().stream()
-            .filter(RunnerEvent.Finished.class::isInstance)
-            .map(e -> ((RunnerEvent.Finished) e).finalManifestKey())
-            .findFirst()
-            .orElseThrow();
+    String fin = finalManifest(events);
     BlobStore store = StageRunner.store(sft.store());
     assertThat(CheckpointReader.load(store, fin).file("tokenizer.json"))
         .isEqualTo(CheckpointReader.load(store, from).file("tokenizer.json"));

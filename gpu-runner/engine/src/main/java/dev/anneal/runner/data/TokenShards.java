@@ -95,10 +95,7 @@ public final class TokenShards {
     m.put("eos", eos);
     m.set("shards", list);
     meta.forEach(m::put);
-    Path tmp = dir.resolve(MANIFEST + ".tmp");
-    Files.write(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
-    Files.move(tmp, dir.resolve(MANIFEST), StandardCopyOption.ATOMIC_MOVE);
-    return m;
+    return commit(dir, m);
   }
 
   /**
@@ -150,6 +147,11 @@ public final class TokenShards {
     ex.put("count", examples.size());
     ex.put("sha256", sha256(dir.resolve(EXAMPLES)));
     meta.forEach(m::put);
+    return commit(dir, m);
+  }
+
+  /** Writes the manifest, last and atomically: the set exists from then on. */
+  private static JsonNode commit(Path dir, ObjectNode m) throws IOException {
     Path tmp = dir.resolve(MANIFEST + ".tmp");
     Files.write(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
     Files.move(tmp, dir.resolve(MANIFEST), StandardCopyOption.ATOMIC_MOVE);
