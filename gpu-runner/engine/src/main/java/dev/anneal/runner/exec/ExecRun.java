@@ -204,7 +204,8 @@ public final class ExecRun {
       long lastProgress = System.nanoTime();
       while (true) {
         boolean ended = ranks.ended();
-        int seen = steps.size();
+        // progress is a new step, not the line count (imports drop lines behind a checkpoint)
+        long seen = lastStep;
         try {
           for (JsonNode line : tail.poll()) {
             Optional<InstabilityDetector.Trigger> t = observe(line);
@@ -224,7 +225,7 @@ public final class ExecRun {
           ranks.stop(o.graceMillis());
           return failed(ExitCode.CRASH, "a checkpoint could not be stored: " + e.getMessage());
         }
-        if (steps.size() > seen) lastProgress = System.nanoTime();
+        if (lastStep > seen) lastProgress = System.nanoTime();
         if (stopRequested.get()) {
           ranks.stop(o.graceMillis()); // SIGTERM: each rank commits a checkpoint, then exits
           importCommitted(writer, Long.MAX_VALUE);
