@@ -225,6 +225,43 @@ class ExecWrapperTest {
   }
 
   @Test
+  void anEngineThatCheckpointsEveryStepIsNotTakenForHung() throws Exception {
+    // a slow engine that commits a checkpoint with every step: each import drops the lines behind
+    // it, so progress must be counted in steps, not in lines kept
+    Path template = Files.createDirectories(dir.resolve("template"));
+    byte[] tensor =
+        dev.anneal.runner.ckpt.SafeTensors.write(
+            Map.of(
+                "w",
+                new dev.anneal.runner.ckpt.SafeTensors.HostTensor(
+                    new long[] {2}, new float[] {1, 2})),
+            Map.of());
+    Files.write(template.resolve("model.safetensors"), tensor);
+    Files.write(template.resolve("optimizer.safetensors"), tensor);
+    // the step's line and its checkpoint's marker land together, as one poll sees them
+    String script =
+        "for i in 1 2 3 4 5 6; do"
+            + " d=$ANNEAL_CHECKPOINT_DIR/$(printf step-%08d $i); mkdir -p $d;"
+            + " cp "
+            + template
+            + "/*.safetensors $d/;"
+            + " echo \"{\\\"step\\\": $i}\" > $d/trainer-state.json;"
+            + " echo \"{\\\"step\\\": $((i-1)), \\\"data_batch\\\": $((i-1)), \\\"loss\\\": 1.0,"
+            + " \\\"grad_norm\\\": 0.5, \\\"tokens\\\": 256}\" >> $ANNEAL_METRICS_FILE;"
+            + " : > $d/COMMITTED; sleep 0.4; done";
+    Outcome o =
+        exec(
+            dev.anneal.protocol.RunSpecBuilder.builder(spec(6, null, null, 1))
+                .checkpoint(new CheckpointPolicy(1, 10, null))
+                .build(),
+            List.of("sh", "-c", script),
+            1,
+            1_000);
+    assertThat(o.code()).as(o.events().toString()).isZero();
+    assertThat(o.of(RunnerEvent.CheckpointCommitted.class)).hasSize(6);
+  }
+
+  @Test
   void noRankOutlivesAWrapperKilledWithSigkill() throws Exception {
     Path jar = Python.runnerJar();
     String mark = "rank-mark-" + UUID.randomUUID();
