@@ -5,6 +5,8 @@ import dev.anneal.workflows.api.spec.EngineSpec;
 import dev.anneal.workflows.api.spec.Resources;
 import io.kubernetes.client.openapi.models.V1Container;
 import io.kubernetes.client.openapi.models.V1EmptyDirVolumeSource;
+import io.kubernetes.client.openapi.models.V1EnvVar;
+import io.kubernetes.client.openapi.models.V1ResourceRequirements;
 import io.kubernetes.client.openapi.models.V1SecurityContext;
 import io.kubernetes.client.openapi.models.V1Volume;
 import io.kubernetes.client.openapi.models.V1VolumeMount;
@@ -26,14 +28,8 @@ final class EnginePods {
   static String image(Resources res, EngineSpec engine, KubernetesSettings k) {
     boolean cuda = Resources.CUDA.equals(res.device());
     if (engine.kind() == EngineSpec.Kind.BUILTIN) return cuda ? k.cudaImage() : k.image();
-    if (engine.kind() == EngineSpec.Kind.COMMAND) {
-      if (engine.image() == null) {
-        throw new IllegalArgumentException(
-            "engine.image: a command engine on Kubernetes runs in the team's image, which the"
-                + " stage names (an image with its program; the wrapper is copied in)");
-      }
-      return engine.image();
-    }
+    // a command engine's wrapper runs in the runner image; the team's image is the engine container
+    if (engine.kind() == EngineSpec.Kind.COMMAND) return k.image();
     String image = cuda ? k.torchCudaImage() : k.torchImage();
     if (image == null) {
       throw new IllegalArgumentException(
@@ -46,17 +42,25 @@ final class EnginePods {
     return image;
   }
 
-  /** Where a command engine's pod finds the wrapper: copied from the runner image at start. */
-  static final String TOOLS = "/opt/anneal-tools";
+  /** Where a command engine's wrapper and its engine container share their work. */
+  static final String WORK = "/work";
 
   static List<String> command(LaunchRequest r, KubernetesSettings k) {
     List<String> cmd = new ArrayList<>();
-    boolean own = r.engine().kind() == EngineSpec.Kind.COMMAND;
-    cmd.add(own ? TOOLS + "/jre/bin/java" : "java");
+    cmd.add("java");
     cmd.addAll(k.jvmOptions());
-    cmd.addAll(List.of("-jar", own ? TOOLS + "/anneal-runner.jar" : JobManifests.RUNNER_JAR));
-    cmd.addAll(RunnerArgs.of(r, GangManifests.isGang(r) ? GangManifests.master(r, k) : null));
+    cmd.addAll(List.of("-jar", JobManifests.RUNNER_JAR));
+    cmd.addAll(
+        RunnerArgs.of(
+            r,
+            GangManifests.isGang(r) ? GangManifests.master(r, k) : null,
+            sidecar(r) ? WORK : null));
     return cmd;
+  }
+
+  /** Whether the stage's ranks run in an engine container of their own: a team's program. */
+  static boolean sidecar(LaunchRequest r) {
+    return r.engine().kind() == EngineSpec.Kind.COMMAND;
   }
 
   /** Scratch and /tmp; and for the torch engine's ranks a memory-backed /dev/shm (NCCL, gloo). */
@@ -67,9 +71,7 @@ final class EnginePods {
     if (r.engine().kind() != EngineSpec.Kind.BUILTIN) {
       m.add(new V1VolumeMount().name("dshm").mountPath("/dev/shm"));
     }
-    if (r.engine().kind() == EngineSpec.Kind.COMMAND) {
-      m.add(new V1VolumeMount().name("tools").mountPath(TOOLS).readOnly(true));
-    }
+    if (sidecar(r)) m.add(new V1VolumeMount().name("work").mountPath(WORK));
     return m;
   }
 
@@ -80,39 +82,44 @@ final class EnginePods {
     if (r.engine().kind() != EngineSpec.Kind.BUILTIN) {
       v.add(new V1Volume().name("dshm").emptyDir(new V1EmptyDirVolumeSource().medium("Memory")));
     }
-    if (r.engine().kind() == EngineSpec.Kind.COMMAND) {
-      v.add(new V1Volume().name("tools").emptyDir(new V1EmptyDirVolumeSource()));
-    }
+    if (sidecar(r)) v.add(new V1Volume().name("work").emptyDir(new V1EmptyDirVolumeSource()));
     return v;
   }
 
   /**
-   * A command engine's pod starts with the runner image's JRE and jar copied into a volume, so the
-   * wrapper runs in the team's image beside its program (the image needs glibc, as the JRE does).
+   * A team's program runs in a container of its own, its image the stage's: it shares the work
+   * volume (and /dev/shm, /tmp) with the wrapper's container, never its credentials; it waits for
+   * the wrapper's launch script and runs this node's ranks (SidecarRanks in the runner). It holds
+   * the stage's resources, GPUs included; the wrapper's container a small fixed share.
    */
-  static List<V1Container> initContainers(LaunchRequest r, KubernetesSettings k) {
-    if (r.engine().kind() != EngineSpec.Kind.COMMAND) return null;
-    return List.of(
-        new V1Container()
-            .name("anneal-tools")
-            .image(k.image())
-            .imagePullPolicy(k.imagePullPolicy())
-            .command(
-                List.of(
-                    "sh",
-                    "-c",
-                    "cp -r \"$JAVA_HOME\" "
-                        + TOOLS
-                        + "/jre && cp "
-                        + JobManifests.RUNNER_JAR
-                        + " "
-                        + TOOLS
-                        + "/anneal-runner.jar"))
-            .volumeMounts(List.of(new V1VolumeMount().name("tools").mountPath(TOOLS)))
-            .securityContext(
-                new V1SecurityContext()
-                    .allowPrivilegeEscalation(false)
-                    .readOnlyRootFilesystem(true)
-                    .runAsNonRoot(true)));
+  static V1Container engineContainer(
+      LaunchRequest r, KubernetesSettings k, V1ResourceRequirements resources) {
+    if (!sidecar(r)) return null;
+    if (r.engine().image() == null) {
+      throw new IllegalArgumentException(
+          "engine.image: a command engine on Kubernetes runs in the team's image, which the stage"
+              + " names (an image with its program and a POSIX sh)");
+    }
+    return new V1Container()
+        .name("engine")
+        .image(r.engine().image())
+        .imagePullPolicy(k.imagePullPolicy())
+        .command(dev.anneal.protocol.ExecSidecar.entrypoint(WORK + "/exec"))
+        .workingDir(WORK)
+        .env(List.of(new V1EnvVar().name("HOME").value(WORK)))
+        .resources(resources)
+        .volumeMounts(
+            List.of(
+                new V1VolumeMount().name("work").mountPath(WORK),
+                new V1VolumeMount().name("dshm").mountPath("/dev/shm"),
+                new V1VolumeMount().name("tmp").mountPath("/tmp")))
+        .securityContext(
+            new V1SecurityContext()
+                .allowPrivilegeEscalation(false)
+                .readOnlyRootFilesystem(true)
+                .runAsNonRoot(true));
   }
+
+  /** The wrapper's share of a pod whose engine container holds the stage's resources. */
+  static final Resources WRAPPER = new Resources(0, "1", "2Gi", null, null, null, null, null);
 }

@@ -127,7 +127,10 @@ public final class JobManifests {
             .command(EnginePods.command(r, k))
             .workingDir(SCRATCH)
             .env(env(r, k))
-            .resources(resources(res, k.defaults().gpuResourceName()))
+            .resources(
+                resources(
+                    EnginePods.sidecar(r) ? EnginePods.WRAPPER : res,
+                    k.defaults().gpuResourceName()))
             .volumeMounts(EnginePods.mounts(r))
             .securityContext(
                 new V1SecurityContext()
@@ -144,8 +147,11 @@ public final class JobManifests {
             .nodeSelector(res.nodeSelector().isEmpty() ? null : new TreeMap<>(res.nodeSelector()))
             .tolerations(res.tolerations().isEmpty() ? null : tolerations(res))
             .securityContext(new V1PodSecurityContext().runAsNonRoot(true).fsGroup(1000L))
-            .initContainers(EnginePods.initContainers(r, k))
-            .containers(List.of(runner))
+            .containers(
+                containers(
+                    runner,
+                    EnginePods.engineContainer(
+                        r, k, resources(res, k.defaults().gpuResourceName()))))
             .volumes(EnginePods.volumes(r));
     V1JobSpec spec =
         new V1JobSpec()
@@ -218,6 +224,10 @@ public final class JobManifests {
         .name(env)
         .valueFrom(
             new V1EnvVarSource().secretKeyRef(new V1SecretKeySelector().name(secret).key(key)));
+  }
+
+  private static List<V1Container> containers(V1Container runner, V1Container engine) {
+    return engine == null ? List.of(runner) : List.of(runner, engine);
   }
 
   private static V1ResourceRequirements resources(Resources res, String gpu) {

@@ -67,7 +67,7 @@ public final class LocalProcessLauncher implements JobLauncher {
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       cmd.addAll(jvmOptions);
       cmd.addAll(List.of("-jar", runnerJar.toString()));
-      cmd.addAll(RunnerArgs.of(request, null));
+      cmd.addAll(RunnerArgs.of(request, null, null));
       ProcessBuilder pb =
           new ProcessBuilder(cmd)
               .directory(dir.toFile())

@@ -16,8 +16,10 @@ final class RunnerArgs {
   /**
    * @param master the rendezvous master's HOST:PORT of a stage on several nodes (null: the launcher
    *     runs on one machine, and refuses such a stage)
+   * @param sidecarWork the volume a command engine's container shares with the wrapper's (null: the
+   *     wrapper starts the ranks itself)
    */
-  static List<String> of(LaunchRequest r, String master) {
+  static List<String> of(LaunchRequest r, String master, String sidecarWork) {
     EngineSpec e = r.engine();
     return switch (e.kind()) {
       case BUILTIN -> List.of("--spec", r.specUri());
@@ -36,6 +38,9 @@ final class RunnerArgs {
           }
           // each pod's node rank is its Job index (JOB_COMPLETION_INDEX)
           args.addAll(List.of("--nodes", "" + e.nodes(), "--master", master));
+        }
+        if (sidecarWork != null) {
+          args.addAll(List.of("--sidecar", "--work", sidecarWork + "/exec"));
         }
         if (e.kind() == EngineSpec.Kind.TORCH) {
           args.addAll(List.of("--engine", "torch"));

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -48,13 +47,6 @@ class DockerfilesTest {
     var job = JobManifests.job(JobManifestsTest.request("cpu"), JobManifestsTest.SETTINGS);
     List<String> cmd = job.getSpec().getTemplate().getSpec().getContainers().get(0).getCommand();
     assertThat(cmd).contains("-jar", JobManifests.RUNNER_JAR, "--spec");
-  }
-
-  @Test
-  void theCpuRunnerImageHasTheJreACommandEnginesPodCopies() throws Exception {
-    // Temurin's images set JAVA_HOME, which the init container copies (EnginePods)
-    String df = Files.readString(DOCKER.resolve("runner.Dockerfile"));
-    assertThat(one(df, "^FROM (\\S+)$")).startsWith("eclipse-temurin:");
   }
 
   @ParameterizedTest

@@ -222,42 +222,49 @@ class JobManifestsTest {
     assertThat(svc.getSpec().getPublishNotReadyAddresses()).isTrue();
     assertThat(svc.getSpec().getSelector()).containsEntry(JobManifests.LABEL_JOB, r.jobName());
     // one machine cannot hold a gang
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> RunnerArgs.of(gang, null))
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> RunnerArgs.of(gang, null, null))
         .hasMessageContaining("engine.nodes: the local launcher runs on this one machine");
   }
 
   @Test
-  void aCommandEngineRunsTheWrapperCopiedIntoTheTeamsImage() {
+  void aCommandEngineRunsInAContainerOfItsOwnWithoutTheCredentials() {
     LaunchRequest own =
-        request("cpu")
+        request("gpu")
             .withEngine(
                 new EngineSpec(
                     EngineSpec.Kind.COMMAND,
-                    2,
+                    null,
                     null,
                     "registry.example.com/t/train:1",
                     List.of("python3", "train.py")));
     var pod = JobManifests.job(own, SETTINGS).getSpec().getTemplate().getSpec();
-    var c = pod.getContainers().get(0);
-    assertThat(c.getImage()).isEqualTo("registry.example.com/t/train:1");
-    assertThat(String.join(" ", c.getCommand()))
-        .startsWith("/opt/anneal-tools/jre/bin/java")
+    assertThat(pod.getContainers())
+        .extracting(c -> c.getName())
+        .containsExactly("runner", "engine");
+    var runner = pod.getContainers().get(0);
+    var engine = pod.getContainers().get(1);
+    // the wrapper, with the credentials, in the platform's runner image and a small share
+    assertThat(runner.getImage()).isEqualTo("ghcr.io/anneal/runner:0.1.0");
+    assertThat(String.join(" ", runner.getCommand()))
         .endsWith(
-            "-jar /opt/anneal-tools/anneal-runner.jar exec --spec "
+            "-jar /opt/anneal/anneal-runner.jar exec --spec "
                 + own.specUri()
-                + " --ranks 2 -- python3 train.py");
-    // the runner image's JRE and jar, copied in before the team's container starts
-    assertThat(pod.getInitContainers())
-        .singleElement()
-        .satisfies(
-            init -> {
-              assertThat(init.getImage()).isEqualTo("ghcr.io/anneal/runner:0.1.0");
-              assertThat(String.join(" ", init.getCommand()))
-                  .contains("$JAVA_HOME")
-                  .contains(JobManifests.RUNNER_JAR);
-            });
-    assertThat(c.getVolumeMounts())
-        .anyMatch(m -> m.getMountPath().equals("/opt/anneal-tools") && m.getReadOnly());
+                + " --ranks 8 --sidecar --work /work/exec -- python3 train.py");
+    assertThat(runner.getEnv()).anyMatch(e -> e.getName().equals("ANNEAL_S3_SECRET_KEY"));
+    assertThat(runner.getResources().getLimits()).doesNotContainKey("nvidia.com/gpu");
+    // the team's program, with the stage's GPUs, the shared work volume, and none of the keys
+    assertThat(engine.getImage()).isEqualTo("registry.example.com/t/train:1");
+    // it waits for the wrapper's go on the shared volume (ExecSidecar, the runner's side of it)
+    assertThat(engine.getCommand())
+        .isEqualTo(dev.anneal.protocol.ExecSidecar.entrypoint("/work/exec"));
+    assertThat(String.join(" ", engine.getCommand())).contains("d='/work/exec/ranks'");
+    assertThat(engine.getEnv()).extracting(e -> e.getName()).containsExactly("HOME");
+    assertThat(engine.getResources().getLimits().get("nvidia.com/gpu").toSuffixedString())
+        .isEqualTo("8");
+    assertThat(engine.getVolumeMounts())
+        .extracting(m -> m.getMountPath())
+        .contains("/work", "/dev/shm");
+    assertThat(runner.getVolumeMounts()).extracting(m -> m.getMountPath()).contains("/work");
     // without its image, refused naming the field
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () ->
@@ -268,10 +275,10 @@ class JobManifestsTest {
                                 EngineSpec.Kind.COMMAND, null, null, null, List.of("x"))),
                     SETTINGS))
         .hasMessageStartingWith("engine.image: a command engine on Kubernetes");
-    // the built-in engine's pod has no init container
+    // the built-in engine's pod has one container
     assertThat(JobManifests.job(request("cpu"), SETTINGS).getSpec().getTemplate().getSpec())
-        .extracting(p -> p.getInitContainers())
-        .isNull();
+        .extracting(p -> p.getContainers().size())
+        .isEqualTo(1);
   }
 
   @Test

@@ -24,7 +24,7 @@ final class ExecCommand {
 
   static final String USAGE =
       "exec --spec FILE [--ranks N] [--nodes M --node-rank R --master HOST:PORT] [--tokens DIR]"
-          + " [--work DIR] [--stall-seconds S] (--engine torch | -- COMMAND…)";
+          + " [--work DIR] [--stall-seconds S] [--sidecar] (--engine torch | -- COMMAND…)";
 
   /** Where a Kubernetes Indexed Job puts a pod's index: the node rank, unless given. */
   static final String JOB_INDEX_ENV = "JOB_COMPLETION_INDEX";
@@ -47,7 +47,7 @@ final class ExecCommand {
                 "nodes",
                 "node-rank",
                 "master"),
-            Set.of());
+            Set.of("sidecar"));
     boolean command = dash >= 0 && dash < args.length - 1;
     if (command == a.has("engine")) {
       err.println("anneal-runner: " + USAGE + ": give --engine torch or a command after --");
@@ -99,7 +99,8 @@ final class ExecCommand {
             program.env(),
             100,
             30_000,
-            1000L * a.getInt("stall-seconds", 900));
+            1000L * a.getInt("stall-seconds", 900),
+            a.has("sidecar"));
     return AttemptEvents.run(
         spec,
         out,

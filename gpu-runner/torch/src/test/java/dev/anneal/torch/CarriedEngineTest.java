@@ -4,16 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.anneal.protocol.CheckpointPolicy;
 import dev.anneal.protocol.DatasetRef;
-import dev.anneal.protocol.ModelConfig;
-import dev.anneal.protocol.ObjectStoreTarget;
 import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.protocol.RunSpec;
 import dev.anneal.protocol.RunnerEvent;
 import dev.anneal.protocol.StageKind;
-import dev.anneal.protocol.TokenizerSpec;
-import dev.anneal.protocol.TrainingConfig;
 import dev.anneal.runner.StageRunner;
 import dev.anneal.runner.ckpt.BlobStore;
 import dev.anneal.runner.ckpt.CheckpointReader;
@@ -42,26 +37,7 @@ class CarriedEngineTest {
   @TempDir Path dir;
 
   private RunSpec spec(long steps, List<DatasetRef> data) {
-    return RunSpec.builder()
-        .team("t")
-        .pipeline("p")
-        .stage(StageKind.PRETRAIN)
-        .attempt(1)
-        .seed(5L)
-        .model(ModelConfig.preset("micro"))
-        .training(
-            TrainingConfig.builder()
-                .steps(steps)
-                .batchSize(8)
-                .seqLen(32)
-                .lr(1e-2)
-                .warmupFraction(0.05)
-                .build())
-        .datasets(data)
-        .tokenizer(new TokenizerSpec(null, 300, null, null))
-        .checkpoint(new CheckpointPolicy(20, 10, null))
-        .store(new ObjectStoreTarget("file:" + dir.resolve("store"), "local", null))
-        .build();
+    return MicroRuns.pretrain(dir, steps, 5L, 20, data).build();
   }
 
   private static List<DatasetRef> prose() {
@@ -84,7 +60,8 @@ class CarriedEngineTest {
             engine.env(),
             20,
             5_000,
-            120_000));
+            120_000,
+            false));
   }
 
   @Test
@@ -266,19 +243,7 @@ class CarriedEngineTest {
     Path specFile = dir.resolve("spec.json");
     Files.writeString(specFile, ProtocolJson.write(spec(100_000, prose())));
     Process wrapper =
-        new ProcessBuilder(
-                "java",
-                "-jar",
-                jar.toString(),
-                "exec",
-                "--spec",
-                specFile.toString(),
-                "--work",
-                dir.resolve("w").toString(),
-                "--ranks",
-                "2",
-                "--engine",
-                "torch")
+        Python.exec(jar, specFile, dir.resolve("w").toString(), "--ranks", "2", "--engine", "torch")
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("out").toFile())
             .start();

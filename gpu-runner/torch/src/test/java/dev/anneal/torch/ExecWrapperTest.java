@@ -114,7 +114,8 @@ class ExecWrapperTest {
                 Map.of(),
                 20,
                 5_000,
-                stallMillis));
+                stallMillis,
+                false));
     return new Outcome(code, events.events(), store);
   }
 

@@ -2,16 +2,11 @@ package dev.anneal.torch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.anneal.protocol.CheckpointPolicy;
-import dev.anneal.protocol.DatasetRef;
-import dev.anneal.protocol.ModelConfig;
 import dev.anneal.protocol.ObjectStoreTarget;
 import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.protocol.RunSpec;
 import dev.anneal.protocol.RunnerEvent;
 import dev.anneal.protocol.StageKind;
-import dev.anneal.protocol.TokenizerSpec;
-import dev.anneal.protocol.TrainingConfig;
 import dev.anneal.runner.StageRunner;
 import dev.anneal.runner.events.EventLog;
 import dev.anneal.runner.exec.ExecRun;
@@ -42,18 +37,8 @@ class MultiNodeExecTest {
   }
 
   private RunSpec spec(long steps, String pipeline) {
-    return RunSpec.builder()
-        .team("t")
+    return MicroRuns.pretrain(dir, steps, 3L, 10, List.of(MicroRuns.PROSE))
         .pipeline(pipeline)
-        .stage(StageKind.PRETRAIN)
-        .attempt(1)
-        .seed(3L)
-        .model(ModelConfig.preset("micro"))
-        .training(TrainingConfig.builder().steps(steps).batchSize(8).seqLen(32).lr(1e-2).build())
-        .datasets(List.of(new DatasetRef("prose", "synthetic:prose?docs=300", null, 1.0, null)))
-        .tokenizer(new TokenizerSpec(null, 300, null, null))
-        .checkpoint(new CheckpointPolicy(10, 10, null))
-        .store(new ObjectStoreTarget("file:" + dir.resolve("store"), "local", null))
         .build();
   }
 
@@ -87,7 +72,7 @@ class MultiNodeExecTest {
             StageRunner.store(spec.store()),
             events,
             new ExecRun.Options(
-                engine.command(), ranks, rv, work, null, engine.env(), 10, 5_000, 120_000));
+                engine.command(), ranks, rv, work, null, engine.env(), 10, 5_000, 120_000, false));
     return new Node(code, events.events());
   }
 
@@ -192,19 +177,7 @@ class MultiNodeExecTest {
     Files.writeString(specFile, ProtocolJson.write(spec(10)));
     Path seen = dir.resolve("rank-env.txt");
     ProcessBuilder pb =
-        new ProcessBuilder(
-                "java",
-                "-jar",
-                jar.toString(),
-                "exec",
-                "--spec",
-                specFile.toString(),
-                "--work",
-                dir.resolve("w").toString(),
-                "--",
-                "sh",
-                "-c",
-                "env > " + seen)
+        Python.exec(jar, specFile, dir.resolve("w").toString(), "--", "sh", "-c", "env > " + seen)
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("out").toFile());
     pb.environment().put(ObjectStoreTarget.ACCESS_KEY_ENV, "platform-access-key");

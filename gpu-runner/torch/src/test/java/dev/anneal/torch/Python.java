@@ -85,4 +85,13 @@ final class Python {
       return "";
     }
   }
+
+  /** {@code java -jar JAR exec --spec SPEC --work WORK ARGS…}, the wrapper as a pod starts it. */
+  static ProcessBuilder exec(Path jar, Path spec, String work, String... args) {
+    List<String> cmd = new ArrayList<>();
+    cmd.addAll(
+        List.of("java", "-jar", jar.toString(), "exec", "--spec", spec.toString(), "--work", work));
+    cmd.addAll(List.of(args));
+    return new ProcessBuilder(cmd);
+  }
 }

@@ -50,6 +50,8 @@ public final class ExecRun {
    *     PYTHONPATH, say)
    * @param stallMillis how long the ranks may run without a new metrics line before they are taken
    *     for hung
+   * @param sidecar the ranks are started by an engine container beside this one ({@link
+   *     SidecarRanks}), not as this process's children
    */
   public record Options(
       List<String> command,
@@ -60,7 +62,8 @@ public final class ExecRun {
       Map<String, String> env,
       long pollMillis,
       long graceMillis,
-      long stallMillis) {}
+      long stallMillis,
+      boolean sidecar) {}
 
   /**
    * Where the ranks of a run meet: {@code nodes} machines (pods) of the same rank count, this one
@@ -142,7 +145,14 @@ public final class ExecRun {
       throws IOException {
     ExecRun r = new ExecRun(spec, store, events, o);
     stopper.set(() -> r.stopRequested.set(true));
-    return r.run();
+    if (!o.sidecar()) return r.run();
+    try (AutoCloseable presence = SidecarRanks.presence(o.workDir())) {
+      return r.run();
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private int run() throws IOException {
@@ -187,20 +197,23 @@ public final class ExecRun {
             "exec: %d rank(s) of %s on node %d of %d (engine contract, docs/engines.md)",
             o.ranks(), String.join(" ", o.command()), rv.nodeRank(), rv.nodes()));
     MetricsTail tail = new MetricsTail(work.resolve("metrics.jsonl"));
-    Ranks started;
+    RankGroup started;
     try {
       if (rv.port() <= 0) rv = new Rendezvous(1, 0, rv.host(), freePort());
-      started = Ranks.start(o.command(), o.ranks(), rv, work, env, work.resolve("logs"));
+      started =
+          o.sidecar()
+              ? SidecarRanks.start(o.command(), o.ranks(), rv, work, env, work.resolve("logs"))
+              : Ranks.start(o.command(), o.ranks(), rv, work, env, work.resolve("logs"));
     } catch (IOException e) {
       return failed(ExitCode.INVALID_SPEC, "cannot start the engine: " + e.getMessage());
     }
     if (!rv.leader()) {
-      try (Ranks ranks = started) {
+      try (RankGroup ranks = started) {
         return follow(ranks, work);
       }
     }
     try (CheckpointWriter writer = TrainingRuns.writer(spec, store, events, false);
-        Ranks ranks = started) {
+        RankGroup ranks = started) {
       long lastProgress = System.nanoTime();
       while (true) {
         boolean ended = ranks.ended();
@@ -233,7 +246,7 @@ public final class ExecRun {
           events.log("WARN", "exec: asked to stop; the ranks checkpointed and exited");
           return ExitCode.PREEMPTED.code();
         }
-        Optional<Ranks.Failure> bad = ranks.firstFailure();
+        Optional<RankGroup.Failure> bad = ranks.firstFailure();
         if (bad.isPresent()) {
           ranks.stop(o.graceMillis());
           return failed(
@@ -256,18 +269,18 @@ public final class ExecRun {
    * A follower node: its ranks run until they end or the wrapper is asked to stop; it reports
    * nothing but log lines (the leader reports the attempt), and ends with its ranks' code.
    */
-  private int follow(Ranks ranks, Path work) {
+  private int follow(RankGroup ranks, Path work) {
     while (!ranks.ended()) {
       if (stopRequested.get()) {
         ranks.stop(o.graceMillis());
         events.log("WARN", "exec: asked to stop; this node's ranks exited");
         return ExitCode.PREEMPTED.code();
       }
-      Optional<Ranks.Failure> bad = ranks.firstFailure();
+      Optional<RankGroup.Failure> bad = ranks.firstFailure();
       if (bad.isPresent()) break;
       sleep(o.pollMillis());
     }
-    Optional<Ranks.Failure> bad = ranks.firstFailure();
+    Optional<RankGroup.Failure> bad = ranks.firstFailure();
     if (bad.isEmpty()) {
       events.log("INFO", "exec: node " + o.rendezvous().nodeRank() + ": every rank ended well");
       return ExitCode.SUCCESS.code();

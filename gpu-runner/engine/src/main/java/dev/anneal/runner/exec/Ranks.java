@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * --pdeathsig KILL} where util-linux has it, so that no rank outlives the wrapper even when the
  * wrapper is SIGKILLed. One rank ending badly ends the group.
  */
-final class Ranks implements AutoCloseable {
+final class Ranks implements RankGroup {
 
   static final Path SETPRIV = Path.of("/usr/bin/setpriv");
 
@@ -43,28 +43,6 @@ final class Ranks implements AutoCloseable {
 
   /** The global rank of this node's first rank. */
   private int base;
-
-  /** A rank that ended badly: its global rank and exit status (128 + N: killed by signal N). */
-  record Failure(int rank, int exit) {
-    /** What happened, for a person: "rank 1 was killed by signal 9 (SIGKILL)". */
-    String describe() {
-      if (exit > 128 && exit < 128 + 65) {
-        int sig = exit - 128;
-        return "rank " + rank + " was killed by signal " + sig + signalName(sig);
-      }
-      return "rank " + rank + " exited with " + exit;
-    }
-
-    private static String signalName(int sig) {
-      return switch (sig) {
-        case 9 -> " (SIGKILL: the kernel's OOM killer, or a person)";
-        case 15 -> " (SIGTERM)";
-        case 11 -> " (SIGSEGV)";
-        case 6 -> " (SIGABRT)";
-        default -> "";
-      };
-    }
-  }
 
   /**
    * Starts this node's {@code n} ranks of {@code command} in {@code dir}, their output into {@code
@@ -92,13 +70,7 @@ final class Ranks implements AutoCloseable {
         // the platform's credentials stay with the wrapper: the ranks read and write files only
         pb.environment().keySet().removeAll(SECRETS);
         pb.environment().putAll(env);
-        pb.environment().put("RANK", Integer.toString(rank));
-        pb.environment().put("LOCAL_RANK", Integer.toString(local));
-        pb.environment().put("WORLD_SIZE", Integer.toString(rv.nodes() * n));
-        pb.environment().put("LOCAL_WORLD_SIZE", Integer.toString(n));
-        pb.environment().put("GROUP_RANK", Integer.toString(rv.nodeRank()));
-        pb.environment().put("MASTER_ADDR", rv.host());
-        pb.environment().put("MASTER_PORT", Integer.toString(rv.port()));
+        pb.environment().putAll(RankGroup.rendezvous(local, n, rv));
         pb.redirectErrorStream(true);
         pb.redirectOutput(logs.resolve("rank-" + local + ".log").toFile());
         Process p = pb.start();
@@ -119,13 +91,14 @@ final class Ranks implements AutoCloseable {
     return r;
   }
 
-  /** Whether every rank has ended. */
-  boolean ended() {
+  @Override
+  public boolean ended() {
     return processes.stream().noneMatch(Process::isAlive);
   }
 
   /** The first rank, in time, that ended with a code other than 0, if any has. */
-  Optional<Failure> firstFailure() {
+  @Override
+  public Optional<Failure> firstFailure() {
     Failure f = first.get();
     if (f != null) return Optional.of(f);
     for (int i = 0; i < processes.size(); i++) {
@@ -138,7 +111,8 @@ final class Ranks implements AutoCloseable {
   }
 
   /** SIGTERM to every rank, then SIGKILL to those still there after {@code graceMillis}. */
-  void stop(long graceMillis) {
+  @Override
+  public void stop(long graceMillis) {
     for (Process p : processes) p.destroy();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMillis);
     for (Process p : processes) {
@@ -153,7 +127,8 @@ final class Ranks implements AutoCloseable {
   }
 
   /** SIGKILL to every rank, waiting until they are gone. */
-  void kill() {
+  @Override
+  public void kill() {
     for (Process p : processes) p.destroyForcibly();
     for (Process p : processes) {
       try {

@@ -25,10 +25,9 @@ public record CommandEngines(boolean enabled, List<String> images) {
       if (!enabled) {
         throw ApiException.unprocessable(
             at
-                + "kind: command engines are off on this platform: a team's own program runs"
-                + " beside the wrapper and could read its object-store credentials; an operator"
-                + " turns them on with anneal.engines.command-enabled (the chart's"
-                + " training.engines.commandEnabled)",
+                + "kind: command engines are off on this platform: they run a team's own code"
+                + " on its machines; an operator turns them on with"
+                + " anneal.engines.command-enabled (the chart's training.engines.commandEnabled)",
             at + "kind");
       }
       if (!images.isEmpty()
