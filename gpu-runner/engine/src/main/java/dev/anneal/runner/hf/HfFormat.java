@@ -186,6 +186,44 @@ public final class HfFormat {
   }
 
   /** The model's shape from its {@code config.json}; refuses what is not a LLaMA config. */
+  /**
+   * Fields that change the maths and are not implemented are refused, never ignored: a model loaded
+   * without them would give other logits than the one it was trained as.
+   */
+  private static void refuseUnimplemented(JsonNode c, int heads, String where) {
+    JsonNode scaling = c.path("rope_scaling");
+    if (!scaling.isMissingNode() && !scaling.isNull()) {
+      throw new IllegalArgumentException(
+          where
+              + ": rope_scaling "
+              + scaling
+              + " changes the rotary embedding and is not implemented (only plain RoPE with"
+              + " rope_theta is)");
+    }
+    for (String bias : new String[] {"attention_bias", "mlp_bias"}) {
+      if (c.path(bias).asBoolean(false)) {
+        throw new IllegalArgumentException(
+            where + ": " + bias + " true is not implemented (the engine's projections have none)");
+      }
+    }
+    int hidden = c.path("hidden_size").asInt();
+    JsonNode headDim = c.path("head_dim");
+    if (headDim.isNumber() && heads > 0 && headDim.asInt() != hidden / heads) {
+      throw new IllegalArgumentException(
+          where
+              + ": head_dim "
+              + headDim.asInt()
+              + " differs from hidden_size / num_attention_heads ("
+              + hidden / heads
+              + "), which is the only head size implemented");
+    }
+    String act = c.path("hidden_act").asText("silu");
+    if (!act.equals("silu")) {
+      throw new IllegalArgumentException(
+          where + ": hidden_act '" + act + "' is not implemented (SwiGLU with silu is)");
+    }
+  }
+
   public static ModelShape shape(byte[] configJson, String where) {
     JsonNode c;
     try {
@@ -201,6 +239,7 @@ public final class HfFormat {
               + "'");
     }
     int heads = required(c, "num_attention_heads", where);
+    refuseUnimplemented(c, heads, where + "/config.json");
     return new ModelShape(
         required(c, "hidden_size", where),
         required(c, "num_hidden_layers", where),
