@@ -6,13 +6,10 @@ import dev.anneal.protocol.CheckpointPolicy;
 import dev.anneal.protocol.CheckpointRef;
 import dev.anneal.protocol.DatasetRef;
 import dev.anneal.protocol.FaultInjection;
-import dev.anneal.protocol.ModelConfig;
-import dev.anneal.protocol.ObjectStoreTarget;
 import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.protocol.RunSpec;
 import dev.anneal.protocol.RunnerEvent;
 import dev.anneal.protocol.StageKind;
-import dev.anneal.protocol.TrainingConfig;
 import dev.anneal.runner.StageRunner;
 import dev.anneal.runner.ckpt.BlobStore;
 import dev.anneal.runner.ckpt.CheckpointReader;
@@ -72,24 +69,9 @@ class ExecWrapperTest {
   }
 
   private RunSpec spec(long steps, FaultInjection inject, CheckpointRef resume, int attempt) {
-    return RunSpec.builder()
-        .team("t")
-        .pipeline("p")
-        .stage(StageKind.PRETRAIN)
+    return MicroRuns.pretrain(
+            dir, steps, 11L, 20, List.of(new DatasetRef("chain", "tokens", null, 1.0, null)))
         .attempt(attempt)
-        .seed(11L)
-        .model(ModelConfig.preset("micro"))
-        .training(
-            TrainingConfig.builder()
-                .steps(steps)
-                .batchSize(8)
-                .seqLen(32)
-                .lr(1e-2)
-                .warmupFraction(0.05)
-                .build())
-        .datasets(List.of(new DatasetRef("chain", "tokens", null, 1.0, null)))
-        .checkpoint(new CheckpointPolicy(20, 10, null))
-        .store(new ObjectStoreTarget("file:" + dir.resolve("store"), "local", null))
         .inject(inject)
         .resumeFrom(resume)
         .build();

@@ -146,12 +146,8 @@ public final class ExecRun {
     ExecRun r = new ExecRun(spec, store, events, o);
     stopper.set(() -> r.stopRequested.set(true));
     if (!o.sidecar()) return r.run();
-    try (AutoCloseable presence = SidecarRanks.presence(o.workDir())) {
+    try (SidecarRanks.Presence presence = SidecarRanks.presence(o.workDir())) {
       return r.run();
-    } catch (IOException | RuntimeException e) {
-      throw e;
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
     }
   }
 

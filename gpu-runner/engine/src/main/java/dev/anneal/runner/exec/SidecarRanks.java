@@ -41,7 +41,13 @@ final class SidecarRanks implements RankGroup {
    * on close the {@code abandon} file (harmless once the ranks have run; the engine container's cue
    * to end when they never will).
    */
-  static AutoCloseable presence(Path work) throws IOException {
+  /** The wrapper's presence; closing it never fails. */
+  interface Presence extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  static Presence presence(Path work) throws IOException {
     Path dir = Files.createDirectories(work.resolve("ranks"));
     touch(dir.resolve("heartbeat"));
     Thread beat =
