@@ -6,6 +6,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.anneal.runner.model.Host;
+import dev.anneal.runner.model.KvCache;
 import dev.anneal.runner.model.Params;
 import dev.anneal.runner.model.Transformer;
 import java.util.ArrayList;
@@ -99,8 +100,7 @@ public final class Generator {
     SplittableRandom rng = new SplittableRandom(s.seed());
     long generated = 0;
     try (NDManager m = parent.newSubManager()) {
-      Transformer.KvCache cache =
-          useCache ? new Transformer.KvCache(model.shape().nLayers(), m, total) : null;
+      KvCache cache = useCache ? new KvCache(model.shape().nLayers(), m, total) : null;
       int len = longest; // filled length of seq
       int from = 0; // first position fed in this call
       for (int n = 0; n < s.maxNewTokens(); n++) {

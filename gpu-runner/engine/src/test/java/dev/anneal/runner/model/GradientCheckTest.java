@@ -144,8 +144,7 @@ class GradientCheckTest {
       check(
           m -> {
             NDArray mask = Transformer.mask(m, 2, 5, prefix, DataType.FLOAT64);
-            Transformer.Rope rope =
-                Transformer.Rope.of(m, TOY.headDim(), 5, 10000, DataType.FLOAT64);
+            Rope rope = Rope.of(m, TOY.headDim(), 5, 10000, DataType.FLOAT64);
             return weightedSum(model.attention(params, l, x, mask, rope), m);
           },
           l + "q_proj.weight",
