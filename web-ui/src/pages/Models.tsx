@@ -35,8 +35,9 @@ export function Models() {
         <h1>Models</h1>
       </header>
       <p className="muted">
-        Register a stage's final checkpoint with <code>anneal models register</code> or POST /api/v1/models; a spec starts
-        from one with <code>from: model:&lt;name&gt;</code>.
+        Register a stage's final checkpoint with <code>anneal models register</code> or POST /api/v1/models, import a
+        Hugging Face checkpoint with <code>anneal models import DIR --name N</code>; a spec starts from one with{" "}
+        <code>from: model:&lt;name&gt;</code>.
       </p>
       <ErrorBox error={error ?? actionError} />
       <table className="list">
@@ -49,6 +50,8 @@ export function Models() {
               stage?: string;
               step?: number;
               datasets?: { name: string; version: number }[];
+              origin?: string;
+              architecture?: string;
             };
             return (
               <tr key={m.id}>
@@ -67,6 +70,8 @@ export function Models() {
                     <a href={href("pipelines", lin.pipeline)}>
                       {lin.pipelineName} / {lin.stage} step {lin.step}
                     </a>
+                  ) : lin.origin === "imported" ? (
+                    `imported (${lin.architecture})`
                   ) : (
                     "–"
                   )}

@@ -1,9 +1,12 @@
 package dev.anneal.platform.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.anneal.platform.cli.AnnealCli;
 import dev.anneal.platform.cli.client.ApiClient;
 import dev.anneal.platform.embedded.EmbeddedProperties;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,6 +18,7 @@ import java.util.UUID;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.JdbcTemplate;
+import picocli.CommandLine;
 
 /**
  * What the API's end-to-end tests share: the embedded stack (one Spring context for every class
@@ -73,6 +77,17 @@ abstract class ApiTestSupport {
     if (token != null) b.header("Authorization", "Bearer " + token);
     if (type != null) b.header("Content-Type", type);
     return b;
+  }
+
+  /** Runs the CLI in-process: {exit status, stdout, stderr}. */
+  static String[] cli(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine c = AnnealCli.commandLine();
+    c.setOut(new PrintWriter(out, true));
+    c.setErr(new PrintWriter(err, true));
+    int status = c.execute(args);
+    return new String[] {Integer.toString(status), out.toString(), err.toString()};
   }
 
   static JsonNode json(HttpResponse<String> r) throws IOException {

@@ -4,10 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.anneal.platform.cli.AnnealCli;
 import dev.anneal.platform.cli.client.ApiClient;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -16,7 +13,6 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.test.context.SpringBootTest;
-import picocli.CommandLine;
 
 /**
  * A newcomer's session, through the CLI against the embedded stack: log in, upload a dataset,
@@ -36,16 +32,6 @@ import picocli.CommandLine;
 class CliIT extends ApiTestSupport {
 
   @TempDir Path dir;
-
-  private String[] cli(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine c = AnnealCli.commandLine();
-    c.setOut(new PrintWriter(out, true));
-    c.setErr(new PrintWriter(err, true));
-    int status = c.execute(args);
-    return new String[] {Integer.toString(status), out.toString(), err.toString()};
-  }
 
   @Test
   void aNewcomersSessionFromLoginToARegisteredModel() throws Exception {

@@ -72,7 +72,13 @@ class ProblemSliceTest {
           .addFilter(
               new BodyLimitFilter(
                   new ApiProperties(
-                      DataSize.ofBytes(100), DataSize.ofKilobytes(1), "default", null, 1500, 500)),
+                      DataSize.ofBytes(100),
+                      DataSize.ofKilobytes(1),
+                      DataSize.ofKilobytes(1),
+                      "default",
+                      null,
+                      1500,
+                      500)),
               "/api/*")
           .build();
 

@@ -10,6 +10,7 @@ import dev.anneal.runner.ckpt.CheckpointException;
 import dev.anneal.runner.ckpt.CheckpointReader;
 import dev.anneal.runner.ckpt.Checksums;
 import dev.anneal.runner.data.TokenShards;
+import dev.anneal.runner.hf.HfFormat;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.tokenizer.BpeTokenizer;
 import dev.anneal.runner.train.TrainingInputs;
@@ -62,10 +63,28 @@ final class EngineInputs {
     Map<String, String> env = new HashMap<>();
     CheckpointReader.Loaded init = null;
     if (spec.initFrom() != null && resumed == null) {
+      if (spec.initFrom().manifestKey().startsWith("hf:")) {
+        throw new Refused(
+            ExitCode.INVALID_SPEC,
+            "initFrom: "
+                + spec.initFrom().manifestKey()
+                + " is a Hugging Face directory; the torch engine starts from Anneal checkpoints,"
+                + " so a stage from an imported model runs on the built-in engine");
+      }
       try {
         init = CheckpointReader.load(store, spec.initFrom().manifestKey());
       } catch (CheckpointException e) {
         throw new Refused(ExitCode.CORRUPT_CHECKPOINT, "initFrom: " + e.getMessage());
+      }
+      if (init.files().containsKey("config.json")) {
+        throw new Refused(
+            ExitCode.INVALID_SPEC,
+            "initFrom: "
+                + spec.initFrom().manifestKey()
+                + " is a "
+                + HfFormat.shape(init.file("config.json"), init.manifestKey()).arch().family()
+                + " model from an import; the torch engine trains the spec's own LLaMA shape, so"
+                + " this stage runs on the built-in engine");
       }
       Path dir = Files.createDirectories(work.resolve("init"));
       Files.write(dir.resolve("model.safetensors"), init.file("model.safetensors"));

@@ -40,10 +40,20 @@ public final class Params implements AutoCloseable {
     for (int i = 0; i < s.nLayers(); i++) {
       String l = "model.layers." + i + ".";
       p.put(l + "input_layernorm.weight", p.ones(dtype, s.dModel()));
-      p.put(l + "self_attn.q_proj.weight", p.normal(rng, 0.02, dtype, s.dModel(), s.dModel()));
+      p.put(l + "self_attn.q_proj.weight", p.normal(rng, 0.02, dtype, s.qDim(), s.dModel()));
       p.put(l + "self_attn.k_proj.weight", p.normal(rng, 0.02, dtype, kvDim, s.dModel()));
       p.put(l + "self_attn.v_proj.weight", p.normal(rng, 0.02, dtype, kvDim, s.dModel()));
-      p.put(l + "self_attn.o_proj.weight", p.normal(rng, residual, dtype, s.dModel(), s.dModel()));
+      p.put(l + "self_attn.o_proj.weight", p.normal(rng, residual, dtype, s.dModel(), s.qDim()));
+      if (s.arch().qkvBias()) {
+        p.put(l + "self_attn.q_proj.bias", p.zeros(dtype, s.qDim()));
+        p.put(l + "self_attn.k_proj.bias", p.zeros(dtype, kvDim));
+        p.put(l + "self_attn.v_proj.bias", p.zeros(dtype, kvDim));
+      }
+      if (s.arch().outBias()) p.put(l + "self_attn.o_proj.bias", p.zeros(dtype, s.dModel()));
+      if (s.arch().qkNorm()) {
+        p.put(l + "self_attn.q_norm.weight", p.ones(dtype, s.headDim()));
+        p.put(l + "self_attn.k_norm.weight", p.ones(dtype, s.headDim()));
+      }
       p.put(l + "post_attention_layernorm.weight", p.ones(dtype, s.dModel()));
       p.put(l + "mlp.gate_proj.weight", p.normal(rng, 0.02, dtype, s.ffnHidden(), s.dModel()));
       p.put(l + "mlp.up_proj.weight", p.normal(rng, 0.02, dtype, s.ffnHidden(), s.dModel()));
@@ -73,6 +83,10 @@ public final class Params implements AutoCloseable {
 
   private NDArray ones(DataType dtype, long n) {
     return manager.ones(new Shape(n), dtype);
+  }
+
+  private NDArray zeros(DataType dtype, long n) {
+    return manager.zeros(new Shape(n), dtype);
   }
 
   private static double gaussian(SplittableRandom rng) {
@@ -107,7 +121,9 @@ public final class Params implements AutoCloseable {
     return manager;
   }
 
-  /** Weight decay applies to matrices (embeddings included, as in GPT-2), never to norms. */
+  /**
+   * Weight decay applies to matrices (embeddings included, as in GPT-2), never to norms or biases.
+   */
   public static boolean decays(NDArray value) {
     return value.getShape().dimension() >= 2;
   }

@@ -42,7 +42,13 @@ public final class Transformer {
         Embedding.embedding(tokens, p.get("model.embed_tokens.weight"), SparseFormat.DENSE)
             .singletonOrThrow();
     Rope rope =
-        Rope.of(tokens.getManager(), shape.headDim(), t, shape.ropeTheta(), h.getDataType());
+        Rope.of(
+            tokens.getManager(),
+            shape.headDim(),
+            t,
+            shape.ropeTheta(),
+            shape.arch().ropeScaling(),
+            h.getDataType());
     for (int i = 0; i < shape.nLayers(); i++) {
       String l = "model.layers." + i + ".";
       NDArray a = rmsNorm(h, p.get(l + "input_layernorm.weight"), shape.normEps());
@@ -67,7 +73,12 @@ public final class Transformer {
             .singletonOrThrow();
     Rope rope =
         Rope.ofPositions(
-            tokens.getManager(), shape.headDim(), positions, shape.ropeTheta(), h.getDataType());
+            tokens.getManager(),
+            shape.headDim(),
+            positions,
+            shape.ropeTheta(),
+            shape.arch().ropeScaling(),
+            h.getDataType());
     for (int i = 0; i < shape.nLayers(); i++) {
       String l = "model.layers." + i + ".";
       NDArray a = rmsNorm(h, p.get(l + "input_layernorm.weight"), shape.normEps());
@@ -122,21 +133,17 @@ public final class Transformer {
     int hd = shape.headDim();
     int nh = shape.nHeads();
     int nkv = shape.nKvHeads();
-    NDArray q =
-        Linear.linear(x, p.get(prefix + "q_proj.weight"))
-            .singletonOrThrow()
-            .reshape(b, t, nh, hd)
-            .transpose(0, 2, 1, 3);
-    NDArray k =
-        Linear.linear(x, p.get(prefix + "k_proj.weight"))
-            .singletonOrThrow()
-            .reshape(b, t, nkv, hd)
-            .transpose(0, 2, 1, 3);
-    NDArray v =
-        Linear.linear(x, p.get(prefix + "v_proj.weight"))
-            .singletonOrThrow()
-            .reshape(b, t, nkv, hd)
-            .transpose(0, 2, 1, 3);
+    NDArray q = project(p, prefix + "q_proj", x, shape.arch().qkvBias()).reshape(b, t, nh, hd);
+    NDArray k = project(p, prefix + "k_proj", x, shape.arch().qkvBias()).reshape(b, t, nkv, hd);
+    NDArray v = project(p, prefix + "v_proj", x, shape.arch().qkvBias()).reshape(b, t, nkv, hd);
+    if (shape.arch().qkNorm()) {
+      // Qwen3: each head's queries and keys are RMS-normalised before the rotation
+      q = rmsNorm(q, p.get(prefix + "q_norm.weight"), shape.normEps());
+      k = rmsNorm(k, p.get(prefix + "k_norm.weight"), shape.normEps());
+    }
+    q = q.transpose(0, 2, 1, 3);
+    k = k.transpose(0, 2, 1, 3);
+    v = v.transpose(0, 2, 1, 3);
     q = rope.apply(q);
     k = rope.apply(k);
     if (cache != null) {
@@ -156,7 +163,7 @@ public final class Transformer {
       }
       NDArray o = sc.softmax(-1).reshape(b, nkv, (long) rep * t, tk).matMul(v);
       o = o.reshape(b, nh, t, hd).transpose(0, 2, 1, 3).reshape(b, t, (long) nh * hd);
-      return Linear.linear(o, p.get(prefix + "o_proj.weight")).singletonOrThrow();
+      return project(p, prefix + "o_proj", o, shape.arch().outBias());
     }
     if (nkv != nh) {
       int rep = nh / nkv;
@@ -168,7 +175,15 @@ public final class Transformer {
       scores = scores.add(mask);
     }
     NDArray out = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(b, t, (long) nh * hd);
-    return Linear.linear(out, p.get(prefix + "o_proj.weight")).singletonOrThrow();
+    return project(p, prefix + "o_proj", out, shape.arch().outBias());
+  }
+
+  /** {@code x W^T (+ b)}: a projection, with its bias when the architecture has one. */
+  private static NDArray project(Params p, String name, NDArray x, boolean bias) {
+    return (bias
+            ? Linear.linear(x, p.get(name + ".weight"), p.get(name + ".bias"))
+            : Linear.linear(x, p.get(name + ".weight")))
+        .singletonOrThrow();
   }
 
   /**

@@ -4,8 +4,10 @@ import dev.anneal.protocol.ExitCode;
 import dev.anneal.protocol.RunSpec;
 import dev.anneal.runner.ckpt.BlobStore;
 import dev.anneal.runner.ckpt.CheckpointReader;
+import dev.anneal.runner.ckpt.ModelWeights;
 import dev.anneal.runner.ckpt.SafeTensors;
 import dev.anneal.runner.events.EventLog;
+import dev.anneal.runner.hf.StageShape;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.rlhf.PolicyFigures;
 import dev.anneal.runner.rlhf.PpoTrainer;
@@ -26,12 +28,12 @@ final class RlhfRun implements StageRun {
   @Override
   public int run(
       RunSpec spec, BlobStore store, EventLog events, AtomicReference<Runnable> current) {
-    ModelShape shape = ModelShape.of(spec.model());
     if (spec.initFrom() == null) {
       throw new IllegalArgumentException(
           "initFrom: an rlhf stage starts from a fine-tuned (sft) checkpoint");
     }
     CheckpointReader.Loaded init = InitWeights.load(store, spec.initFrom().manifestKey());
+    ModelShape shape = StageShape.of(spec, init);
     CheckpointReader.Loaded reward = CheckpointReader.load(store, spec.rewardFrom().manifestKey());
     CheckpointReader.Loaded resume = null;
     if (spec.resumeFrom() != null) {
@@ -51,10 +53,9 @@ final class RlhfRun implements StageRun {
               + "; both must come from the same pre-trained model");
     }
     Map<String, SafeTensors.HostTensor> policy =
-        SafeTensors.read(init.file("model.safetensors"), init.manifestKey() + " model.safetensors");
+        ModelWeights.read(init.files(), init.manifestKey());
     Map<String, SafeTensors.HostTensor> rm =
-        SafeTensors.read(
-            reward.file("model.safetensors"), reward.manifestKey() + " model.safetensors");
+        ModelWeights.read(reward.files(), reward.manifestKey());
     events.log(
         "INFO",
         String.format(

@@ -6,6 +6,7 @@ import dev.anneal.runner.ckpt.BlobStore;
 import dev.anneal.runner.ckpt.CheckpointReader;
 import dev.anneal.runner.data.ExampleBatches;
 import dev.anneal.runner.events.EventLog;
+import dev.anneal.runner.hf.StageShape;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.train.Objective;
 import dev.anneal.runner.train.SupervisedTrainer;
@@ -53,7 +54,6 @@ abstract class SupervisedRun implements StageRun {
   @Override
   public final int run(
       RunSpec spec, BlobStore store, EventLog events, AtomicReference<Runnable> current) {
-    ModelShape shape = ModelShape.of(spec.model());
     CheckpointReader.Loaded resume = null;
     CheckpointReader.Loaded init = null;
     if (spec.resumeFrom() != null) {
@@ -61,6 +61,7 @@ abstract class SupervisedRun implements StageRun {
     } else if (spec.initFrom() != null) {
       init = InitWeights.load(store, spec.initFrom().manifestKey());
     }
+    ModelShape shape = StageShape.of(spec, resume != null ? resume : init);
     Attempt attempt = new Attempt(spec, shape, store, events);
     TrainingInputs.Inputs inputs = prepare(attempt, resume != null ? resume : init);
     if (inputs.sampler() instanceof ExampleBatches examples) describeData(attempt, examples);

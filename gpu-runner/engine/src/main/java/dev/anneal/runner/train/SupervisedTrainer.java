@@ -17,11 +17,14 @@ import dev.anneal.runner.ckpt.CheckpointException;
 import dev.anneal.runner.ckpt.CheckpointReader;
 import dev.anneal.runner.ckpt.CheckpointWriter;
 import dev.anneal.runner.ckpt.DeviceSnapshot;
+import dev.anneal.runner.ckpt.ModelWeights;
 import dev.anneal.runner.ckpt.SafeTensors;
 import dev.anneal.runner.ckpt.TrainerState;
 import dev.anneal.runner.data.BatchSource;
 import dev.anneal.runner.data.Sampler;
 import dev.anneal.runner.events.EventLog;
+import dev.anneal.runner.hf.HfFormat;
+import dev.anneal.runner.hf.StageShape;
 import dev.anneal.runner.model.Host;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.model.Params;
@@ -82,6 +85,7 @@ public final class SupervisedTrainer implements AutoCloseable {
   private final AtomicBoolean stopRequested = new AtomicBoolean();
   private final String shapeText;
   private final String tokenizerJson;
+  private final Map<String, byte[]> carriedFiles;
 
   private long step;
   private long tokensSeen;
@@ -110,6 +114,11 @@ public final class SupervisedTrainer implements AutoCloseable {
     this.events = events;
     this.shapeText = shape.toString();
     this.tokenizerJson = tokenizer.toHuggingFaceJson();
+    // a shape the spec cannot rebuild (an imported model's) travels with every checkpoint
+    this.carriedFiles =
+        StageShape.carried(spec, shape)
+            ? Map.of("config.json", HfFormat.configJson(shape, tokenizer, false))
+            : Map.of();
     Device device = Devices.of(spec.device());
     this.precision = MixedPrecision.of(cfg.precision(), device);
     this.guard = new NonFiniteGuard(spec.stability().spikeConsecutive());
@@ -402,7 +411,7 @@ public final class SupervisedTrainer implements AutoCloseable {
             detector.inAnomaly(),
             extra);
     return new DeviceSnapshot(
-        step, m, weights, opt, state, tokenizerJson, health, Map.of(), Map.of());
+        step, m, weights, opt, state, tokenizerJson, health, Map.of(), carriedFiles);
   }
 
   private static Double finiteOrNull(double v) {
@@ -411,7 +420,7 @@ public final class SupervisedTrainer implements AutoCloseable {
 
   private void restore(CheckpointReader.Loaded ckpt, boolean full) {
     Map<String, SafeTensors.HostTensor> weights =
-        SafeTensors.read(ckpt.file("model.safetensors"), ckpt.manifestKey() + " model.safetensors");
+        ModelWeights.read(ckpt.files(), ckpt.manifestKey());
     // starting from another stage's weights, the objective's own parameters (a reward head) may
     // be new; everything else must match
     java.util.Set<String> expected = new java.util.HashSet<>(master.all().keySet());

@@ -7,10 +7,14 @@ import dev.anneal.platform.api.pipelines.CheckpointReads;
 import dev.anneal.platform.api.pipelines.Pipelines;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -18,7 +22,9 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RequestPart;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.multipart.MultipartFile;
 
 /** Checkpoints (with their files) and the model registry. */
 @RestController
@@ -29,9 +35,15 @@ public class ModelsController {
   private final Pipelines pipelines;
   private final CheckpointReads checkpoints;
   private final CheckpointFiles files;
+  private final ModelImports imports;
 
   public ModelsController(
-      Models models, Pipelines pipelines, CheckpointReads checkpoints, CheckpointFiles files) {
+      Models models,
+      Pipelines pipelines,
+      CheckpointReads checkpoints,
+      CheckpointFiles files,
+      ModelImports imports) {
+    this.imports = imports;
     this.models = models;
     this.pipelines = pipelines;
     this.checkpoints = checkpoints;
@@ -56,6 +68,29 @@ public class ModelsController {
   @Operation(summary = "Presigned URLs (1 hour) for every file of a checkpoint and its HF export")
   public CheckpointFiles.Download downloadCheckpoint(Caller caller, @PathVariable UUID id) {
     return files.download(checkpoints.checkpoint(caller, id));
+  }
+
+  @PostMapping(path = "/models/{name}/import", consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
+  @Operation(
+      summary =
+          "Import a Hugging Face checkpoint (parts 'file', one per file of its directory) as the"
+              + " next version of a model")
+  public ResponseEntity<Models.Model> importModel(
+      Caller caller, @PathVariable String name, @RequestPart("file") List<MultipartFile> parts)
+      throws IOException {
+    List<ModelImports.Upload> uploads = new ArrayList<>();
+    List<InputStream> open = new ArrayList<>();
+    try {
+      for (MultipartFile p : parts) {
+        InputStream in = p.getInputStream();
+        open.add(in);
+        uploads.add(new ModelImports.Upload(p.getOriginalFilename(), in));
+      }
+      return ResponseEntity.status(HttpStatus.CREATED)
+          .body(imports.importModel(caller, name, uploads));
+    } finally {
+      for (InputStream in : open) in.close();
+    }
   }
 
   @PostMapping("/models")
@@ -105,9 +140,15 @@ public class ModelsController {
   }
 
   @GetMapping("/models/{id}/download")
-  @Operation(summary = "Presigned URLs for the model's checkpoint files and HF export")
+  @Operation(
+      summary =
+          "Presigned URLs for the model's checkpoint files and HF export (an imported model:"
+              + " its files)")
   public CheckpointFiles.Download download(Caller caller, @PathVariable UUID id) {
     Models.Model m = models.get(caller, id);
+    if (m.checkpointId() == null && m.checkpoint().startsWith("hf:")) {
+      return files.downloadImported(m.checkpoint());
+    }
     if (m.checkpointId() == null) {
       throw ApiException.conflict(
           "model " + m.name() + "@v" + m.version() + " has no checkpoint any more");

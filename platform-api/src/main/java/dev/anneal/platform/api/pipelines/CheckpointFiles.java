@@ -106,16 +106,7 @@ public class CheckpointFiles {
     }
     String manifestName = c.key().substring(prefix.length());
     for (String extra : List.of("hf/", "hf-ema/")) {
-      for (StoredObject o : store.list(prefix + extra)) {
-        String sha = store.stat(o.key()).map(StoredObject::sha256).orElse(null);
-        files.add(
-            new File(
-                o.key().substring(prefix.length()),
-                o.bytes(),
-                sha,
-                store.presignedGet(o.key(), URL_LIFETIME)));
-        total += o.bytes();
-      }
+      total += listed(prefix + extra, prefix, files);
     }
     files.add(
         new File(
@@ -124,5 +115,41 @@ public class CheckpointFiles {
             c.manifestSha256(),
             store.presignedGet(c.key(), URL_LIFETIME)));
     return new Download(c.key(), c.step(), Instant.now().plus(URL_LIFETIME), total, files);
+  }
+
+  /**
+   * Presigned URLs for every file of an imported model (its {@code hf:<prefix>} key), each with the
+   * sha256 the import recorded.
+   */
+  public Download downloadImported(String hfKey) {
+    String prefix = hfKey.substring("hf:".length());
+    List<File> files = new ArrayList<>();
+    long total = listed(prefix, prefix, files);
+    if (files.isEmpty()) {
+      throw new ApiException(
+          HttpStatus.GONE,
+          "model-deleted",
+          "the imported model's files under " + prefix + " are gone");
+    }
+    return new Download(hfKey, 0, Instant.now().plus(URL_LIFETIME), total, files);
+  }
+
+  /**
+   * Adds every object under {@code under} to {@code files}, named relative to {@code base}, with
+   * the sha256 it was stored with and a presigned URL; returns their total size.
+   */
+  private long listed(String under, String base, List<File> files) {
+    long total = 0;
+    for (StoredObject o : store.list(under)) {
+      String sha = store.stat(o.key()).map(StoredObject::sha256).orElse(null);
+      files.add(
+          new File(
+              o.key().substring(base.length()),
+              o.bytes(),
+              sha,
+              store.presignedGet(o.key(), URL_LIFETIME)));
+      total += o.bytes();
+    }
+    return total;
   }
 }

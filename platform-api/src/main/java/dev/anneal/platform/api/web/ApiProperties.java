@@ -9,6 +9,7 @@ import org.springframework.util.unit.DataSize;
  *
  * @param maxBody the largest request body outside dataset uploads (specs, edits)
  * @param maxDataset the largest dataset upload
+ * @param maxModelImport the largest model import (all its files in one request)
  * @param bootstrapTeam the operator team made on first start
  * @param bootstrapToken the first admin token, when an operator wants to choose it (a Kubernetes
  *     Secret); otherwise one is generated and printed once
@@ -19,6 +20,7 @@ import org.springframework.util.unit.DataSize;
 public record ApiProperties(
     @DefaultValue("1MB") DataSize maxBody,
     @DefaultValue("2GB") DataSize maxDataset,
+    @DefaultValue("64GB") DataSize maxModelImport,
     @DefaultValue("default") String bootstrapTeam,
     String bootstrapToken,
     @DefaultValue("1500") int maxSeriesPoints,

@@ -13,17 +13,20 @@ import org.springframework.http.MediaType;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Caps request bodies under {@code /api/}: dataset uploads at {@code anneal.api.max-dataset},
- * everything else at {@code anneal.api.max-body}. A declared length over the cap is refused before
- * a byte is read; a streamed body is cut off when it passes the cap.
+ * Caps request bodies under {@code /api/}: dataset uploads at {@code anneal.api.max-dataset}, model
+ * imports at {@code anneal.api.max-model-import}, everything else at {@code anneal.api.max-body}. A
+ * declared length over the cap is refused before a byte is read; a streamed body is cut off when it
+ * passes the cap.
  */
 public class BodyLimitFilter extends OncePerRequestFilter {
   private final long maxBody;
   private final long maxDataset;
+  private final long maxModelImport;
 
   public BodyLimitFilter(ApiProperties p) {
     this.maxBody = p.maxBody().toBytes();
     this.maxDataset = p.maxDataset().toBytes();
+    this.maxModelImport = p.maxModelImport().toBytes();
   }
 
   /** The body passed the limit while it was being read. */
@@ -45,9 +48,14 @@ public class BodyLimitFilter extends OncePerRequestFilter {
   protected void doFilterInternal(
       HttpServletRequest req, HttpServletResponse res, FilterChain chain)
       throws ServletException, IOException {
-    boolean upload =
-        "POST".equals(req.getMethod()) && req.getRequestURI().startsWith("/api/v1/datasets/");
-    long limit = upload ? maxDataset : maxBody;
+    boolean post = "POST".equals(req.getMethod());
+    String uri = req.getRequestURI();
+    long limit =
+        post && uri.startsWith("/api/v1/datasets/")
+            ? maxDataset
+            : post && uri.startsWith("/api/v1/models/") && uri.endsWith("/import")
+                ? maxModelImport
+                : maxBody;
     long declared = req.getContentLengthLong();
     if (declared > limit) {
       res.setStatus(HttpStatus.PAYLOAD_TOO_LARGE.value());

@@ -141,14 +141,15 @@ public final class ApiClient {
 
   public JsonNode postFile(String path, Path file, String contentType) {
     try {
-      return check(
-          raw(
-              request(path)
-                  .header("Content-Type", contentType)
-                  .POST(HttpRequest.BodyPublishers.ofFile(file))));
+      return postBody(path, contentType, HttpRequest.BodyPublishers.ofFile(file));
     } catch (java.io.FileNotFoundException e) {
       throw new IllegalArgumentException("no such file: " + file, e);
     }
+  }
+
+  /** POSTs a body streamed from its publisher (a file, a multipart form of files). */
+  public JsonNode postBody(String path, String contentType, HttpRequest.BodyPublisher body) {
+    return check(raw(request(path).header("Content-Type", contentType).POST(body)));
   }
 
   public JsonNode patchJson(String path, Object body) {

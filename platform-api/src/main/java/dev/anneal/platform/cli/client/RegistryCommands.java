@@ -1,13 +1,17 @@
 package dev.anneal.platform.cli.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.anneal.platform.api.models.ModelImports;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -102,8 +106,13 @@ public final class RegistryCommands {
 
   @Command(
       name = "models",
-      description = "List, register and download models",
-      subcommands = {ModelsList.class, ModelsRegister.class, ModelsDownload.class})
+      description = "List, register, import and download models",
+      subcommands = {
+        ModelsList.class,
+        ModelsRegister.class,
+        ModelsImport.class,
+        ModelsDownload.class
+      })
   public static class Models implements Runnable {
     @Spec CommandSpec spec;
 
@@ -156,6 +165,63 @@ public final class RegistryCommands {
               m.path("name").asText(),
               m.path("version").asInt(),
               m.path("id").asText(),
+              m.path("name").asText(),
+              m.path("version").asInt());
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "import",
+      description =
+          "Import a Hugging Face checkpoint directory (LLaMA, Mistral, Qwen2, Qwen3; safetensors)"
+              + " as the next version of a model")
+  public static class ModelsImport extends ClientCommands.Base {
+    @Parameters(index = "0", description = "the directory (config.json, tokenizer.json, weights)")
+    Path dir;
+
+    @Option(names = "--name", required = true, description = "the model's name in the registry")
+    String name;
+
+    @Override
+    int run(ApiClient api) {
+      if (!Files.isDirectory(dir)) {
+        throw new IllegalArgumentException(dir + " is not a directory");
+      }
+      List<Path> send = new ArrayList<>();
+      List<String> skipped = new ArrayList<>();
+      long bytes = 0;
+      try (var files = Files.list(dir)) {
+        for (Path f : files.sorted().toList()) {
+          String n = f.getFileName().toString();
+          if (!Files.isRegularFile(f)) continue;
+          if (ModelImports.accepts(n)) {
+            send.add(f);
+            bytes += Files.size(f);
+          } else {
+            skipped.add(n);
+          }
+        }
+      } catch (IOException e) {
+        throw new IllegalArgumentException("cannot read " + dir + ": " + e.getMessage(), e);
+      }
+      if (!skipped.isEmpty()) {
+        out().printf("not sent (an import does not take them): %s%n", String.join(", ", skipped));
+      }
+      out().printf("sending %d files, %d bytes …%n", send.size(), bytes);
+      Multipart form = new Multipart();
+      JsonNode m =
+          api.postBody(
+              "/api/v1/models/" + name + "/import", form.contentType(), form.body("file", send));
+      JsonNode lineage = m.path("lineage");
+      out()
+          .printf(
+              "imported %s@v%d (%s, %s, %,d parameters)%n  start from it with   from: model:%s@v%d%n",
+              m.path("name").asText(),
+              m.path("version").asInt(),
+              m.path("id").asText(),
+              lineage.path("architecture").asText(),
+              lineage.path("parameters").asLong(),
               m.path("name").asText(),
               m.path("version").asInt());
       return 0;
