@@ -2,6 +2,7 @@ package dev.anneal.runner;
 
 import dev.anneal.protocol.ExitCode;
 import dev.anneal.protocol.RunSpec;
+import dev.anneal.runner.bench.DataBench;
 import dev.anneal.runner.bench.EngineBench;
 import dev.anneal.runner.bench.GenerationBench;
 import java.io.PrintStream;
@@ -119,6 +120,16 @@ public final class RunnerMain {
                       Set.of("quick"))
                   .asBenchOptions(),
               out);
+        case "bench-data":
+          {
+            Args a = new Args(args, 1, Set.of("docs", "repeats", "hub"), Set.of());
+            return DataBench.run(
+                new DataBench.Options(
+                    a.getInt("docs", 20000),
+                    a.getInt("repeats", 3),
+                    a.has("hub") ? Path.of(a.get("hub", null)) : null),
+                out);
+          }
         case "bench-generate":
           {
             Args a = new Args(args, 1, Set.of("presets", "batch", "prompt", "new"), Set.of());
@@ -156,6 +167,7 @@ public final class RunnerMain {
         "  bench [--quick] [--presets tiny,small] [--precisions fp32,fp16-mixed] [--steps N] [--json FILE]",
         "                    training throughput, MFU against the measured matmul peak, checkpoint stall",
         "  bench-generate [--presets tiny,small] [--batch 8] [--prompt 16] [--new 64,256]",
+        "  bench-data [--docs 20000] [--repeats 3] [--hub DIR]",
         "                    generation tokens/s with the KV cache against full recomputation",
         "  " + ExecCommand.USAGE,
         "                    run an engine program that speaks the engine contract as the attempt:",

@@ -23,8 +23,8 @@ import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.model.Params;
 import dev.anneal.runner.model.Transformer;
 import dev.anneal.runner.rlhf.PpoTrainer;
-import dev.anneal.runner.tokenizer.BpeTokenizer;
 import dev.anneal.runner.tokenizer.BpeTrainer;
+import dev.anneal.runner.tokenizer.Tokenizer;
 import dev.anneal.runner.train.RewardObjective;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -136,7 +136,7 @@ public final class GenerationBench {
     for (PromptData.Prompt p : prompts) {
       texts.add(p.messages().get(0).content() + " " + p.answer());
     }
-    BpeTokenizer tok =
+    Tokenizer tok =
         BpeTrainer.train(
             texts, Math.min(shape.vocabSize(), 512), false, TokenizerSpec.DEFAULT_SPECIALS);
     Map<String, SafeTensors.HostTensor> policy;

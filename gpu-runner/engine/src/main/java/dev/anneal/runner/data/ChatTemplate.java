@@ -1,6 +1,6 @@
 package dev.anneal.runner.data;
 
-import dev.anneal.runner.tokenizer.BpeTokenizer;
+import dev.anneal.runner.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,24 +36,31 @@ public final class ChatTemplate {
       "{% for m in messages %}{{ '<|' + m['role'] + '|>' + m['content'] + '<|end|>' }}{% endfor %}"
           + "{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}";
 
-  private final BpeTokenizer tok;
+  private final Tokenizer tok;
   private final int end;
 
-  public ChatTemplate(BpeTokenizer tok) {
+  public ChatTemplate(Tokenizer tok) {
     for (String r : ROLES) requireToken(tok, token(r));
     requireToken(tok, END);
     this.tok = tok;
     this.end = tok.id(END);
   }
 
-  private static void requireToken(BpeTokenizer tok, String special) {
-    if (!tok.specialTokens().contains(special)) {
+  private static void requireToken(Tokenizer tok, String special) {
+    if (tok.specialTokens().contains(special)) return;
+    if (tok.configJson().isPresent()) {
       throw new IllegalArgumentException(
-          "tokenizer: has no special token "
+          "tokenizer: an imported tokenizer has no "
               + special
-              + " for the chat template; pre-train with the default tokenizer.specialTokens (they"
-              + " include the chat tokens) or add it");
+              + " for Anneal's chat template, and rendering its own tokenizer_config.json"
+              + " chat_template is not implemented yet; SFT, reward and RLHF stages from this"
+              + " model are refused (pre-training runs)");
     }
+    throw new IllegalArgumentException(
+        "tokenizer: has no special token "
+            + special
+            + " for the chat template; pre-train with the default tokenizer.specialTokens (they"
+            + " include the chat tokens) or add it");
   }
 
   public static String token(String role) {

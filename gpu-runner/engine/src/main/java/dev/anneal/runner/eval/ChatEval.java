@@ -6,7 +6,7 @@ import dev.anneal.runner.data.ChatTemplate.Message;
 import dev.anneal.runner.generate.Generator;
 import dev.anneal.runner.model.Params;
 import dev.anneal.runner.model.Transformer;
-import dev.anneal.runner.tokenizer.BpeTokenizer;
+import dev.anneal.runner.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -28,7 +28,7 @@ public final class ChatEval {
       Transformer model,
       Params params,
       NDManager manager,
-      BpeTokenizer tok,
+      Tokenizer tok,
       ChatTemplate template,
       List<List<Message>> heldOut,
       int maxQuestions,

@@ -7,7 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.anneal.runner.model.Params;
 import dev.anneal.runner.model.Transformer;
-import dev.anneal.runner.tokenizer.BpeTokenizer;
+import dev.anneal.runner.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,7 +26,7 @@ public final class GreedyAnswers {
   public static Result evaluate(
       Transformer model,
       Params params,
-      BpeTokenizer tok,
+      Tokenizer tok,
       List<String> prompts,
       List<String> expected,
       int maxTokens) {
@@ -41,7 +41,7 @@ public final class GreedyAnswers {
   }
 
   public static String complete(
-      Transformer model, Params params, BpeTokenizer tok, String prompt, int maxTokens) {
+      Transformer model, Params params, Tokenizer tok, String prompt, int maxTokens) {
     int[] ids = tok.encode(prompt);
     List<Integer> out = new ArrayList<>();
     try (NDManager m = params.manager().newSubManager()) {

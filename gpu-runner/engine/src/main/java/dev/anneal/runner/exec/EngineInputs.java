@@ -12,7 +12,8 @@ import dev.anneal.runner.ckpt.Checksums;
 import dev.anneal.runner.data.TokenShards;
 import dev.anneal.runner.hf.HfFormat;
 import dev.anneal.runner.model.ModelShape;
-import dev.anneal.runner.tokenizer.BpeTokenizer;
+import dev.anneal.runner.tokenizer.Tokenizer;
+import dev.anneal.runner.tokenizer.Tokenizers;
 import dev.anneal.runner.train.TrainingInputs;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -49,7 +50,7 @@ final class EngineInputs {
    *     names one)
    * @param note what was done for the token set, for the attempt's log
    */
-  record Ready(Map<String, String> env, BpeTokenizer tokenizer, String note) {}
+  record Ready(Map<String, String> env, Tokenizer tokenizer, String note) {}
 
   private EngineInputs() {}
 
@@ -91,15 +92,14 @@ final class EngineInputs {
       env.put("ANNEAL_INIT_FROM", dir.toString());
     }
     CheckpointReader.Loaded from = resumed != null ? resumed : init;
-    BpeTokenizer tokenizer;
+    Tokenizer tokenizer;
     String note;
     if (given != null) {
       note = "token set: " + given + " (given)";
       env.put("ANNEAL_TOKENS", given.toString());
       tokenizer =
           from != null && from.files().containsKey("tokenizer.json")
-              ? BpeTokenizer.fromHuggingFaceJson(
-                  new String(from.file("tokenizer.json"), StandardCharsets.UTF_8))
+              ? Tokenizers.fromFiles(from.files())
               : null;
     } else {
       Encoded e = encode(spec, store, work.resolve("tokens"), from);
@@ -115,7 +115,7 @@ final class EngineInputs {
     return new Ready(env, tokenizer, note);
   }
 
-  private record Encoded(BpeTokenizer tokenizer, String note) {}
+  private record Encoded(Tokenizer tokenizer, String note) {}
 
   /**
    * The spec's one dataset as a token set in {@code dir}: the store's copy when one exists for this
@@ -139,12 +139,12 @@ final class EngineInputs {
     // an SFT set (rendered dialogues and their masks) is another set than the text's of the data
     Optional<String> identity =
         TokenSetCache.identity(dataset, spec.seed()).map(id -> sft ? "sft\n" + id : id);
-    BpeTokenizer tok;
+    Tokenizer tok;
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("dataset", dataset.name());
     JsonNode m;
     try {
-      Optional<BpeTokenizer> known = TrainingInputs.givenTokenizer(spec, store, from);
+      Optional<Tokenizer> known = TrainingInputs.givenTokenizer(spec, store, from);
       if (known.isPresent() && identity.isPresent()) {
         String prefix =
             TokenSetCache.prefix(spec.team(), identity.get(), known.get().toHuggingFaceJson());
@@ -195,7 +195,7 @@ final class EngineInputs {
     return new Encoded(tok, "token set: encoded " + what + ", kept as " + store.describe(prefix));
   }
 
-  private static String sha(BpeTokenizer tok) {
+  private static String sha(Tokenizer tok) {
     return Checksums.sha256(tok.toHuggingFaceJson().getBytes(StandardCharsets.UTF_8));
   }
 }

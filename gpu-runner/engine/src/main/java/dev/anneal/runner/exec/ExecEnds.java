@@ -10,7 +10,7 @@ import dev.anneal.runner.events.EventLog;
 import dev.anneal.runner.hf.HfFormat;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.stability.InstabilityDetector;
-import dev.anneal.runner.tokenizer.BpeTokenizer;
+import dev.anneal.runner.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,7 +79,7 @@ final class ExecEnds {
       RunSpec spec,
       BlobStore store,
       EventLog events,
-      BpeTokenizer tokenizer,
+      Tokenizer tokenizer,
       Path finalDir,
       String manifestKey)
       throws IOException {

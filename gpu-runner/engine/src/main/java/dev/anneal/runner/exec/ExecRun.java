@@ -13,7 +13,7 @@ import dev.anneal.runner.ckpt.CheckpointSnapshot;
 import dev.anneal.runner.ckpt.CheckpointWriter;
 import dev.anneal.runner.events.EventLog;
 import dev.anneal.runner.stability.InstabilityDetector;
-import dev.anneal.runner.tokenizer.BpeTokenizer;
+import dev.anneal.runner.tokenizer.Tokenizer;
 import dev.anneal.runner.train.TrainingRuns;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -118,7 +118,7 @@ public final class ExecRun {
 
   private double attemptMillis;
 
-  private BpeTokenizer tokenizer;
+  private Tokenizer tokenizer;
 
   private ExecRun(RunSpec spec, BlobStore store, EventLog events, Options o) {
     this.spec = spec;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.anneal.protocol.HfModelConfig;
 import dev.anneal.runner.data.ChatTemplate;
 import dev.anneal.runner.model.ModelShape;
-import dev.anneal.runner.tokenizer.BpeTokenizer;
+import dev.anneal.runner.tokenizer.Tokenizer;
 
 /**
  * A Hugging Face {@code config.json} of the LLaMA family as the engine's {@link ModelShape}: read
@@ -61,7 +61,7 @@ public final class HfConfig {
   }
 
   /** The {@code config.json} transformers reads the shape back from. */
-  static ObjectNode config(ModelShape s, BpeTokenizer tok, boolean reward) {
+  static ObjectNode config(ModelShape s, Tokenizer tok, boolean reward) {
     ModelShape.Arch a = s.arch();
     String prefix = HfModelConfig.FAMILIES.get(a.family());
     ObjectNode c = JSON.createObjectNode();
@@ -111,7 +111,7 @@ public final class HfConfig {
     return c;
   }
 
-  static void special(ObjectNode n, String field, BpeTokenizer tok, String token) {
+  static void special(ObjectNode n, String field, Tokenizer tok, String token) {
     if (tok.specialTokens().contains(token)) n.put(field, tok.id(token));
     else n.putNull(field);
   }

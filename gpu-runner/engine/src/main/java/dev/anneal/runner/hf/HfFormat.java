@@ -9,6 +9,8 @@ import dev.anneal.runner.ckpt.SafeTensors;
 import dev.anneal.runner.data.ChatTemplate;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.tokenizer.BpeTokenizer;
+import dev.anneal.runner.tokenizer.Tokenizer;
+import dev.anneal.runner.tokenizer.Tokenizers;
 import dev.anneal.runner.train.RewardObjective;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -33,13 +35,13 @@ public final class HfFormat {
 
   /** A loaded model: its shape, weights by HF name, and tokenizer. */
   public record Model(
-      ModelShape shape, Map<String, SafeTensors.HostTensor> weights, BpeTokenizer tokenizer) {}
+      ModelShape shape, Map<String, SafeTensors.HostTensor> weights, Tokenizer tokenizer) {}
 
   private HfFormat() {}
 
   /** The directory's files, by name. */
   public static Map<String, byte[]> export(
-      ModelShape shape, Map<String, SafeTensors.HostTensor> weights, BpeTokenizer tok) {
+      ModelShape shape, Map<String, SafeTensors.HostTensor> weights, Tokenizer tok) {
     Map<String, byte[]> files = new LinkedHashMap<>();
     files.put(
         "model.safetensors", SafeTensors.write(new TreeMap<>(weights), Map.of("format", "pt")));
@@ -48,12 +50,16 @@ public final class HfFormat {
         json(HfConfig.config(shape, tok, weights.containsKey(RewardObjective.HEAD))));
     files.put("generation_config.json", json(generationConfig(tok)));
     files.put("tokenizer.json", tok.toHuggingFaceJson().getBytes(StandardCharsets.UTF_8));
-    files.put("tokenizer_config.json", json(tokenizerConfig(shape, tok)));
+    files.put(
+        "tokenizer_config.json",
+        tok.configJson()
+            .map(c -> c.getBytes(StandardCharsets.UTF_8))
+            .orElseGet(() -> json(tokenizerConfig(shape, tok))));
     return files;
   }
 
   /** The {@code config.json} of a shape, as an export writes it. */
-  public static byte[] configJson(ModelShape shape, BpeTokenizer tok, boolean reward) {
+  public static byte[] configJson(ModelShape shape, Tokenizer tok, boolean reward) {
     return json(HfConfig.config(shape, tok, reward));
   }
 
@@ -83,7 +89,7 @@ public final class HfFormat {
     return Optional.empty();
   }
 
-  private static ObjectNode generationConfig(BpeTokenizer tok) {
+  private static ObjectNode generationConfig(Tokenizer tok) {
     ObjectNode g = JSON.createObjectNode();
     ArrayNode eos = g.putArray("eos_token_id");
     for (String t : new String[] {ChatTemplate.END, "<|endoftext|>"}) {
@@ -94,7 +100,7 @@ public final class HfFormat {
     return g;
   }
 
-  private static ObjectNode tokenizerConfig(ModelShape s, BpeTokenizer tok) {
+  private static ObjectNode tokenizerConfig(ModelShape s, Tokenizer tok) {
     ObjectNode t = JSON.createObjectNode();
     t.put("tokenizer_class", "PreTrainedTokenizerFast");
     t.put("model_max_length", s.maxSeqLen());
@@ -111,7 +117,7 @@ public final class HfFormat {
     return t;
   }
 
-  private static void putToken(ObjectNode n, String field, BpeTokenizer tok, String token) {
+  private static void putToken(ObjectNode n, String field, Tokenizer tok, String token) {
     if (tok.specialTokens().contains(token)) n.put(field, token);
     else n.putNull(field);
   }
@@ -133,9 +139,7 @@ public final class HfFormat {
     }
     ModelShape shape = shape(files.get("config.json"), where);
     Map<String, SafeTensors.HostTensor> weights = ModelWeights.read(files, where);
-    BpeTokenizer tok =
-        BpeTokenizer.fromHuggingFaceJson(
-            new String(files.get("tokenizer.json"), StandardCharsets.UTF_8));
+    Tokenizer tok = Tokenizers.fromFiles(files);
     return new Model(shape, weights, tok);
   }
 

@@ -7,7 +7,7 @@ import dev.anneal.runner.eval.ChatEval;
 import dev.anneal.runner.generate.Generator;
 import dev.anneal.runner.model.Params;
 import dev.anneal.runner.model.Transformer;
-import dev.anneal.runner.tokenizer.BpeTokenizer;
+import dev.anneal.runner.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,7 +18,7 @@ import java.util.List;
  */
 record PolicyEval(
     Transformer model,
-    BpeTokenizer tokenizer,
+    Tokenizer tokenizer,
     List<Prompt> heldOut,
     Rollouts rollouts,
     RolloutScoring scoring,

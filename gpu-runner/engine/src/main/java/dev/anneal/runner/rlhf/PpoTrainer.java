@@ -24,7 +24,7 @@ import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.model.Params;
 import dev.anneal.runner.model.Transformer;
 import dev.anneal.runner.stability.InstabilityDetector;
-import dev.anneal.runner.tokenizer.BpeTokenizer;
+import dev.anneal.runner.tokenizer.Tokenizer;
 import dev.anneal.runner.train.AdamW;
 import dev.anneal.runner.train.Devices;
 import dev.anneal.runner.train.FaultInjector;
@@ -101,7 +101,7 @@ public final class PpoTrainer implements AutoCloseable {
   public PpoTrainer(
       RunSpec spec,
       ModelShape shape,
-      BpeTokenizer tokenizer,
+      Tokenizer tokenizer,
       List<Prompt> prompts,
       List<Prompt> heldOut,
       BatchSource ptx,

@@ -7,7 +7,7 @@ import dev.anneal.runner.data.PromptData.Prompt;
 import dev.anneal.runner.generate.Generator;
 import dev.anneal.runner.model.Params;
 import dev.anneal.runner.model.Transformer;
-import dev.anneal.runner.tokenizer.BpeTokenizer;
+import dev.anneal.runner.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -38,7 +38,7 @@ record Rollouts(
   /** The rollouts of {@code model}'s policies, on this tokenizer's chat template. */
   static Rollouts of(
       Transformer model,
-      BpeTokenizer tokenizer,
+      Tokenizer tokenizer,
       List<Prompt> prompts,
       RlConfig rl,
       int batchSize,

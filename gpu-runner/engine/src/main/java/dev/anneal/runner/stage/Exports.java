@@ -5,7 +5,7 @@ import dev.anneal.runner.ckpt.DeviceSnapshot;
 import dev.anneal.runner.hf.HfFormat;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.model.Params;
-import dev.anneal.runner.tokenizer.BpeTokenizer;
+import dev.anneal.runner.tokenizer.Tokenizer;
 
 /** Final weights as a Hugging Face directory next to the final checkpoint. */
 final class Exports {
@@ -18,7 +18,7 @@ final class Exports {
 
   /** Writes {@code p} as a LLaMA directory under {@code prefix}; returns the prefix. */
   static String huggingFace(
-      BlobStore store, ModelShape shape, Params p, BpeTokenizer tok, String prefix) {
+      BlobStore store, ModelShape shape, Params p, Tokenizer tok, String prefix) {
     HfFormat.export(shape, DeviceSnapshot.host(p.all()), tok)
         .forEach((name, bytes) -> store.put(prefix + name, bytes));
     return prefix;

@@ -11,7 +11,7 @@ import dev.anneal.runner.hf.StageShape;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.rlhf.PolicyFigures;
 import dev.anneal.runner.rlhf.PpoTrainer;
-import dev.anneal.runner.tokenizer.BpeTokenizer;
+import dev.anneal.runner.tokenizer.Tokenizers;
 import dev.anneal.runner.train.TrainingInputs;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -42,7 +42,7 @@ final class RlhfRun implements StageRun {
     TrainingInputs.RlInputs data = TrainingInputs.prepareRlhf(spec, shape, store, init);
     byte[] rmTokenizer = reward.files().get("tokenizer.json");
     if (rmTokenizer != null
-        && !BpeTokenizer.fromHuggingFaceJson(new String(rmTokenizer, StandardCharsets.UTF_8))
+        && !Tokenizers.fromJson(new String(rmTokenizer, StandardCharsets.UTF_8))
             .toHuggingFaceJson()
             .equals(data.tokenizer().toHuggingFaceJson())) {
       throw new IllegalArgumentException(

@@ -22,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * split, then merges applied lowest rank first — the same algorithm as Hugging Face's {@code
  * tokenizers}, to which it is written as {@code tokenizer.json}.
  */
-public final class BpeTokenizer {
+public final class BpeTokenizer implements Tokenizer {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -50,14 +50,17 @@ public final class BpeTokenizer {
     }
   }
 
+  @Override
   public int vocabSize() {
     return idToToken.length;
   }
 
+  @Override
   public List<String> specialTokens() {
     return specialTokens;
   }
 
+  @Override
   public int id(String token) {
     Integer id = vocab.get(token);
     if (id == null) {
@@ -66,6 +69,7 @@ public final class BpeTokenizer {
     return id;
   }
 
+  @Override
   public int[] encode(String text) {
     String t = nfkc ? Normalizer.normalize(text, Normalizer.Form.NFKC) : text;
     List<Integer> ids = new ArrayList<>();
@@ -84,6 +88,7 @@ public final class BpeTokenizer {
     return ids.stream().mapToInt(Integer::intValue).toArray();
   }
 
+  @Override
   public String decode(int[] ids) {
     StringBuilder sb = new StringBuilder();
     StringBuilder bytes = new StringBuilder();
@@ -173,6 +178,7 @@ public final class BpeTokenizer {
   }
 
   /** The Hugging Face {@code tokenizer.json} document. */
+  @Override
   public String toHuggingFaceJson() {
     ObjectNode root = JSON.createObjectNode();
     root.put("version", "1.0");

@@ -30,7 +30,8 @@ import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.model.Params;
 import dev.anneal.runner.model.Transformer;
 import dev.anneal.runner.stability.InstabilityDetector;
-import dev.anneal.runner.tokenizer.BpeTokenizer;
+import dev.anneal.runner.tokenizer.Tokenizer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,7 +71,7 @@ public final class SupervisedTrainer implements AutoCloseable {
   private final BatchSource sampler;
   private final Objective objective;
   private final java.util.Set<String> extraParams = new java.util.HashSet<>();
-  private final BpeTokenizer tokenizer;
+  private final Tokenizer tokenizer;
   private final EventLog events;
   private final CheckpointWriter writer;
   private final NDManager root;
@@ -97,7 +98,7 @@ public final class SupervisedTrainer implements AutoCloseable {
       RunSpec spec,
       ModelShape shape,
       BatchSource sampler,
-      BpeTokenizer tokenizer,
+      Tokenizer tokenizer,
       BlobStore store,
       EventLog events,
       boolean asyncCheckpoints,
@@ -115,10 +116,15 @@ public final class SupervisedTrainer implements AutoCloseable {
     this.shapeText = shape.toString();
     this.tokenizerJson = tokenizer.toHuggingFaceJson();
     // a shape the spec cannot rebuild (an imported model's) travels with every checkpoint
-    this.carriedFiles =
-        StageShape.carried(spec, shape)
-            ? Map.of("config.json", HfFormat.configJson(shape, tokenizer, false))
-            : Map.of();
+    // and an imported tokenizer's config (its chat template and special tokens' roles)
+    Map<String, byte[]> carried = new LinkedHashMap<>();
+    if (StageShape.carried(spec, shape)) {
+      carried.put("config.json", HfFormat.configJson(shape, tokenizer, false));
+    }
+    tokenizer
+        .configJson()
+        .ifPresent(c -> carried.put("tokenizer_config.json", c.getBytes(StandardCharsets.UTF_8)));
+    this.carriedFiles = Map.copyOf(carried);
     Device device = Devices.of(spec.device());
     this.precision = MixedPrecision.of(cfg.precision(), device);
     this.guard = new NonFiniteGuard(spec.stability().spikeConsecutive());

@@ -18,8 +18,9 @@ import dev.anneal.runner.data.Sampler;
 import dev.anneal.runner.data.SftBatches;
 import dev.anneal.runner.data.SyntheticCorpus;
 import dev.anneal.runner.model.ModelShape;
-import dev.anneal.runner.tokenizer.BpeTokenizer;
 import dev.anneal.runner.tokenizer.BpeTrainer;
+import dev.anneal.runner.tokenizer.Tokenizer;
+import dev.anneal.runner.tokenizer.Tokenizers;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,10 +47,10 @@ public final class TrainingInputs {
   }
 
   public record Inputs(
-      BpeTokenizer tokenizer, BatchSource sampler, Map<String, Integer> tokensPerSource) {}
+      Tokenizer tokenizer, BatchSource sampler, Map<String, Integer> tokensPerSource) {}
 
   /** SFT's data: the chat batches (with their held-out dialogues) and the template. */
-  public record SftInputs(BpeTokenizer tokenizer, SftBatches batches, ChatTemplate template) {}
+  public record SftInputs(Tokenizer tokenizer, SftBatches batches, ChatTemplate template) {}
 
   /** Share of an SFT dataset held out for evaluation. */
   public static final double SFT_HELD_OUT = 0.1;
@@ -61,7 +62,7 @@ public final class TrainingInputs {
    */
   public static SftInputs prepareSft(
       RunSpec spec, ModelShape shape, BlobStore store, CheckpointReader.Loaded checkpoint) {
-    BpeTokenizer tokenizer =
+    Tokenizer tokenizer =
         startingTokenizer(spec, shape, store, checkpoint, "an sft stage", "a pre-trained");
     ChatTemplate template = new ChatTemplate(tokenizer);
     List<List<ChatTemplate.Message>> dialogues = new ArrayList<>();
@@ -84,8 +85,7 @@ public final class TrainingInputs {
   }
 
   /** The reward stage's data: preference pairs in batches, and the template. */
-  public record RewardInputs(
-      BpeTokenizer tokenizer, RewardBatches batches, ChatTemplate template) {}
+  public record RewardInputs(Tokenizer tokenizer, RewardBatches batches, ChatTemplate template) {}
 
   /**
    * Reads the stage's preference datasets ({@code synthetic:preferences[?docs=N]}, a {@code file:}
@@ -94,7 +94,7 @@ public final class TrainingInputs {
    */
   public static RewardInputs prepareReward(
       RunSpec spec, ModelShape shape, BlobStore store, CheckpointReader.Loaded checkpoint) {
-    BpeTokenizer tokenizer =
+    Tokenizer tokenizer =
         startingTokenizer(spec, shape, store, checkpoint, "a reward stage", "a fine-tuned");
     ChatTemplate template = new ChatTemplate(tokenizer);
     List<PreferenceData.Preference> pairs = new ArrayList<>();
@@ -125,7 +125,7 @@ public final class TrainingInputs {
    * datasets (null without any).
    */
   public record RlInputs(
-      BpeTokenizer tokenizer,
+      Tokenizer tokenizer,
       List<PromptData.Prompt> prompts,
       List<PromptData.Prompt> heldOut,
       BatchSource ptx) {}
@@ -145,7 +145,7 @@ public final class TrainingInputs {
     if (spec.datasets().isEmpty()) {
       throw new IllegalArgumentException("datasets: an rlhf stage needs a prompt dataset first");
     }
-    BpeTokenizer tokenizer = tokenizer(spec, shape, store, checkpoint, Map.of());
+    Tokenizer tokenizer = tokenizer(spec, shape, store, checkpoint, Map.of());
     DatasetRef first = spec.datasets().get(0);
     List<PromptData.Prompt> all;
     if (SyntheticCorpus.Key.is(first.key())) {
@@ -188,7 +188,7 @@ public final class TrainingInputs {
   private TrainingInputs() {}
 
   /** The tokenizer of the checkpoint a stage must start from ({@code which} kind of one). */
-  private static BpeTokenizer startingTokenizer(
+  private static Tokenizer startingTokenizer(
       RunSpec spec,
       ModelShape shape,
       BlobStore store,
@@ -233,7 +233,7 @@ public final class TrainingInputs {
    * A pre-training stage's texts, by dataset, and the tokenizer they are encoded with: the starting
    * checkpoint's, the spec's, or one trained on these texts.
    */
-  public record Corpus(BpeTokenizer tokenizer, Map<String, List<String>> texts) {}
+  public record Corpus(Tokenizer tokenizer, Map<String, List<String>> texts) {}
 
   /** Reads the stage's datasets and settles its tokenizer (errors name the dataset or field). */
   public static Corpus corpus(
@@ -242,7 +242,7 @@ public final class TrainingInputs {
     for (DatasetRef d : spec.datasets()) {
       texts.put(d.name(), read(d, store, spec.seed()));
     }
-    BpeTokenizer tokenizer = tokenizer(spec, shape, store, checkpoint, texts);
+    Tokenizer tokenizer = tokenizer(spec, shape, store, checkpoint, texts);
     if (tokenizer.vocabSize() > shape.vocabSize()) {
       throw new IllegalArgumentException(
           "model.vocabSize: the tokenizer has "
@@ -256,7 +256,7 @@ public final class TrainingInputs {
   private static Inputs sampler(
       List<DatasetRef> datasets,
       Map<String, List<String>> texts,
-      BpeTokenizer tokenizer,
+      Tokenizer tokenizer,
       RunSpec spec) {
     int eos = tokenizer.id(tokenizer.specialTokens().get(0));
     List<Sampler.Source> sources = new ArrayList<>();
@@ -334,13 +334,13 @@ public final class TrainingInputs {
     return bytes;
   }
 
-  private static BpeTokenizer tokenizer(
+  private static Tokenizer tokenizer(
       RunSpec spec,
       ModelShape shape,
       BlobStore store,
       CheckpointReader.Loaded checkpoint,
       Map<String, List<String>> texts) {
-    Optional<BpeTokenizer> given = givenTokenizer(spec, store, checkpoint);
+    Optional<Tokenizer> given = givenTokenizer(spec, store, checkpoint);
     if (given.isPresent()) return given.get();
     TokenizerSpec t = spec.tokenizer();
     int vocab = t.vocabSize() != null ? t.vocabSize() : shape.vocabSize();
@@ -353,12 +353,10 @@ public final class TrainingInputs {
    * The tokenizer a stage is given rather than trains: its starting checkpoint's, else the spec's
    * {@code tokenizer.key}; empty when it trains one on its data.
    */
-  public static Optional<BpeTokenizer> givenTokenizer(
+  public static Optional<Tokenizer> givenTokenizer(
       RunSpec spec, BlobStore store, CheckpointReader.Loaded checkpoint) {
     if (checkpoint != null && checkpoint.files().containsKey("tokenizer.json")) {
-      return Optional.of(
-          BpeTokenizer.fromHuggingFaceJson(
-              new String(checkpoint.file("tokenizer.json"), StandardCharsets.UTF_8)));
+      return Optional.of(Tokenizers.fromFiles(checkpoint.files()));
     }
     TokenizerSpec t = spec.tokenizer();
     if (t.key() != null) {
@@ -379,8 +377,7 @@ public final class TrainingInputs {
                         new MissingInputException(
                             "tokenizer: " + store.describe(t.key()) + " does not exist"));
       }
-      return Optional.of(
-          BpeTokenizer.fromHuggingFaceJson(new String(json, StandardCharsets.UTF_8)));
+      return Optional.of(Tokenizers.fromJson(new String(json, StandardCharsets.UTF_8)));
     }
     return Optional.empty();
   }

