@@ -122,12 +122,13 @@ public final class RunnerMain {
               out);
         case "bench-data":
           {
-            Args a = new Args(args, 1, Set.of("docs", "repeats", "hub"), Set.of());
+            Args a = new Args(args, 1, Set.of("docs", "repeats", "hub", "train-vocab"), Set.of());
             return DataBench.run(
                 new DataBench.Options(
                     a.getInt("docs", 20000),
                     a.getInt("repeats", 3),
-                    a.has("hub") ? Path.of(a.get("hub", null)) : null),
+                    a.has("hub") ? Path.of(a.get("hub", null)) : null,
+                    a.getInt("train-vocab", 4000)),
                 out);
           }
         case "bench-generate":
@@ -167,7 +168,7 @@ public final class RunnerMain {
         "  bench [--quick] [--presets tiny,small] [--precisions fp32,fp16-mixed] [--steps N] [--json FILE]",
         "                    training throughput, MFU against the measured matmul peak, checkpoint stall",
         "  bench-generate [--presets tiny,small] [--batch 8] [--prompt 16] [--new 64,256]",
-        "  bench-data [--docs 20000] [--repeats 3] [--hub DIR]",
+        "  bench-data [--docs 20000] [--repeats 3] [--hub DIR] [--train-vocab 4000]",
         "                    generation tokens/s with the KV cache against full recomputation",
         "  " + ExecCommand.USAGE,
         "                    run an engine program that speaks the engine contract as the attempt:",

@@ -26,7 +26,7 @@ import java.util.List;
  */
 public final class DataBench {
 
-  public record Options(int docs, int repeats, Path hub) {}
+  public record Options(int docs, int repeats, Path hub, int trainVocab) {}
 
   private DataBench() {}
 
@@ -65,7 +65,53 @@ public final class DataBench {
     out.println(
         "ratio: a path's throughput ÷ Hugging Face's batch encoding of the same tokenizer.json;"
             + " ids 'same' = identical on every document");
+    training(out, o.trainVocab());
     return 0;
+  }
+
+  /**
+   * BPE training time of the incremental trainer against the definition (every pair recounted for
+   * every merge), on a corpus of random syllable words varied enough to give every merge asked for
+   * (the synthetic documents repeat too few pairs).
+   */
+  private static void training(PrintStream out, int vocab) {
+    java.util.SplittableRandom r = new java.util.SplittableRandom(1);
+    String[] syl = {
+      "ka", "to", "ri", "mu", "sen", "dal", "qu", "ix", "or", "ben", "tha", "lo", "ve", "ny", "gr",
+      "ph", "st", "an", "el", "ou", "ch", "sh", "za", "pe", "wi"
+    };
+    List<String> texts = new ArrayList<>();
+    for (int d = 0; d < 4000; d++) {
+      StringBuilder sb = new StringBuilder();
+      for (int w = 0; w < 60; w++) {
+        for (int k = 1 + r.nextInt(4); k > 0; k--) {
+          sb.append(syl[(int) Math.min(syl.length - 1, Math.abs(r.nextGaussian() * 8))]);
+        }
+        sb.append(' ');
+      }
+      texts.add(sb.toString());
+    }
+    List<String> specials = TokenizerSpec.DEFAULT_SPECIALS;
+    long t0 = System.nanoTime();
+    BpeTokenizer fast = BpeTrainer.train(texts, vocab, false, specials);
+    double incremental = (System.nanoTime() - t0) / 1e9;
+    long t1 = System.nanoTime();
+    List<String[]> slow =
+        dev.anneal.runner.tokenizer.BpeReference.merges(texts, vocab, false, specials);
+    double reference = (System.nanoTime() - t1) / 1e9;
+    boolean same = slow.size() == fast.merges().size();
+    for (int i = 0; same && i < slow.size(); i++) {
+      same = Arrays.equals(slow.get(i), fast.merges().get(i));
+    }
+    out.printf(
+        "BPE training to %d tokens (%d merges, 4000 random-syllable documents): incremental %.2f s,"
+            + " the definition %.2f s, ratio %.3f, merges %s%n",
+        vocab,
+        fast.merges().size(),
+        incremental,
+        reference,
+        incremental / reference,
+        same ? "same" : "DIFFER");
   }
 
   private static void compare(
