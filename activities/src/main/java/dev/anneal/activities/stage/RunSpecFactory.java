@@ -53,6 +53,15 @@ public final class RunSpecFactory {
         .inject(s.inject())
         .rewardFrom(plan.stage().rewardFrom())
         .rl(s.rl())
+        .export(
+            s.export()
+                .orDefaults(
+                    p.metadata().labels().get("license"),
+                    s.from() == null
+                        ? null
+                        : s.from().startsWith("model:")
+                            ? s.from().substring("model:".length())
+                            : p.metadata().name() + "/" + s.from()))
         .build();
   }
 

@@ -29,7 +29,8 @@ public record RunSpec(
     EventSink events,
     FaultInjection inject,
     CheckpointRef rewardFrom,
-    RlConfig rl) {
+    RlConfig rl,
+    ExportConfig export) {
 
   public static final String API_VERSION = "anneal.dev/runner/v1";
 
@@ -55,6 +56,7 @@ public record RunSpec(
     curriculum = curriculum == null ? List.of() : List.copyOf(curriculum);
     tokenizer = Checks.orDefault(tokenizer, TokenizerSpec.defaults());
     inject = Checks.orDefault(inject, FaultInjection.none());
+    export = Checks.orDefault(export, ExportConfig.defaults());
     if (stage == StageKind.RLHF) {
       rl = Checks.orDefault(rl, RlConfig.defaults());
       if (rewardFrom == null) {

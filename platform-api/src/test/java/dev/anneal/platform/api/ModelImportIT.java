@@ -122,13 +122,14 @@ class ModelImportIT extends ApiTestSupport {
         """
         apiVersion: anneal.dev/v1
         kind: Pipeline
-        metadata: {name: qwen3-sft}
+        metadata: {name: qwen3-sft, labels: {license: apache-2.0}}
         datasets: [{name: chat, source: "synthetic:chat?docs=300"}]
         stages:
           - kind: sft
             from: model:toy-qwen3
             data: [{dataset: chat}]
             hyperparameters: {steps: 40, batchSize: 8, seqLen: 96, lr: 0.003}
+            export: {dtype: bfloat16, maxShardSize: 20KB, baseModel: Qwen/Qwen3-0.6B}
         """;
     JsonNode submitted = api.post("/api/v1/pipelines", "application/yaml", spec, Map.of());
     String id = submitted.path("id").asText();
@@ -151,19 +152,42 @@ class ModelImportIT extends ApiTestSupport {
     String finalId = ckpts.get(ckpts.size() - 1).path("id").asText();
     JsonNode dl = api.get("/api/v1/checkpoints/" + finalId + "/download");
     String config = null;
+    String card = null;
+    List<String> exported = new ArrayList<>();
     for (JsonNode f : dl.path("files")) {
-      if (f.path("path").asText().equals("hf/config.json")) {
+      String path = f.path("path").asText();
+      if (path.startsWith("hf/")) exported.add(path.substring(3));
+      if (path.equals("hf/config.json") || path.equals("hf/README.md")) {
         try (var in = api.download(f.path("url").asText())) {
-          config = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+          String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+          if (path.endsWith(".json")) config = text;
+          else card = text;
         }
       }
     }
+    // bfloat16 in shards of 20 KB with their index, and a model card
+    assertThat(exported)
+        .contains("model.safetensors.index.json", "README.md")
+        .doesNotContain("model.safetensors")
+        .anyMatch(f -> f.matches("model-00001-of-0000[2-9]\\.safetensors"));
+    assertThat(card).startsWith("---\n");
+    // the front matter, read by a YAML parser none of us wrote (SnakeYAML)
+    Map<String, Object> front =
+        new org.yaml.snakeyaml.Yaml().load(card.substring(4, card.indexOf("\n---\n", 4)));
+    assertThat(front)
+        .containsEntry("library_name", "transformers")
+        .containsEntry("license", "apache-2.0")
+        .containsEntry("base_model", "Qwen/Qwen3-0.6B")
+        .containsEntry("datasets", List.of("chat"))
+        .containsEntry("tags", List.of("anneal", "sft"));
+    assertThat(card).contains("Qwen3ForCausalLM").contains("| final_loss |");
     assertThat(config).as("the final checkpoint's hf/ export").isNotNull();
     JsonNode c = ApiClient.JSON.readTree(config);
     assertThat(c.path("model_type").asText()).isEqualTo("qwen3");
     assertThat(c.path("architectures").get(0).asText()).isEqualTo("Qwen3ForCausalLM");
     assertThat(c.path("head_dim").asInt()).isEqualTo(16);
     assertThat(c.path("hidden_size").asInt()).isEqualTo(32);
+    assertThat(c.path("torch_dtype").asText()).isEqualTo("bfloat16");
 
     // an imported model downloads like any other, every file's sha256 checked
     Path back = dir.resolve("back");

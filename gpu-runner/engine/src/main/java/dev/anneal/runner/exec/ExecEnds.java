@@ -8,6 +8,7 @@ import dev.anneal.runner.ckpt.BlobStore;
 import dev.anneal.runner.ckpt.SafeTensors;
 import dev.anneal.runner.events.EventLog;
 import dev.anneal.runner.hf.HfFormat;
+import dev.anneal.runner.hf.ModelCard;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.stability.InstabilityDetector;
 import dev.anneal.runner.tokenizer.Tokenizer;
@@ -81,7 +82,9 @@ final class ExecEnds {
       EventLog events,
       Tokenizer tokenizer,
       Path finalDir,
-      String manifestKey)
+      String manifestKey,
+      long step,
+      Map<String, Double> figures)
       throws IOException {
     if (tokenizer == null) {
       events.log("WARN", "exec: no tokenizer for this run, so no Hugging Face export");
@@ -103,8 +106,12 @@ final class ExecEnds {
       return;
     }
     String prefix = manifestKey.substring(0, manifestKey.lastIndexOf('/') + 1) + "hf/";
-    HfFormat.export(shape, weights, tokenizer)
+    HfFormat.export(shape, weights, tokenizer, spec.export())
         .forEach((name, bytes) -> store.put(prefix + name, bytes));
+    store.put(
+        prefix + "README.md",
+        ModelCard.write(spec, shape, step, figures)
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
     events.log("INFO", "Hugging Face export (transformers loads it): " + store.describe(prefix));
   }
 }

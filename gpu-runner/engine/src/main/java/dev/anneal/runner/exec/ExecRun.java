@@ -376,7 +376,8 @@ public final class ExecRun {
     summary.put("ranks", (double) o.ranks());
     summary.put("steps", (double) total);
     if (attemptMillis > 0) summary.put("tokens_per_s", attemptTokens * 1000.0 / attemptMillis);
-    ExecEnds.exportHuggingFace(spec, store, events, tokenizer, finalDir, last.manifestKey());
+    ExecEnds.exportHuggingFace(
+        spec, store, events, tokenizer, finalDir, last.manifestKey(), total, summary);
     events.emit(
         s -> new RunnerEvent.Finished(s, Instant.now(), total, last.manifestKey(), summary));
     return ExitCode.SUCCESS.code();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.anneal.protocol.ExportConfig;
 import dev.anneal.runner.ckpt.ModelWeights;
 import dev.anneal.runner.ckpt.SafeTensors;
 import dev.anneal.runner.data.ChatTemplate;
@@ -18,7 +19,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 
 /**
  * A model as a directory Hugging Face {@code transformers} loads: {@code model.safetensors}
@@ -39,15 +39,26 @@ public final class HfFormat {
 
   private HfFormat() {}
 
-  /** The directory's files, by name. */
+  /** The directory's files, by name: float32, one {@code model.safetensors} up to 5 GB. */
   public static Map<String, byte[]> export(
       ModelShape shape, Map<String, SafeTensors.HostTensor> weights, Tokenizer tok) {
-    Map<String, byte[]> files = new LinkedHashMap<>();
-    files.put(
-        "model.safetensors", SafeTensors.write(new TreeMap<>(weights), Map.of("format", "pt")));
-    files.put(
-        "config.json",
-        json(HfConfig.config(shape, tok, weights.containsKey(RewardObjective.HEAD))));
+    return export(shape, weights, tok, ExportConfig.defaults());
+  }
+
+  /**
+   * The directory's files, by name: the weights in the config's dtype, in shards with an index
+   * above its shard size.
+   */
+  public static Map<String, byte[]> export(
+      ModelShape shape,
+      Map<String, SafeTensors.HostTensor> weights,
+      Tokenizer tok,
+      ExportConfig export) {
+    Map<String, byte[]> files =
+        new LinkedHashMap<>(ModelWeights.write(weights, export.bf16(), export.maxShardBytes()));
+    ObjectNode config = HfConfig.config(shape, tok, weights.containsKey(RewardObjective.HEAD));
+    config.put("torch_dtype", export.bf16() ? "bfloat16" : "float32");
+    files.put("config.json", json(config));
     files.put("generation_config.json", json(generationConfig(tok)));
     files.put("tokenizer.json", tok.toHuggingFaceJson().getBytes(StandardCharsets.UTF_8));
     files.put(

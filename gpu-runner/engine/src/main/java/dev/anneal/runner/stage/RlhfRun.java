@@ -124,12 +124,26 @@ final class RlhfRun implements StageRun {
     String manifest = r.lastCheckpoint().manifestKey();
     String prefix =
         Exports.huggingFace(
-            store, shape, trainer.actor(), data.tokenizer(), Exports.beside(manifest, "hf/"));
+            store,
+            spec,
+            shape,
+            trainer.actor(),
+            data.tokenizer(),
+            r.step(),
+            summary,
+            Exports.beside(manifest, "hf/"));
     events.log("INFO", "Hugging Face export (transformers loads it): " + store.describe(prefix));
     if (trainer.ema() != null) {
       String emaPrefix =
           Exports.huggingFace(
-              store, shape, trainer.ema(), data.tokenizer(), Exports.beside(manifest, "hf-ema/"));
+              store,
+              spec,
+              shape,
+              trainer.ema(),
+              data.tokenizer(),
+              r.step(),
+              summary,
+              Exports.beside(manifest, "hf-ema/"));
       events.log("INFO", "the actor's EMA, exported: " + store.describe(emaPrefix));
     }
     return Reports.finished(events, r.step(), manifest, summary);

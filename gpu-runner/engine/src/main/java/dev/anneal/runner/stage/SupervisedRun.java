@@ -97,9 +97,12 @@ abstract class SupervisedRun implements StageRun {
           String hf =
               Exports.huggingFace(
                   store,
+                  spec,
                   shape,
                   trainer.params(),
                   inputs.tokenizer(),
+                  r.step(),
+                  summary,
                   Exports.beside(r.lastCheckpoint().manifestKey(), "hf/"));
           events.log("INFO", "Hugging Face export (transformers loads it): " + store.describe(hf));
           yield Reports.finished(events, r.step(), r.lastCheckpoint().manifestKey(), summary);

@@ -43,6 +43,14 @@ public record PipelineSpec(
     if (stages.isEmpty()) {
       throw new IllegalArgumentException("stages: a pipeline has at least one stage");
     }
+    String license = metadata.labels().get("license");
+    if (license != null) {
+      try {
+        new dev.anneal.protocol.ExportConfig(null, null, license, null);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("metadata.labels." + e.getMessage());
+      }
+    }
     Set<String> datasetNames = new HashSet<>();
     for (int i = 0; i < datasets.size(); i++) {
       if (!datasetNames.add(datasets.get(i).name())) {

@@ -3,6 +3,7 @@ package dev.anneal.workflows.api.spec;
 import dev.anneal.protocol.CheckpointPolicy;
 import dev.anneal.protocol.Checks;
 import dev.anneal.protocol.CurriculumPhase;
+import dev.anneal.protocol.ExportConfig;
 import dev.anneal.protocol.FaultInjection;
 import dev.anneal.protocol.ObjectKeys;
 import dev.anneal.protocol.RlConfig;
@@ -14,7 +15,9 @@ import java.util.List;
  * One stage of a pipeline. {@code from} names the earlier stage whose final checkpoint it starts
  * from, or a registered model ({@code model:<name>[@v<version>]}); a pre-training stage may start
  * from scratch. An RLHF stage also names its reward stage ({@code reward}) and may set PPO options
- * ({@code rl}). {@code engine} chooses what trains it: the built-in engine by default.
+ * ({@code rl}). {@code engine} chooses what trains it: the built-in engine by default. {@code
+ * export} sets how its {@code hf/} export is written (dtype, shard size, the model card's license
+ * and base model).
  */
 public record StageSpec(
     String name,
@@ -30,7 +33,8 @@ public record StageSpec(
     GateSpec gate,
     FaultInjection inject,
     RlConfig rl,
-    EngineSpec engine) {
+    EngineSpec engine,
+    ExportConfig export) {
 
   /** The GPUs the built-in engine can use: one device. */
   public static final int BUILT_IN_ENGINE_GPUS = 1;
@@ -47,6 +51,7 @@ public record StageSpec(
     stability = Checks.orDefault(stability, StabilitySpec.defaults());
     inject = Checks.orDefault(inject, FaultInjection.none());
     engine = Checks.orDefault(engine, EngineSpec.builtin());
+    export = Checks.orDefault(export, ExportConfig.defaults());
     if (engine.kind() == EngineSpec.Kind.BUILTIN && resources.gpus() > BUILT_IN_ENGINE_GPUS) {
       String hint =
           EngineSpec.Kind.TORCH.stages().contains(kind)

@@ -111,6 +111,28 @@ class PipelineSpecsTest {
   }
 
   @Test
+  void exportSettingsAndTheLicenseLabelAreValidated() throws Exception {
+    String sft = "    gate: {metric: exact_match, min: 0.3, onFail: approve}";
+    PipelineSpec ok =
+        PipelineSpecs.parse(
+            tinyChat()
+                .replace("    purpose: demo", "    purpose: demo\n    license: apache-2.0")
+                .replace(sft, sft + "\n    export: {dtype: bfloat16, maxShardSize: 2GiB}"));
+    assertThat(ok.stages().get(1).export().maxShardBytes()).isEqualTo(2L << 30);
+    assertThat(ok.stages().get(0).export().dtype()).isEqualTo("float32");
+    assertThatThrownBy(
+            () -> PipelineSpecs.parse(tinyChat().replace(sft, sft + "\n    export: {dtype: fp8}")))
+        .hasMessage("stages[1].export.dtype: must be 'float32' or 'bfloat16', got 'fp8'");
+    assertThatThrownBy(
+            () ->
+                PipelineSpecs.parse(
+                    tinyChat()
+                        .replace(
+                            "    purpose: demo", "    purpose: demo\n    license: my license")))
+        .hasMessageStartingWith("metadata.labels.license: an SPDX-style id");
+  }
+
+  @Test
   void theBuiltInEngineIsAskedForOneGpuAtMost() throws Exception {
     assertThatThrownBy(() -> PipelineSpecs.parse(tinyChat().replace("gpus: 0", "gpus: 8")))
         .hasMessageStartingWith(
