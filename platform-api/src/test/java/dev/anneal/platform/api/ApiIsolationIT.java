@@ -117,6 +117,9 @@ class ApiIsolationIT extends ApiTestSupport {
           if (method == RequestMethod.POST && pattern.equals("/api/v1/datasets/{name}")) {
             continue; // an upload names the caller's own dataset: checked below
           }
+          if (method == RequestMethod.POST && pattern.equals("/api/v1/models/{name}/import")) {
+            continue; // an import names the caller's own model: checked below
+          }
           String body = method == RequestMethod.GET || method == RequestMethod.DELETE ? null : "{}";
           String type = body == null ? null : "application/json";
           HttpResponse<String> r =
@@ -148,6 +151,23 @@ class ApiIsolationIT extends ApiTestSupport {
     assertThat(json(upload).path("key").asText())
         .isEqualTo("teams/" + intruder[0] + "/datasets/private/v1/data.jsonl");
 
+    // importing under the owner's model name is the intruder's own (refused) import, apart
+    String boundary = "b-" + UUID.randomUUID();
+    HttpResponse<String> imported =
+        send(
+            req("POST", "/api/v1/models/crown/import", intruder[1], null, null)
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(
+                    java.net.http.HttpRequest.BodyPublishers.ofString(
+                        "--"
+                            + boundary
+                            + "\r\nContent-Disposition: form-data; name=\"file\";"
+                            + " filename=\"config.json\"\r\n"
+                            + "Content-Type: application/json\r\n\r\n{}\r\n--"
+                            + boundary
+                            + "--\r\n")));
+    assertThat(imported.statusCode()).as(imported.body()).isEqualTo(422);
+
     // the same 404 for the owner's id as for an id nobody has
     HttpResponse<String> mine =
         send(req("GET", "/api/v1/pipelines/" + pipeline, intruder[1], null, null));
@@ -169,6 +189,7 @@ class ApiIsolationIT extends ApiTestSupport {
     assertThat(a.get("/api/v1/datasets/private").at("/versions/0/deletedAt").isNull()).isTrue();
     assertThat(a.get("/api/v1/models/" + model.path("id").asText()).path("label").asText())
         .isEqualTo("registered");
+    assertThat(a.get("/api/v1/models").findValuesAsText("name")).containsExactly("crown");
     assertThat(a.get("/api/v1/teams/" + owner[0] + "/members").toString())
         .contains("owner@example.org");
     assertThat(client(token.path("token").asText()).get("/api/v1/me").path("team").asText())
