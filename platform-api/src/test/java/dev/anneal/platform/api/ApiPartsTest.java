@@ -144,6 +144,34 @@ class ApiPartsTest {
         .isEqualTo("chat");
     assertThat(check("{\"prompt\":\"p\",\"chosen\":\"a\",\"rejected\":\"b\"}\n", null).format())
         .isEqualTo("preference");
+    String user = "{\"role\":\"user\",\"content\":\"p\"}";
+    String reply = "{\"role\":\"assistant\",\"content\":\"a\"}";
+    assertThat(
+            check(
+                    "{\"prompt\":["
+                        + user
+                        + "],\"chosen\":["
+                        + reply
+                        + "],\"rejected\":\"b\"}\n"
+                        + "{\"chosen\":["
+                        + user
+                        + ","
+                        + reply
+                        + "],\"rejected\":["
+                        + user
+                        + ","
+                        + reply
+                        + "]}\n",
+                    null)
+                .format())
+        .isEqualTo("preference");
+    assertThatThrownBy(() -> check("{\"chosen\":\"a\",\"rejected\":\"b\"}\n", null))
+        .hasMessageContaining("line 1: a preference record needs 'prompt'");
+    assertThatThrownBy(
+            () -> check("{\"prompt\":\"p\",\"chosen\":[{\"role\":1}],\"rejected\":\"b\"}\n", null))
+        .hasMessageContaining("line 1: chosen[0] needs text 'role' and 'content'");
+    assertThatThrownBy(() -> check("{\"chosen\":[" + user + "],\"rejected\":[" + user + "]}", null))
+        .hasMessageContaining("line 1: 'chosen' must end with an assistant message");
     assertThat(check("{\"prompt\":\"p\",\"answer\":\"4\"}\n", null).format()).isEqualTo("prompt");
 
     assertThatThrownBy(() -> check("{\"text\":\"a\"}\n{\"text\": oops}\n", null))

@@ -68,7 +68,7 @@ public final class ChatData {
     }
   }
 
-  private static Message message(JsonNode n, String where) {
+  static Message message(JsonNode n, String where) {
     if (!n.isObject() || !n.hasNonNull("role") || !n.hasNonNull("content")) {
       throw new JsonlTexts.DataException(where + ": needs \"role\" and \"content\"");
     }

@@ -1,21 +1,20 @@
 package dev.anneal.runner.data;
 
 import dev.anneal.runner.tokenizer.Tokenizer;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
- * Renders a dialogue for the model: every message as {@code <|role|>content<|end|>}, the roles
- * {@code system}, {@code user} and {@code assistant} each with their own special token. For SFT the
- * loss counts the assistant's tokens only: its content and the {@code <|end|>} that closes it (so
- * the model learns to stop), never the role tokens or anyone else's words. A generation prompt ends
- * with {@code <|assistant|>}. The same template, as a Jinja string, goes into the exported {@code
- * tokenizer_config.json}.
+ * How a dialogue becomes tokens for the model, and which of them it learns: the assistant's replies
+ * and the token that closes each (so the model learns to stop), never the roles' markup or anyone
+ * else's words. Two kinds, chosen by the tokenizer: Anneal's own format ({@link
+ * AnnealChatTemplate}) for the engine's tokenizers, and the Jinja {@code chat_template} of an
+ * imported tokenizer's {@code tokenizer_config.json} ({@link JinjaChatTemplate}), rendered as
+ * transformers renders it.
  */
-public final class ChatTemplate {
+public abstract class ChatTemplate {
 
   public static final List<String> ROLES = List.of("system", "user", "assistant");
-  public static final String END = "<|end|>";
 
   /** One message of a dialogue. */
   public record Message(String role, String content) {
@@ -31,71 +30,29 @@ public final class ChatTemplate {
   /** Token ids and, per id, whether it is a training target (1) or context only (0). */
   public record Rendered(int[] ids, boolean[] target) {}
 
-  /** Jinja for Hugging Face's {@code apply_chat_template}; renders exactly what this class does. */
-  public static final String JINJA =
-      "{% for m in messages %}{{ '<|' + m['role'] + '|>' + m['content'] + '<|end|>' }}{% endfor %}"
-          + "{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}";
-
-  private final Tokenizer tok;
-  private final int end;
-
-  public ChatTemplate(Tokenizer tok) {
-    for (String r : ROLES) requireToken(tok, token(r));
-    requireToken(tok, END);
-    this.tok = tok;
-    this.end = tok.id(END);
+  /** The template {@code tok} renders dialogues with. */
+  public static ChatTemplate of(Tokenizer tok) {
+    return tok.configJson().isPresent()
+        ? new JinjaChatTemplate(tok, tok.configJson().get())
+        : new AnnealChatTemplate(tok);
   }
 
-  private static void requireToken(Tokenizer tok, String special) {
-    if (tok.specialTokens().contains(special)) return;
-    if (tok.configJson().isPresent()) {
-      throw new IllegalArgumentException(
-          "tokenizer: an imported tokenizer has no "
-              + special
-              + " for Anneal's chat template, and rendering its own tokenizer_config.json"
-              + " chat_template is not implemented yet; SFT, reward and RLHF stages from this"
-              + " model are refused (pre-training runs)");
-    }
-    throw new IllegalArgumentException(
-        "tokenizer: has no special token "
-            + special
-            + " for the chat template; pre-train with the default tokenizer.specialTokens (they"
-            + " include the chat tokens) or add it");
-  }
+  /**
+   * The training examples of a dialogue: one, with every assistant reply a target, unless the
+   * template renders earlier turns differently once the conversation goes on (Qwen3 drops their
+   * reasoning); then one per reply, in the context the model sees when it writes that reply.
+   */
+  public abstract List<Rendered> examples(List<Message> dialogue);
 
-  public static String token(String role) {
-    return "<|" + role + "|>";
-  }
+  /** The whole dialogue's ids, as the template renders it. */
+  public abstract int[] ids(List<Message> dialogue);
 
-  public int endToken() {
-    return end;
-  }
+  /** The dialogue so far and the start of an assistant reply: what the model continues. */
+  public abstract int[] prompt(List<Message> context);
 
-  public Rendered render(List<Message> dialogue) {
-    List<Integer> ids = new ArrayList<>();
-    List<Boolean> target = new ArrayList<>();
-    for (Message m : dialogue) {
-      ids.add(tok.id(token(m.role())));
-      target.add(false);
-      boolean learn = m.role().equals("assistant");
-      for (int id : tok.encode(m.content())) {
-        ids.add(id);
-        target.add(learn);
-      }
-      ids.add(end);
-      target.add(learn);
-    }
-    int[] a = ids.stream().mapToInt(Integer::intValue).toArray();
-    boolean[] t = new boolean[a.length];
-    for (int i = 0; i < t.length; i++) t[i] = target.get(i);
-    return new Rendered(a, t);
-  }
+  /** The tokens a generated reply ends with. */
+  public abstract Set<Integer> stops();
 
-  /** The dialogue so far, then {@code <|assistant|>}: what the model continues. */
-  public int[] prompt(List<Message> context) {
-    int[] body = render(context).ids();
-    int[] out = java.util.Arrays.copyOf(body, body.length + 1);
-    out[body.length] = tok.id(token("assistant"));
-    return out;
-  }
+  /** A generated reply's text: without its stop token or the markup the template opens it with. */
+  public abstract String answer(int[] generated);
 }

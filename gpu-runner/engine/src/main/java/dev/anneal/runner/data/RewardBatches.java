@@ -1,6 +1,5 @@
 package dev.anneal.runner.data;
 
-import dev.anneal.runner.data.ChatTemplate.Message;
 import dev.anneal.runner.data.PreferenceData.Preference;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,18 +29,12 @@ public final class RewardBatches implements ExampleBatches {
     this.seed = seed;
     for (int i = 0; i < pairs.size(); i++) {
       Preference p = pairs.get(i);
-      int[][] rendered = {
-        render(template, p.prompt(), p.chosen()), render(template, p.prompt(), p.rejected())
-      };
+      int[][] rendered = {template.ids(p.chosen()), template.ids(p.rejected())};
       boolean hold = SftBatches.heldOut(seed, i, heldOutFraction);
       (hold ? heldOut : train).add(rendered);
     }
     if (heldOut.isEmpty()) heldOut.add(train.remove(0));
     if (train.isEmpty()) train.add(heldOut.get(heldOut.size() - 1));
-  }
-
-  private static int[] render(ChatTemplate t, String prompt, String response) {
-    return t.render(List.of(new Message("user", prompt), new Message("assistant", response))).ids();
   }
 
   /** Pairs with a rendering longer than {@code seqLen} tokens (their prompts lose their start). */

@@ -56,9 +56,9 @@ public final class SftBatches implements ExampleBatches {
       List<Message> d = dialogues.get(i);
       if (heldOut(seed, i, heldOutFraction)) {
         heldOut.add(d);
-        eval.add(template.render(d));
+        eval.addAll(template.examples(d));
       } else {
-        train.add(template.render(d));
+        train.addAll(template.examples(d));
       }
     }
     if (heldOut.isEmpty()) {

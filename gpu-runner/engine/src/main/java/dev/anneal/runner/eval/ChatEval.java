@@ -8,9 +8,7 @@ import dev.anneal.runner.model.Params;
 import dev.anneal.runner.model.Transformer;
 import dev.anneal.runner.tokenizer.Tokenizer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Exact match on held-out chat questions: each dialogue's last assistant turn is the expected
@@ -53,13 +51,9 @@ public final class ChatEval {
       List<int[]> part = prompts.subList(from, Math.min(prompts.size(), from + chunk));
       Generator.Output out =
           g.generate(
-              params,
-              manager,
-              part,
-              Generator.Sampling.greedy(maxNewTokens, Set.of(template.endToken())));
+              params, manager, part, Generator.Sampling.greedy(maxNewTokens, template.stops()));
       for (int[] t : out.tokens()) {
-        int n = t.length > 0 && t[t.length - 1] == template.endToken() ? t.length - 1 : t.length;
-        answers.add(tok.decode(Arrays.copyOf(t, n)).strip());
+        answers.add(template.answer(t).strip());
       }
     }
     for (int i = 0; i < answers.size(); i++) {

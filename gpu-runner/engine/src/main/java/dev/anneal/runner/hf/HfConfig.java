@@ -3,7 +3,7 @@ package dev.anneal.runner.hf;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.anneal.protocol.HfModelConfig;
-import dev.anneal.runner.data.ChatTemplate;
+import dev.anneal.runner.data.AnnealChatTemplate;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.tokenizer.Tokenizer;
 
@@ -99,7 +99,7 @@ public final class HfConfig {
       c.put("attention_bias", a.qkvBias());
     }
     c.put("torch_dtype", "float32");
-    special(c, "eos_token_id", tok, ChatTemplate.END);
+    special(c, "eos_token_id", tok, AnnealChatTemplate.END);
     special(c, "pad_token_id", tok, "<|pad|>");
     if (reward) {
       c.put("num_labels", 1);

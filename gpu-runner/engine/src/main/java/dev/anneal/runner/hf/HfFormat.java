@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.anneal.protocol.ExportConfig;
 import dev.anneal.runner.ckpt.ModelWeights;
 import dev.anneal.runner.ckpt.SafeTensors;
-import dev.anneal.runner.data.ChatTemplate;
+import dev.anneal.runner.data.AnnealChatTemplate;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.tokenizer.BpeTokenizer;
 import dev.anneal.runner.tokenizer.Tokenizer;
@@ -103,7 +103,7 @@ public final class HfFormat {
   private static ObjectNode generationConfig(Tokenizer tok) {
     ObjectNode g = JSON.createObjectNode();
     ArrayNode eos = g.putArray("eos_token_id");
-    for (String t : new String[] {ChatTemplate.END, "<|endoftext|>"}) {
+    for (String t : new String[] {AnnealChatTemplate.END, "<|endoftext|>"}) {
       if (tok.specialTokens().contains(t)) eos.add(tok.id(t));
     }
     HfConfig.special(g, "pad_token_id", tok, "<|pad|>");
@@ -116,11 +116,11 @@ public final class HfFormat {
     t.put("tokenizer_class", "PreTrainedTokenizerFast");
     t.put("model_max_length", s.maxSeqLen());
     t.put("clean_up_tokenization_spaces", false);
-    putToken(t, "eos_token", tok, ChatTemplate.END);
+    putToken(t, "eos_token", tok, AnnealChatTemplate.END);
     putToken(t, "pad_token", tok, "<|pad|>");
     t.putNull("bos_token");
     t.putNull("unk_token");
-    t.put("chat_template", ChatTemplate.JINJA);
+    t.put("chat_template", AnnealChatTemplate.JINJA);
     ObjectNode added = t.putObject("added_tokens_decoder");
     for (String sp : tok.specialTokens()) {
       BpeTokenizer.addedToken(added.putObject(Integer.toString(tok.id(sp))), sp);

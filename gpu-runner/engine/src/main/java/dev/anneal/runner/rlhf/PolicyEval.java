@@ -58,7 +58,7 @@ record PolicyEval(
             String.format(
                 "%s -> %s (%.2f)",
                 eval.get(i).messages().get(eval.get(i).messages().size() - 1).content(),
-                tokenizer.decode(out.tokens().get(i)).replace(ChatTemplate.END, ""),
+                rollouts.template().answer(out.tokens().get(i)),
                 sc[i]));
       }
       List<List<ChatTemplate.Message>> answered =

@@ -2,6 +2,7 @@ package dev.anneal.runner.rlhf;
 
 import ai.djl.ndarray.NDManager;
 import dev.anneal.protocol.RlConfig;
+import dev.anneal.runner.data.AnnealChatTemplate;
 import dev.anneal.runner.data.ChatTemplate;
 import dev.anneal.runner.data.PromptData.Prompt;
 import dev.anneal.runner.generate.Generator;
@@ -44,7 +45,7 @@ record Rollouts(
       int batchSize,
       int seqLen,
       long seed) {
-    ChatTemplate template = new ChatTemplate(tokenizer);
+    ChatTemplate template = ChatTemplate.of(tokenizer);
     int pad =
         tokenizer.specialTokens().contains("<|pad|>")
             ? tokenizer.id("<|pad|>")
@@ -57,8 +58,20 @@ record Rollouts(
         prompts,
         template,
         new Generator(model, pad, tokenizer.vocabSize()),
-        Set.of(template.endToken(), tokenizer.id(tokenizer.specialTokens().get(0))),
+        stops(template, tokenizer),
         pad);
+  }
+
+  /**
+   * The template's stops; with Anneal's own, also the tokenizer's first special token (its end of
+   * text). An imported template's stops hold the tokenizer's EOS already.
+   */
+  private static Set<Integer> stops(ChatTemplate template, Tokenizer tokenizer) {
+    Set<Integer> stops = new java.util.LinkedHashSet<>(template.stops());
+    if (template instanceof AnnealChatTemplate) {
+      stops.add(tokenizer.id(tokenizer.specialTokens().get(0)));
+    }
+    return stops;
   }
 
   int promptCount() {

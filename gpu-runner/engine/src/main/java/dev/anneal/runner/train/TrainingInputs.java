@@ -64,7 +64,7 @@ public final class TrainingInputs {
       RunSpec spec, ModelShape shape, BlobStore store, CheckpointReader.Loaded checkpoint) {
     Tokenizer tokenizer =
         startingTokenizer(spec, shape, store, checkpoint, "an sft stage", "a pre-trained");
-    ChatTemplate template = new ChatTemplate(tokenizer);
+    ChatTemplate template = ChatTemplate.of(tokenizer);
     List<List<ChatTemplate.Message>> dialogues = new ArrayList<>();
     for (DatasetRef d : spec.datasets()) {
       dialogues.addAll(readChat(d, store, spec.seed()));
@@ -96,7 +96,7 @@ public final class TrainingInputs {
       RunSpec spec, ModelShape shape, BlobStore store, CheckpointReader.Loaded checkpoint) {
     Tokenizer tokenizer =
         startingTokenizer(spec, shape, store, checkpoint, "a reward stage", "a fine-tuned");
-    ChatTemplate template = new ChatTemplate(tokenizer);
+    ChatTemplate template = ChatTemplate.of(tokenizer);
     List<PreferenceData.Preference> pairs = new ArrayList<>();
     for (DatasetRef d : spec.datasets()) {
       String key = d.key();

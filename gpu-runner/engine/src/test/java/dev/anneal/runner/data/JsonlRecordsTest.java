@@ -32,18 +32,57 @@ class JsonlRecordsTest {
   }
 
   @Test
-  void preferencePairsNeedThreeTexts() {
+  void preferencePairsAreTextsOrConversations() {
     List<PreferenceData.Preference> p =
         PreferenceData.parse(
-            "prefs.jsonl", "{\"prompt\": \"q\", \"chosen\": \"good\", \"rejected\": \"bad\"}\n");
-    assertThat(p).containsExactly(new PreferenceData.Preference("q", "good", "bad"));
+            "prefs.jsonl",
+            String.join(
+                "\n",
+                "{\"prompt\": \"q\", \"chosen\": \"good\", \"rejected\": \"bad\"}",
+                // the conversation so far, then each continuation
+                "{\"prompt\": [{\"role\": \"system\", \"content\": \"Be kind.\"},"
+                    + " {\"role\": \"user\", \"content\": \"q\"}],"
+                    + " \"chosen\": [{\"role\": \"assistant\", \"content\": \"good\"}],"
+                    + " \"rejected\": \"bad\"}",
+                // two whole conversations (the prompt is what they share)
+                "{\"chosen\": [{\"role\": \"user\", \"content\": \"q\"},"
+                    + " {\"role\": \"assistant\", \"content\": \"good\"}],"
+                    + " \"rejected\": [{\"role\": \"user\", \"content\": \"q\"},"
+                    + " {\"role\": \"assistant\", \"content\": \"bad\"}]}"));
+    PreferenceData.Preference texts = new PreferenceData.Preference("q", "good", "bad");
+    assertThat(p.get(0)).isEqualTo(texts);
+    ChatTemplate.Message system = new ChatTemplate.Message("system", "Be kind.");
+    assertThat(p.get(1).chosen())
+        .containsExactly(system, texts.chosen().get(0), texts.chosen().get(1));
+    assertThat(p.get(1).rejected()).hasSize(3).endsWith(texts.rejected().get(1));
+    assertThat(p.get(2)).isEqualTo(texts);
+
     assertThatThrownBy(
             () ->
                 PreferenceData.parse(
                     "prefs.jsonl",
                     "{\"prompt\": \"q\", \"chosen\": \"a\", \"rejected\": \"b\"}\n{\"prompt\": \"q\"}"))
         .isInstanceOf(JsonlTexts.DataException.class)
-        .hasMessage("prefs.jsonl line 2: needs a text field \"chosen\"");
+        .hasMessage("prefs.jsonl line 2: needs a field \"chosen\" (a text or messages)");
+    assertThatThrownBy(
+            () -> PreferenceData.parse("prefs.jsonl", "{\"chosen\": \"a\", \"rejected\": \"b\"}"))
+        .hasMessageContaining("line 1: needs a field \"prompt\"");
+    assertThatThrownBy(
+            () ->
+                PreferenceData.parse(
+                    "prefs.jsonl",
+                    "{\"prompt\": \"q\", \"chosen\": \"a\", \"rejected\": [{\"role\": \"user\","
+                        + " \"content\": \"b\"}]}"))
+        .hasMessage(
+            "prefs.jsonl line 1: rejected: must end with an assistant message (the reply that is"
+                + " scored)");
+    assertThatThrownBy(
+            () ->
+                PreferenceData.parse(
+                    "prefs.jsonl",
+                    "{\"prompt\": \"q\", \"chosen\": [{\"role\": \"bot\", \"content\": \"a\"}],"
+                        + " \"rejected\": \"b\"}"))
+        .hasMessageContaining("line 1: chosen[0].role: must be one of");
     assertThatThrownBy(() -> PreferenceData.parse("prefs.jsonl", ""))
         .hasMessage("prefs.jsonl: no preference pairs");
   }

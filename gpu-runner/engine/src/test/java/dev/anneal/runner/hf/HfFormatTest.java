@@ -13,7 +13,7 @@ import dev.anneal.protocol.ModelConfig;
 import dev.anneal.protocol.TokenizerSpec;
 import dev.anneal.runner.ckpt.DeviceSnapshot;
 import dev.anneal.runner.ckpt.SafeTensors;
-import dev.anneal.runner.data.ChatTemplate;
+import dev.anneal.runner.data.AnnealChatTemplate;
 import dev.anneal.runner.model.Host;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.model.Params;
@@ -67,7 +67,7 @@ class HfFormatTest {
       assertThat(config.get("num_key_value_heads").asInt()).isEqualTo(2);
       assertThat(config.get("eos_token_id").asInt()).isEqualTo(TOK.id("<|end|>"));
       JsonNode tc = json.readTree(files.get("tokenizer_config.json"));
-      assertThat(tc.get("chat_template").asText()).isEqualTo(ChatTemplate.JINJA);
+      assertThat(tc.get("chat_template").asText()).isEqualTo(AnnealChatTemplate.JINJA);
       assertThat(
               tc.get("added_tokens_decoder")
                   .get(Integer.toString(TOK.id("<|assistant|>")))

@@ -10,6 +10,7 @@ import dev.anneal.protocol.DatasetRef;
 import dev.anneal.protocol.ModelConfig;
 import dev.anneal.protocol.ObjectKeys;
 import dev.anneal.protocol.ObjectStoreTarget;
+import dev.anneal.protocol.RlConfig;
 import dev.anneal.protocol.RunSpec;
 import dev.anneal.protocol.RunnerEvent;
 import dev.anneal.protocol.StageKind;
@@ -18,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,6 +85,63 @@ class ImportedModelRunTest {
         .hasSameTextualContentAs(HfFixtures.hub("qwen3").resolve("tokenizer.json"));
     assertThat(HfFormat.load(HfFixtures.files(hf), "export").shape().arch().qkNorm()).isTrue();
     assertThat(Files.size(hf.resolve("model.safetensors"))).isPositive();
+  }
+
+  @Test
+  void anImportedQwen3IsFineTunedOnItsOwnChatTemplateThenRewardedAndAligned() throws Exception {
+    HfFixtures.writeWithTokenizer(
+        dir.resolve("models/qwen3"), "qwen3", 12, HfFixtures.hub("qwen3"));
+    ObjectStoreTarget store = new ObjectStoreTarget("file:" + dir, "local", null);
+    ModelConfig preset = ModelConfig.preset("tiny");
+    RunSpec sft =
+        StageRuns.spec(
+            StageKind.SFT,
+            preset,
+            StageRuns.training(24, 4, 48, 3e-3),
+            List.of(new DatasetRef("chat", "synthetic:chat?docs=200", null, 1.0, null)),
+            new CheckpointRef("hf:models/qwen3/", null),
+            store,
+            null);
+    List<RunnerEvent> events = StageRuns.events(sft);
+    List<Double> loss = losses(events);
+    // the targets are Qwen3's replies: an empty reasoning block, the answer and <|im_end|>
+    // (measured: from 11.4 over the first four steps to 8.1 over the last four)
+    assertThat(loss.subList(20, 24).stream().mapToDouble(d -> d).average().orElseThrow())
+        .as("losses %s", loss)
+        .isLessThan(0.8 * loss.subList(0, 4).stream().mapToDouble(d -> d).average().orElseThrow());
+    Map<String, Double> summary = ((RunnerEvent.Finished) events.get(events.size() - 1)).summary();
+    // the held-out questions were answered greedily through the template (a figure, right or not)
+    assertThat(summary.get("exact_match")).isBetween(0.0, 1.0);
+
+    String sftKey = ObjectKeys.checkpointManifest("t", "p", StageKind.SFT, 24, 1);
+    Map<String, Double> rm =
+        StageRuns.finish(
+            StageRuns.spec(
+                StageKind.REWARD,
+                preset,
+                StageRuns.training(12, 8, 48, 1e-3),
+                List.of(new DatasetRef("prefs", "synthetic:preferences?docs=200", null, 1.0, null)),
+                new CheckpointRef(sftKey, 24L),
+                store,
+                null));
+    assertThat(rm.get("pairwise_accuracy")).isBetween(0.0, 1.0);
+
+    String rmKey = ObjectKeys.checkpointManifest("t", "p", StageKind.REWARD, 12, 1);
+    Map<String, Double> rl =
+        StageRuns.finish(
+            StageRuns.rlhf(
+                preset,
+                StageRuns.training(2, 4, 48, 1e-5),
+                List.of(new DatasetRef("prompts", "synthetic:prompts?docs=100", null, 1.0, null)),
+                new CheckpointRef(sftKey, 24L),
+                new CheckpointRef(rmKey, 12L),
+                RlConfig.builder().maxNewTokens(8).evalEvery(0).build(),
+                store,
+                null));
+    // rollouts were generated with the KV cache on Qwen3's prompts and scored by the reward model
+    assertThat(rl.get("mean_reward")).isFinite();
+    assertThat(rl.get("response_length")).isBetween(1.0, 8.0);
+    assertThat(rl.get("exact_match")).isBetween(0.0, 1.0);
   }
 
   private static List<Double> losses(List<RunnerEvent> events) {

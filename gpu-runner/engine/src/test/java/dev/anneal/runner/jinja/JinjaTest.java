@@ -2,19 +2,14 @@ package dev.anneal.runner.jinja;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,11 +26,9 @@ class JinjaTest {
 
   @TempDir Path tmp;
 
-  private record Case(String template, Map<String, Object> context) {}
-
   @Test
   void realChatTemplatesRenderAsJinja2RendersThem() throws Exception {
-    List<Case> cases = new ArrayList<>();
+    List<Jinja2.Case> cases = new ArrayList<>();
     for (String model : List.of("qwen3", "llama3")) {
       String template =
           JSON.readTree(Path.of("target/hub", model, "tokenizer_config.json").toFile())
@@ -48,11 +41,11 @@ class JinjaTest {
           ctx.put("add_generation_prompt", gen);
           ctx.put("bos_token", "<|begin_of_text|>");
           ctx.put("eos_token", "<|end_of_text|>");
-          cases.add(new Case(template, ctx));
+          cases.add(new Jinja2.Case(template, ctx));
           if (gen) {
             Map<String, Object> noThink = new LinkedHashMap<>(ctx);
             noThink.put("enable_thinking", false);
-            cases.add(new Case(template, noThink));
+            cases.add(new Jinja2.Case(template, noThink));
           }
         }
       }
@@ -92,8 +85,8 @@ class JinjaTest {
             "{% for k, v in m.items() %}{{ k }}={{ v }};{% endfor %}{{ m.get('role') }}",
             "{% generation %}{{ 'tracked' }}{% endgeneration %}",
             "{{ raise_exception('no system message allowed') }}");
-    List<Case> cases = new ArrayList<>();
-    for (String t : templates) cases.add(new Case(t, ctx));
+    List<Jinja2.Case> cases = new ArrayList<>();
+    for (String t : templates) cases.add(new Jinja2.Case(t, ctx));
     compare(cases);
   }
 
@@ -131,10 +124,10 @@ class JinjaTest {
     return m;
   }
 
-  private void compare(List<Case> cases) throws Exception {
-    List<JsonNode> expected = jinja2(cases);
+  private void compare(List<Jinja2.Case> cases) throws Exception {
+    List<JsonNode> expected = Jinja2.render(cases, tmp);
     for (int i = 0; i < cases.size(); i++) {
-      Case c = cases.get(i);
+      Jinja2.Case c = cases.get(i);
       JsonNode want = expected.get(i);
       String ours;
       try {
@@ -149,28 +142,5 @@ class JinjaTest {
       assertThat(want.has("out")).as("case %d: jinja2 failed: %s", i, want).isTrue();
       assertThat(ours).as("case %d: %s", i, c.template()).isEqualTo(want.get("out").asText());
     }
-  }
-
-  private List<JsonNode> jinja2(List<Case> cases) throws Exception {
-    Path python = Path.of("/usr/bin/python3");
-    assumeTrue(Files.isExecutable(python), "no /usr/bin/python3");
-    Path script = tmp.resolve("render.py");
-    try (var in = getClass().getResourceAsStream("/jinja/render.py")) {
-      Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
-    }
-    Path input = tmp.resolve("cases.json");
-    JSON.writeValue(input.toFile(), cases);
-    Process p =
-        new ProcessBuilder(python.toString(), script.toString(), input.toString())
-            .redirectError(ProcessBuilder.Redirect.INHERIT)
-            .start();
-    byte[] out = p.getInputStream().readAllBytes();
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assumeTrue(
-        p.exitValue() == 0 || !new String(out, StandardCharsets.UTF_8).isEmpty(),
-        "python3-jinja2 is not installed (apt-get install python3-jinja2; .ci/run does)");
-    List<JsonNode> r = new ArrayList<>();
-    JSON.readTree(out).forEach(r::add);
-    return r;
   }
 }

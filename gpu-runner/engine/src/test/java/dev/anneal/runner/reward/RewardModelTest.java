@@ -34,7 +34,7 @@ class RewardModelTest {
     assertThatThrownBy(
             () -> PreferenceData.parse("prefs", "\n{\"prompt\": \"x\", \"chosen\": \"y\"}"))
         .isInstanceOf(JsonlTexts.DataException.class)
-        .hasMessage("prefs line 2: needs a text field \"rejected\"");
+        .hasMessage("prefs line 2: needs a field \"rejected\" (a text or messages)");
   }
 
   @Test

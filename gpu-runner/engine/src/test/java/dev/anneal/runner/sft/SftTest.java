@@ -57,8 +57,10 @@ class SftTest {
 
   @Test
   void onlyTheAssistantsTokensAndItsEndAreTargets() {
-    ChatTemplate t = new ChatTemplate(TOK);
-    ChatTemplate.Rendered r = t.render(DIALOGUE);
+    ChatTemplate t = ChatTemplate.of(TOK);
+    List<ChatTemplate.Rendered> all = t.examples(DIALOGUE);
+    assertThat(all).hasSize(1);
+    ChatTemplate.Rendered r = all.get(0);
     StringBuilder targets = new StringBuilder();
     for (int i = 0; i < r.ids().length; i++) {
       if (r.target()[i]) targets.append(TOK.decode(new int[] {r.ids()[i]}));
@@ -72,7 +74,7 @@ class SftTest {
 
   @Test
   void promptTokensGetZeroGradient() {
-    ChatTemplate t = new ChatTemplate(TOK);
+    ChatTemplate t = ChatTemplate.of(TOK);
     List<List<Message>> two = List.of(DIALOGUE, DIALOGUE);
     SftBatches batches = new SftBatches(two, t, TOK.id("<|pad|>"), 1, 0.5);
     int seqLen = 64;
@@ -105,7 +107,7 @@ class SftTest {
 
   @Test
   void packedDialoguesAttendOnlyToThemselvesAndKeepTheirTargets() {
-    ChatTemplate t = new ChatTemplate(TOK);
+    ChatTemplate t = ChatTemplate.of(TOK);
     List<List<Message>> dialogues = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
       dialogues.add(

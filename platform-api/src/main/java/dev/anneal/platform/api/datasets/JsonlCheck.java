@@ -24,8 +24,9 @@ import java.util.Set;
  * its line number and what was wrong.
  *
  * <p>Formats: {@code text} ({"text": …}, pre-training), {@code chat} ({"messages": [{role,
- * content}…]}, SFT), {@code preference} ({"prompt", "chosen", "rejected"}, reward model), {@code
- * prompt} ({"prompt"} or {"messages"} with an optional "answer", RLHF).
+ * content}…]}, SFT), {@code preference} ({"prompt", "chosen", "rejected"}, texts or messages; or
+ * whole conversations {"chosen", "rejected"}, reward model), {@code prompt} ({"prompt"} or
+ * {"messages"} with an optional "answer", RLHF).
  */
 public final class JsonlCheck {
   public static final Set<String> FORMATS = Set.of("text", "chat", "preference", "prompt");
@@ -155,24 +156,33 @@ public final class JsonlCheck {
 
   private static String formatOf(JsonNode o, long lineNo) {
     if (o.has("chosen") || o.has("rejected")) {
+      // texts, or messages: the conversation so far and each continuation, or (without a
+      // prompt) two whole conversations
+      boolean conversations = o.path("chosen").isArray() && o.path("rejected").isArray();
+      if (!o.has("prompt") && !conversations) {
+        throw new BadLine(
+            lineNo,
+            "a preference record needs 'prompt' (without one, 'chosen' and 'rejected' are whole"
+                + " conversations: arrays of messages)");
+      }
       for (String k : List.of("prompt", "chosen", "rejected")) {
-        if (!o.path(k).isTextual()) {
-          throw new BadLine(lineNo, "a preference record needs text '" + k + "'");
+        JsonNode v = o.get(k);
+        if (v == null && k.equals("prompt")) continue;
+        if (v == null || !(v.isTextual() || v.isArray())) {
+          throw new BadLine(lineNo, "a preference record needs '" + k + "', a text or messages");
+        }
+        if (v.isArray()) messages(v, k, lineNo);
+        if (v.isArray()
+            && !k.equals("prompt")
+            && !v.get(v.size() - 1).path("role").asText().equals("assistant")) {
+          throw new BadLine(
+              lineNo, "'" + k + "' must end with an assistant message (the reply that is scored)");
         }
       }
       return "preference";
     }
     if (o.has("messages")) {
-      JsonNode m = o.get("messages");
-      if (!m.isArray() || m.isEmpty()) {
-        throw new BadLine(lineNo, "'messages' must be a non-empty array");
-      }
-      for (int i = 0; i < m.size(); i++) {
-        JsonNode msg = m.get(i);
-        if (!msg.path("role").isTextual() || !msg.path("content").isTextual()) {
-          throw new BadLine(lineNo, "messages[" + i + "] needs text 'role' and 'content'");
-        }
-      }
+      messages(o.get("messages"), "messages", lineNo);
       return "chat";
     }
     if (o.has("text")) {
@@ -188,6 +198,18 @@ public final class JsonlCheck {
         "no known record shape "
             + keys(o)
             + ": expected 'text', 'messages', 'prompt' or 'prompt'+'chosen'+'rejected'");
+  }
+
+  private static void messages(JsonNode m, String field, long lineNo) {
+    if (!m.isArray() || m.isEmpty()) {
+      throw new BadLine(lineNo, "'" + field + "' must be a non-empty array");
+    }
+    for (int i = 0; i < m.size(); i++) {
+      JsonNode msg = m.get(i);
+      if (!msg.path("role").isTextual() || !msg.path("content").isTextual()) {
+        throw new BadLine(lineNo, field + "[" + i + "] needs text 'role' and 'content'");
+      }
+    }
   }
 
   private static String keys(JsonNode o) {
