@@ -14,6 +14,7 @@ import dev.anneal.runner.hf.HfFormat;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.tokenizer.Tokenizer;
 import dev.anneal.runner.tokenizer.Tokenizers;
+import dev.anneal.runner.train.StageTokenizers;
 import dev.anneal.runner.train.TrainingInputs;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -144,7 +145,7 @@ final class EngineInputs {
     meta.put("dataset", dataset.name());
     JsonNode m;
     try {
-      Optional<Tokenizer> known = TrainingInputs.givenTokenizer(spec, store, from);
+      Optional<Tokenizer> known = StageTokenizers.given(spec, store, from);
       if (known.isPresent() && identity.isPresent()) {
         String prefix =
             TokenSetCache.prefix(spec.team(), identity.get(), known.get().toHuggingFaceJson());
