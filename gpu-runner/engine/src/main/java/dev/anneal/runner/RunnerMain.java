@@ -3,6 +3,7 @@ package dev.anneal.runner;
 import dev.anneal.protocol.ExitCode;
 import dev.anneal.protocol.RunSpec;
 import dev.anneal.runner.bench.DataBench;
+import dev.anneal.runner.bench.DataScaleBench;
 import dev.anneal.runner.bench.EngineBench;
 import dev.anneal.runner.bench.GenerationBench;
 import java.io.PrintStream;
@@ -122,7 +123,24 @@ public final class RunnerMain {
               out);
         case "bench-data":
           {
-            Args a = new Args(args, 1, Set.of("docs", "repeats", "hub", "train-vocab"), Set.of());
+            Args a =
+                new Args(
+                    args,
+                    1,
+                    Set.of(
+                        "docs", "repeats", "hub", "train-vocab", "scale", "heap", "dir", "steps"),
+                    Set.of());
+            if (a.has("scale")) {
+              return DataScaleBench.run(
+                  new DataScaleBench.Options(
+                      java.util.Arrays.stream(a.get("scale", null).split(","))
+                          .map(DataScaleBench::size)
+                          .toList(),
+                      a.getInt("heap", 256),
+                      Path.of(a.get("dir", "target/bench-data")),
+                      a.getInt("steps", 50)),
+                  out);
+            }
             return DataBench.run(
                 new DataBench.Options(
                     a.getInt("docs", 20000),
@@ -169,6 +187,7 @@ public final class RunnerMain {
         "                    training throughput, MFU against the measured matmul peak, checkpoint stall",
         "  bench-generate [--presets tiny,small] [--batch 8] [--prompt 16] [--new 64,256]",
         "  bench-data [--docs 20000] [--repeats 3] [--hub DIR] [--train-vocab 4000]",
+        "  bench-data --scale 100M,5G [--heap 256] [--dir DIR] [--steps 50]",
         "                    generation tokens/s with the KV cache against full recomputation",
         "  " + ExecCommand.USAGE,
         "                    run an engine program that speaks the engine contract as the attempt:",

@@ -1,6 +1,7 @@
 package dev.anneal.runner.ckpt;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -47,6 +48,30 @@ public final class DirectoryStore implements BlobStore {
       return Optional.empty();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + resolve(key), e);
+    }
+  }
+
+  @Override
+  public Optional<InputStream> open(String key) {
+    try {
+      return Optional.of(Files.newInputStream(resolve(key)));
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + resolve(key), e);
+    }
+  }
+
+  @Override
+  public void put(String key, Path file) {
+    Path target = resolve(key);
+    try {
+      Files.createDirectories(target.getParent());
+      Path tmp = Files.createTempFile(target.getParent(), ".tmp-", ".part");
+      Files.copy(file, tmp, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + target, e);
     }
   }
 

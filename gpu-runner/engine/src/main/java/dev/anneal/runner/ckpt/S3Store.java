@@ -10,6 +10,8 @@ import io.minio.errors.ErrorResponseException;
 import io.minio.messages.Item;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -48,14 +50,38 @@ public final class S3Store implements BlobStore {
 
   @Override
   public Optional<byte[]> get(String key) {
-    try (InputStream in =
-        client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build())) {
-      return Optional.of(in.readAllBytes());
+    Optional<InputStream> in = open(key);
+    if (in.isEmpty()) return Optional.empty();
+    try (InputStream stream = in.get()) {
+      return Optional.of(stream.readAllBytes());
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot read " + describe(key) + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public Optional<InputStream> open(String key) {
+    try {
+      return Optional.of(
+          client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build()));
     } catch (ErrorResponseException e) {
       if ("NoSuchKey".equals(e.errorResponse().code())) return Optional.empty();
       throw new IllegalStateException("cannot read " + describe(key) + ": " + e.getMessage(), e);
     } catch (Exception e) {
       throw new IllegalStateException("cannot read " + describe(key) + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Streamed from the file (multipart above the client's part size), its sha256 read first. */
+  @Override
+  public void put(String key, Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      client.putObject(
+          PutObjectArgs.builder().bucket(bucket).object(key).stream(in, Files.size(file), -1L)
+              .userMetadata(Map.of("sha256", Checksums.sha256(file)))
+              .build());
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot write " + describe(key) + ": " + e.getMessage(), e);
     }
   }
 

@@ -2,6 +2,7 @@ package dev.anneal.runner.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anneal.runner.data.ChatTemplate.Message;
+import java.io.BufferedReader;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,10 +25,15 @@ public final class ChatData {
   private ChatData() {}
 
   public static List<List<Message>> parse(String what, String jsonl) {
+    return parse(what, JsonlTexts.reader(jsonl));
+  }
+
+  /** The dialogues of JSONL lines, read one at a time. */
+  public static List<List<Message>> parse(String what, BufferedReader lines) {
     List<List<Message>> out = new ArrayList<>();
     JsonlTexts.forEachLine(
         what,
-        jsonl,
+        lines,
         (where, n) -> {
           if (n.has("messages")) {
             List<Message> d = new ArrayList<>();

@@ -4,74 +4,148 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.StringReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 
-/** Reads {@code {"text": ...}} JSONL; a bad line is an error naming the source and line number. */
+/**
+ * Reads JSONL a line at a time, from a text or a stream (nothing holds the whole file); a bad line
+ * is an error naming the source and line number.
+ */
 public final class JsonlTexts {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private JsonlTexts() {}
 
-  /**
-   * Calls {@code each} with every non-blank line's JSON value and where it is ({@code "<source>
-   * line <n>"}); a line that is not JSON is an error naming it.
-   */
+  /** Lines of a text. */
+  public static BufferedReader reader(String content) {
+    return new BufferedReader(new StringReader(content));
+  }
+
+  /** Lines of a UTF-8 stream (the caller closes it). */
+  public static BufferedReader reader(InputStream in) {
+    return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16);
+  }
+
   /**
    * One record per non-blank line, made by {@code each} from the line's JSON (it throws a {@link
    * DataException} naming {@code where} on a bad one); none at all is an error: "{@code source}: no
    * {@code what}".
    */
-  public static <T> java.util.List<T> records(
-      String source,
-      String content,
-      String what,
-      java.util.function.BiFunction<String, JsonNode, T> each) {
-    java.util.List<T> out = new java.util.ArrayList<>();
-    forEachLine(source, content, (where, node) -> out.add(each.apply(where, node)));
+  public static <T> List<T> records(
+      String source, String content, String what, BiFunction<String, JsonNode, T> each) {
+    return records(source, reader(content), what, each);
+  }
+
+  public static <T> List<T> records(
+      String source, BufferedReader lines, String what, BiFunction<String, JsonNode, T> each) {
+    List<T> out = new ArrayList<>();
+    forEachLine(source, lines, (where, node) -> out.add(each.apply(where, node)));
     if (out.isEmpty()) throw new DataException(source + ": no " + what);
     return out;
   }
 
-  public static void forEachLine(
-      String source, String content, java.util.function.BiConsumer<String, JsonNode> each) {
-    try (BufferedReader r = new BufferedReader(new StringReader(content))) {
-      String line;
-      int n = 0;
-      while ((line = r.readLine()) != null) {
-        n++;
-        if (line.isBlank()) continue;
-        String where = source + " line " + n;
-        JsonNode node;
-        try {
-          node = JSON.readTree(line);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-          throw new DataException(where + ": not valid JSON (" + e.getOriginalMessage() + ")");
-        }
-        each.accept(where, node);
-      }
-    } catch (IOException e) {
-      throw new DataException(source + ": " + e.getMessage());
-    }
+  /**
+   * Calls {@code each} with every non-blank line's JSON value and where it is ({@code "<source>
+   * line <n>"}); a line that is not JSON is an error naming it.
+   */
+  public static void forEachLine(String source, String content, BiConsumer<String, JsonNode> each) {
+    forEachLine(source, reader(content), each);
   }
 
+  public static void forEachLine(
+      String source, BufferedReader lines, BiConsumer<String, JsonNode> each) {
+    Lines it = new Lines(source, lines);
+    while (it.advance()) each.accept(it.where(), it.node);
+  }
+
+  /** Every document of a {@code {"text": …}} text. */
   public static List<String> parse(String source, String content) {
     List<String> texts = new ArrayList<>();
-    forEachLine(
-        source,
-        content,
-        (where, node) -> {
-          JsonNode text = node.get("text");
-          if (text == null || !text.isTextual()) {
-            throw new DataException(where + ": expected an object with a string field \"text\"");
-          }
-          texts.add(text.asText());
-        });
-    if (texts.isEmpty()) {
-      throw new DataException(source + ": no documents");
-    }
+    texts(source, reader(content)).forEachRemaining(texts::add);
     return texts;
+  }
+
+  /**
+   * The documents of {@code {"text": …}} lines, read as they are asked for (the caller closes the
+   * reader); a file without any is an error once it ends.
+   */
+  public static Iterator<String> texts(String source, BufferedReader lines) {
+    Lines it = new Lines(source, lines);
+    return new Iterator<>() {
+      private String next;
+      private long count;
+
+      @Override
+      public boolean hasNext() {
+        if (next != null) return true;
+        if (!it.advance()) {
+          if (count == 0) throw new DataException(source + ": no documents");
+          return false;
+        }
+        JsonNode text = it.node.get("text");
+        if (text == null || !text.isTextual()) {
+          throw new DataException(it.where() + ": expected an object with a string field \"text\"");
+        }
+        next = text.asText();
+        count++;
+        return true;
+      }
+
+      @Override
+      public String next() {
+        if (!hasNext()) throw new NoSuchElementException();
+        String t = next;
+        next = null;
+        return t;
+      }
+    };
+  }
+
+  /** The non-blank lines' JSON, one at a time. */
+  private static final class Lines {
+    private final String source;
+    private final BufferedReader reader;
+    private long line;
+    private JsonNode node;
+
+    Lines(String source, BufferedReader reader) {
+      this.source = source;
+      this.reader = reader;
+    }
+
+    String where() {
+      return source + " line " + line;
+    }
+
+    boolean advance() {
+      try {
+        String text;
+        while ((text = reader.readLine()) != null) {
+          line++;
+          if (text.isBlank()) continue;
+          try {
+            node = JSON.readTree(text);
+          } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new DataException(where() + ": not valid JSON (" + e.getOriginalMessage() + ")");
+          }
+          return true;
+        }
+        return false;
+      } catch (IOException e) {
+        throw new DataException(source + ": " + e.getMessage());
+      } catch (UncheckedIOException e) {
+        throw new DataException(source + ": " + e.getCause().getMessage());
+      }
+    }
   }
 
   /** Malformed or missing training data. */

@@ -43,6 +43,11 @@ public final class PreferenceData {
     return JsonlTexts.records(what, jsonl, "preference pairs", PreferenceData::pair);
   }
 
+  /** The records of JSONL lines, read one at a time. */
+  public static List<Preference> parse(String what, java.io.BufferedReader lines) {
+    return JsonlTexts.records(what, lines, "preference pairs", PreferenceData::pair);
+  }
+
   private static Preference pair(String where, JsonNode n) {
     for (String f : List.of("chosen", "rejected")) {
       if (!n.hasNonNull(f)) {

@@ -33,6 +33,11 @@ public final class PromptData {
     return JsonlTexts.records(what, jsonl, "prompts", PromptData::prompt);
   }
 
+  /** The records of JSONL lines, read one at a time. */
+  public static List<Prompt> parse(String what, java.io.BufferedReader lines) {
+    return JsonlTexts.records(what, lines, "prompts", PromptData::prompt);
+  }
+
   /** One line: a {@code "prompt"} text or a {@code "messages"} array, and an optional answer. */
   private static Prompt prompt(String where, JsonNode n) {
     List<Message> messages = new ArrayList<>();

@@ -13,12 +13,52 @@ import java.util.SplittableRandom;
  */
 public final class Sampler implements BatchSource {
 
-  /** One source: its token stream (documents joined by an end-of-text token) and its name. */
-  public record Source(String name, int[] tokens) {
+  /** A token stream: documents joined by an end-of-text token, in memory or memory-mapped. */
+  public interface Tokens {
+    long length();
+
+    int get(long i);
+
+    static Tokens of(int[] ids) {
+      return new Tokens() {
+        @Override
+        public long length() {
+          return ids.length;
+        }
+
+        @Override
+        public int get(long i) {
+          return ids[(int) i];
+        }
+      };
+    }
+
+    /** A token set's shards, read where they are mapped (nothing copied to the heap). */
+    static Tokens of(TokenShards shards) {
+      return new Tokens() {
+        @Override
+        public long length() {
+          return shards.tokens();
+        }
+
+        @Override
+        public int get(long i) {
+          return shards.get(i);
+        }
+      };
+    }
+  }
+
+  /** One source: its token stream and its name. */
+  public record Source(String name, Tokens tokens) {
     public Source {
-      if (tokens.length < 2) {
+      if (tokens.length() < 2) {
         throw new IllegalArgumentException("source " + name + " has fewer than two tokens");
       }
+    }
+
+    public Source(String name, int[] tokens) {
+      this(name, Tokens.of(tokens));
     }
   }
 
@@ -102,12 +142,18 @@ public final class Sampler implements BatchSource {
       double u = rng.nextDouble() * total;
       int s = 0;
       while (s < sources.size() - 1 && u >= cumulative[s]) s++;
-      int[] stream = sources.get(s).tokens();
+      Tokens stream = sources.get(s).tokens();
+      long n = stream.length();
       sourceOfRow[r] = s;
       int span = seqLen + 1;
-      int start = stream.length > span ? rng.nextInt(stream.length - span + 1) : 0;
+      long starts = n - span + 1;
+      // nextInt below 2^31 tokens, so a stream's windows are the same in memory or mapped
+      long start =
+          n <= span
+              ? 0
+              : starts <= Integer.MAX_VALUE ? rng.nextInt((int) starts) : rng.nextLong(starts);
       for (int i = 0; i < span; i++) {
-        out[r * span + i] = stream[(start + i) % stream.length];
+        out[r * span + i] = stream.get((start + i) % n);
       }
     }
     return new Batch(dataIndex, out, rows, seqLen, sourceOfRow);

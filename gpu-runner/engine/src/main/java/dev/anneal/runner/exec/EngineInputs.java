@@ -15,6 +15,7 @@ import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.tokenizer.Tokenizer;
 import dev.anneal.runner.tokenizer.Tokenizers;
 import dev.anneal.runner.train.StageTokenizers;
+import dev.anneal.runner.train.TextTokens;
 import dev.anneal.runner.train.TrainingInputs;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -168,13 +168,9 @@ final class EngineInputs {
                 1L << 24,
                 meta);
       } else {
-        TrainingInputs.Corpus c = TrainingInputs.corpus(spec, shape, store, from);
-        tok = c.tokenizer();
-        List<String> texts = c.texts().get(dataset.name());
-        Iterable<int[]> docs = () -> texts.stream().map(tok::encode).iterator();
+        tok = TrainingInputs.pretrainTokenizer(spec, shape, store, from);
         meta.put("tokenizerSha256", sha(tok));
-        int eos = tok.id(tok.specialTokens().get(0));
-        m = TokenShards.write(dir, docs, tok.vocabSize(), eos, 1L << 24, meta);
+        m = TextTokens.write(dataset, store, spec.seed(), tok, dir, meta);
       }
     } catch (TrainingInputs.MissingInputException | TokenShards.TokenSetException e) {
       throw new Refused(ExitCode.INPUT_MISSING, e.getMessage());

@@ -9,9 +9,11 @@ import dev.anneal.runner.ckpt.Checksums;
 import dev.anneal.runner.data.SyntheticCorpus;
 import dev.anneal.runner.data.TokenShards;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -61,17 +63,18 @@ final class TokenSetCache {
     Files.deleteIfExists(dir.resolve(TokenShards.MANIFEST));
     JsonNode m = JSON.readTree(manifest.get());
     for (String file : TokenShards.files(m)) {
-      byte[] data =
+      try (InputStream data =
           store
-              .get(prefix + file)
+              .open(prefix + file)
               .orElseThrow(
                   () ->
                       new TokenShards.TokenSetException(
                           store.describe(prefix + TokenShards.MANIFEST)
                               + " names shard "
                               + file
-                              + ", which is not there"));
-      Files.write(dir.resolve(file), data);
+                              + ", which is not there"))) {
+        Files.copy(data, dir.resolve(file), StandardCopyOption.REPLACE_EXISTING);
+      }
     }
     Files.write(dir.resolve(TokenShards.MANIFEST), manifest.get());
     TokenShards.open(dir); // sizes and sha256s checked, or a TokenSetException naming the shard
@@ -82,7 +85,7 @@ final class TokenSetCache {
   static void publish(BlobStore store, String prefix, Path dir) throws IOException {
     JsonNode m = JSON.readTree(dir.resolve(TokenShards.MANIFEST).toFile());
     for (String file : TokenShards.files(m)) {
-      store.put(prefix + file, Files.readAllBytes(dir.resolve(file)));
+      store.put(prefix + file, dir.resolve(file));
     }
     store.put(prefix + TokenShards.MANIFEST, Files.readAllBytes(dir.resolve(TokenShards.MANIFEST)));
   }

@@ -32,7 +32,14 @@ public final class BpeTokenizer implements Tokenizer {
   private final Map<String, Integer> mergeRank = new HashMap<>();
   private final List<String> specialTokens;
   private final boolean nfkc;
+
+  /**
+   * Pieces already encoded. Bounded: a corpus's distinct pieces (numbers, names) grow with its
+   * size, and encoding a dataset must not.
+   */
   private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+
+  private static final int CACHE_PIECES = 1 << 16;
 
   BpeTokenizer(
       LinkedHashMap<String, Integer> vocab,
@@ -80,9 +87,12 @@ public final class BpeTokenizer implements Tokenizer {
         continue;
       }
       for (String piece : ByteLevel.preTokenize(part)) {
-        for (int id : cache.computeIfAbsent(piece, this::bpe)) {
-          ids.add(id);
+        int[] known = cache.get(piece);
+        if (known == null) {
+          known = bpe(piece);
+          if (cache.size() < CACHE_PIECES) cache.put(piece, known);
         }
+        for (int id : known) ids.add(id);
       }
     }
     return ids.stream().mapToInt(Integer::intValue).toArray();

@@ -102,6 +102,7 @@ public final class HfTokenizer implements Tokenizer {
   }
 
   /** Many texts at once, in the library's own parallel batch encoding. */
+  @Override
   public List<int[]> encodeBatch(List<String> texts) {
     Encoding[] enc = hf.batchEncode(texts, false, false);
     List<int[]> out = new ArrayList<>(enc.length);

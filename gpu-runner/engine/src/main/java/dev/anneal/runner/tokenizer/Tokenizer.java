@@ -23,6 +23,13 @@ public interface Tokenizer {
 
   int[] encode(String text);
 
+  /**
+   * Each text's ids, as {@link #encode} gives them (Hugging Face's library encodes in parallel).
+   */
+  default List<int[]> encodeBatch(List<String> texts) {
+    return texts.stream().map(this::encode).toList();
+  }
+
   String decode(int[] ids);
 
   /** The {@code tokenizer.json} document that loads this tokenizer again. */

@@ -2,17 +2,23 @@ package dev.anneal.runner.train;
 
 import dev.anneal.protocol.DatasetRef;
 import dev.anneal.runner.ckpt.BlobStore;
-import dev.anneal.runner.ckpt.Checksums;
 import dev.anneal.runner.data.ChatData;
 import dev.anneal.runner.data.ChatTemplate;
 import dev.anneal.runner.data.JsonlTexts;
+import dev.anneal.runner.data.PreferenceData;
+import dev.anneal.runner.data.PromptData;
 import dev.anneal.runner.data.SyntheticCorpus;
 import dev.anneal.runner.train.TrainingInputs.MissingInputException;
+import java.io.FilterInputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -40,18 +46,33 @@ final class Datasets {
     return k;
   }
 
-  static List<String> texts(DatasetRef d, BlobStore store, long seed) {
-    String key = d.key();
-    byte[] bytes;
-    if (SyntheticCorpus.Key.is(key)) {
-      SyntheticCorpus.Key k = SyntheticCorpus.Key.parse(key);
-      return SyntheticCorpus.generate(k.source(), seed, k.docs()).stream()
-          .map(SyntheticCorpus.Doc::text)
-          .toList();
-    }
-    bytes = bytes(d, store);
-    return JsonlTexts.parse(
-        "dataset '" + d.name() + "'", new String(bytes, StandardCharsets.UTF_8));
+  /** A synthetic dataset's documents. */
+  static List<String> syntheticTexts(DatasetRef d, long seed) {
+    SyntheticCorpus.Key k = SyntheticCorpus.Key.parse(d.key());
+    return SyntheticCorpus.generate(k.source(), seed, k.docs()).stream()
+        .map(SyntheticCorpus.Doc::text)
+        .toList();
+  }
+
+  /**
+   * The first documents of a text dataset, up to {@code maxChars} characters: what a tokenizer is
+   * trained on (the rest is never read for it).
+   */
+  static List<String> sample(DatasetRef d, BlobStore store, long seed, long maxChars) {
+    List<String> out = new ArrayList<>();
+    TextTokens.forEachText(
+        d,
+        store,
+        seed,
+        texts -> {
+          long n = 0;
+          while (n < maxChars && texts.hasNext()) {
+            String t = texts.next();
+            out.add(t);
+            n += t.length();
+          }
+        });
+    return out;
   }
 
   static List<List<ChatTemplate.Message>> chat(DatasetRef d, BlobStore store, long seed) {
@@ -60,17 +81,42 @@ final class Datasets {
       SyntheticCorpus.Key k = synthetic(d, "chat", "an sft stage needs chat data");
       return SyntheticCorpus.chat(seed, k.docs());
     }
-    return ChatData.parse(
-        "dataset '" + d.name() + "'", new String(bytes(d, store), StandardCharsets.UTF_8));
+    try (InputStream in = open(d, store)) {
+      return ChatData.parse("dataset '" + d.name() + "'", JsonlTexts.reader(in));
+    } catch (IOException e) {
+      throw new MissingInputException("dataset '" + d.name() + "': " + e.getMessage());
+    }
   }
 
-  static byte[] bytes(DatasetRef d, BlobStore store) {
+  /** A reward stage's preference pairs, read a line at a time. */
+  static List<PreferenceData.Preference> preferences(DatasetRef d, BlobStore store) {
+    try (InputStream in = open(d, store)) {
+      return PreferenceData.parse("dataset '" + d.name() + "'", JsonlTexts.reader(in));
+    } catch (IOException e) {
+      throw new MissingInputException("dataset '" + d.name() + "': " + e.getMessage());
+    }
+  }
+
+  /** An RLHF stage's prompts, read a line at a time. */
+  static List<PromptData.Prompt> prompts(DatasetRef d, BlobStore store) {
+    try (InputStream in = open(d, store)) {
+      return PromptData.parse("dataset '" + d.name() + "'", JsonlTexts.reader(in));
+    } catch (IOException e) {
+      throw new MissingInputException("dataset '" + d.name() + "': " + e.getMessage());
+    }
+  }
+
+  /**
+   * The dataset's bytes as they stream in; with a sha256 in the spec, reading past the end checks
+   * it (a mismatch is a {@link MissingInputException}: the data changed since it was registered).
+   */
+  static InputStream open(DatasetRef d, BlobStore store) {
     String key = d.key();
-    byte[] bytes;
+    InputStream in;
     if (key.startsWith("file:")) {
       Path p = Path.of(key.substring("file:".length()));
       try {
-        bytes = Files.readAllBytes(p);
+        in = Files.newInputStream(p);
       } catch (NoSuchFileException e) {
         throw new MissingInputException(
             "dataset '" + d.name() + "': file " + p + " does not exist");
@@ -79,9 +125,9 @@ final class Datasets {
             "dataset '" + d.name() + "': cannot read " + p + ": " + e.getMessage());
       }
     } else {
-      bytes =
+      in =
           store
-              .get(key)
+              .open(key)
               .orElseThrow(
                   () ->
                       new MissingInputException(
@@ -91,19 +137,60 @@ final class Datasets {
                               + store.describe(key)
                               + " does not exist"));
     }
-    if (d.sha256() != null) {
-      String actual = Checksums.sha256(bytes);
-      if (!actual.equals(d.sha256())) {
+    return d.sha256() == null ? in : new Verified(in, d);
+  }
+
+  /** Hashes what is read; at the end, compares with the spec's sha256. */
+  private static final class Verified extends FilterInputStream {
+    private final DatasetRef dataset;
+    private final MessageDigest digest;
+    private boolean checked;
+
+    Verified(InputStream in, DatasetRef dataset) {
+      super(in);
+      this.dataset = dataset;
+      try {
+        this.digest = MessageDigest.getInstance("SHA-256");
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b < 0) check();
+      else digest.update((byte) b);
+      return b;
+    }
+
+    @Override
+    public int read(byte[] buf, int off, int len) throws IOException {
+      int n = super.read(buf, off, len);
+      if (n < 0) check();
+      else digest.update(buf, off, n);
+      return n;
+    }
+
+    @Override
+    public long skip(long n) {
+      throw new UnsupportedOperationException("a checked dataset is read, not skipped");
+    }
+
+    private void check() {
+      if (checked) return;
+      checked = true;
+      String actual = HexFormat.of().formatHex(digest.digest());
+      if (!actual.equals(dataset.sha256())) {
         throw new MissingInputException(
             "dataset '"
-                + d.name()
+                + dataset.name()
                 + "': sha256 is "
                 + actual
                 + " but the spec expects "
-                + d.sha256()
+                + dataset.sha256()
                 + " (the data changed since it was registered)");
       }
     }
-    return bytes;
   }
 }

@@ -52,7 +52,11 @@ public final class StageTokenizers {
       CheckpointReader.Loaded checkpoint,
       Map<String, List<String>> texts) {
     Optional<Tokenizer> given = given(spec, store, checkpoint);
-    if (given.isPresent()) return given.get();
+    return given.isPresent() ? given.get() : trained(spec, shape, texts);
+  }
+
+  /** A tokenizer trained on {@code texts} with the spec's settings. */
+  static Tokenizer trained(RunSpec spec, ModelShape shape, Map<String, List<String>> texts) {
     TokenizerSpec t = spec.tokenizer();
     int vocab = t.vocabSize() != null ? t.vocabSize() : shape.vocabSize();
     List<String> all = new ArrayList<>();

@@ -15,11 +15,11 @@ import dev.anneal.runner.data.SftBatches;
 import dev.anneal.runner.data.SyntheticCorpus;
 import dev.anneal.runner.model.ModelShape;
 import dev.anneal.runner.tokenizer.Tokenizer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Resolves a spec's data for its stage: the datasets read ({@link Datasets}: an object key in the
@@ -38,7 +38,7 @@ public final class TrainingInputs {
   }
 
   public record Inputs(
-      Tokenizer tokenizer, BatchSource sampler, Map<String, Integer> tokensPerSource) {}
+      Tokenizer tokenizer, BatchSource sampler, Map<String, Long> tokensPerSource) {}
 
   /** SFT's data: the chat batches (with their held-out dialogues) and the template. */
   public record SftInputs(Tokenizer tokenizer, SftBatches batches, ChatTemplate template) {}
@@ -96,10 +96,7 @@ public final class TrainingInputs {
             Datasets.synthetic(d, "preferences", "a reward stage needs preference pairs");
         pairs.addAll(SyntheticCorpus.preferences(spec.seed(), k.docs()));
       } else {
-        pairs.addAll(
-            PreferenceData.parse(
-                "dataset '" + d.name() + "'",
-                new String(Datasets.bytes(d, store), StandardCharsets.UTF_8)));
+        pairs.addAll(Datasets.preferences(d, store));
       }
     }
     String padName =
@@ -145,10 +142,7 @@ public final class TrainingInputs {
           Datasets.synthetic(first, "prompts", "an rlhf stage's first dataset holds its prompts");
       all = SyntheticCorpus.prompts(spec.seed(), k.docs());
     } else {
-      all =
-          PromptData.parse(
-              "dataset '" + first.name() + "'",
-              new String(Datasets.bytes(first, store), StandardCharsets.UTF_8));
+      all = Datasets.prompts(first, store);
     }
     List<PromptData.Prompt> train = new ArrayList<>();
     List<PromptData.Prompt> held = new ArrayList<>();
@@ -158,36 +152,44 @@ public final class TrainingInputs {
     if (train.isEmpty()) train.add(held.remove(held.size() - 1));
     BatchSource ptx = null;
     List<DatasetRef> rest = spec.datasets().subList(1, spec.datasets().size());
-    if (!rest.isEmpty()) {
-      Map<String, List<String>> texts = new LinkedHashMap<>();
-      for (DatasetRef d : rest) texts.put(d.name(), Datasets.texts(d, store, spec.seed()));
-      ptx = sampler(rest, texts, tokenizer, spec).sampler();
-    }
+    if (!rest.isEmpty()) ptx = sampler(rest, store, tokenizer, spec).sampler();
     return new RlInputs(tokenizer, train, held, ptx);
   }
 
   private TrainingInputs() {}
 
+  /**
+   * Characters of each dataset a tokenizer trained on the stage's data learns from: the dataset's
+   * first ones (BPE's merges settle long before; the whole dataset is then encoded with them).
+   */
+  public static final long TOKENIZER_SAMPLE_CHARS = 8L << 20;
+
+  /**
+   * A pre-training stage's tokenizer and sampler: each dataset streamed into a memory-mapped token
+   * set ({@link TextTokens}), so memory does not grow with the data.
+   */
   public static Inputs prepare(
       RunSpec spec, ModelShape shape, BlobStore store, CheckpointReader.Loaded checkpoint) {
-    Corpus c = corpus(spec, shape, store, checkpoint);
-    return sampler(spec.datasets(), c.texts(), c.tokenizer(), spec);
+    return sampler(spec.datasets(), store, pretrainTokenizer(spec, shape, store, checkpoint), spec);
   }
 
   /**
-   * A pre-training stage's texts, by dataset, and the tokenizer they are encoded with: the starting
-   * checkpoint's, the spec's, or one trained on these texts.
+   * A pre-training stage's tokenizer: its starting checkpoint's, the spec's, or one trained on the
+   * first {@link #TOKENIZER_SAMPLE_CHARS} characters of each dataset; it must fit the model.
    */
-  public record Corpus(Tokenizer tokenizer, Map<String, List<String>> texts) {}
-
-  /** Reads the stage's datasets and settles its tokenizer (errors name the dataset or field). */
-  public static Corpus corpus(
+  public static Tokenizer pretrainTokenizer(
       RunSpec spec, ModelShape shape, BlobStore store, CheckpointReader.Loaded checkpoint) {
-    Map<String, List<String>> texts = new LinkedHashMap<>();
-    for (DatasetRef d : spec.datasets()) {
-      texts.put(d.name(), Datasets.texts(d, store, spec.seed()));
+    Optional<Tokenizer> given = StageTokenizers.given(spec, store, checkpoint);
+    Tokenizer tokenizer;
+    if (given.isPresent()) {
+      tokenizer = given.get();
+    } else {
+      Map<String, List<String>> texts = new LinkedHashMap<>();
+      for (DatasetRef d : spec.datasets()) {
+        texts.put(d.name(), Datasets.sample(d, store, spec.seed(), TOKENIZER_SAMPLE_CHARS));
+      }
+      tokenizer = StageTokenizers.trained(spec, shape, texts);
     }
-    Tokenizer tokenizer = StageTokenizers.settle(spec, shape, store, checkpoint, texts);
     if (tokenizer.vocabSize() > shape.vocabSize()) {
       throw new IllegalArgumentException(
           "model.vocabSize: the tokenizer has "
@@ -195,28 +197,19 @@ public final class TrainingInputs {
               + " tokens but the model only "
               + shape.vocabSize());
     }
-    return new Corpus(tokenizer, texts);
+    return tokenizer;
   }
 
   private static Inputs sampler(
-      List<DatasetRef> datasets,
-      Map<String, List<String>> texts,
-      Tokenizer tokenizer,
-      RunSpec spec) {
-    int eos = tokenizer.id(tokenizer.specialTokens().get(0));
+      List<DatasetRef> datasets, BlobStore store, Tokenizer tokenizer, RunSpec spec) {
     List<Sampler.Source> sources = new ArrayList<>();
     Map<String, Double> weights = new LinkedHashMap<>();
-    Map<String, Integer> sizes = new LinkedHashMap<>();
+    Map<String, Long> sizes = new LinkedHashMap<>();
     for (DatasetRef d : datasets) {
-      List<Integer> stream = new ArrayList<>();
-      for (String text : texts.get(d.name())) {
-        for (int id : tokenizer.encode(text)) stream.add(id);
-        stream.add(eos);
-      }
-      sources.add(
-          new Sampler.Source(d.name(), stream.stream().mapToInt(Integer::intValue).toArray()));
+      Sampler.Source source = TextTokens.source(d, store, spec.seed(), tokenizer);
+      sources.add(source);
       weights.put(d.name(), d.weight());
-      sizes.put(d.name(), stream.size());
+      sizes.put(d.name(), source.tokens().length());
     }
     Sampler sampler = new Sampler(sources, new Curriculum(weights, spec.curriculum()), spec.seed());
     return new Inputs(tokenizer, sampler, sizes);

@@ -23,7 +23,10 @@ import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Checkpoint commit, retention and verified load, on a directory and on a real S3 server. */
+/**
+ * Checkpoint commit, retention and verified load, and files streamed in and out, on a directory and
+ * on a real S3 server.
+ */
 class CheckpointStoresTest {
 
   @TempDir Path dir;
@@ -83,9 +86,23 @@ class CheckpointStoresTest {
         .isEmpty();
   }
 
+  /** Files go in and come out as streams (S3: a multipart upload above 5 MiB), byte for byte. */
+  private void streamsFilesInAndOut(BlobStore store) throws Exception {
+    byte[] data = new byte[(12 << 20) + 7];
+    new java.util.Random(3).nextBytes(data);
+    Path file = java.nio.file.Files.write(dir.resolve("big.bin"), data);
+    store.put("teams/t/datasets/big/v1/data.bin", file);
+    try (var in = store.open("teams/t/datasets/big/v1/data.bin").orElseThrow()) {
+      assertThat(Checksums.sha256(in.readAllBytes())).isEqualTo(Checksums.sha256(data));
+    }
+    assertThat(store.open("teams/t/datasets/none/v1/data.bin")).isEmpty();
+    assertThat(Checksums.sha256(file)).isEqualTo(Checksums.sha256(data));
+  }
+
   @Test
-  void onADirectory() {
+  void onADirectory() throws Exception {
     commitsRetainsAndLoads(new DirectoryStore(dir));
+    streamsFilesInAndOut(new DirectoryStore(dir.resolve("streams")));
   }
 
   @Test
@@ -108,8 +125,9 @@ class CheckpointStoresTest {
           .credentials("ak", "sk")
           .build()
           .makeBucket(MakeBucketArgs.builder().bucket("ckpt").build());
-      commitsRetainsAndLoads(
-          new S3Store("http://127.0.0.1:" + port, "ak", "sk", "ckpt", "us-east-1"));
+      S3Store s3 = new S3Store("http://127.0.0.1:" + port, "ak", "sk", "ckpt", "us-east-1");
+      commitsRetainsAndLoads(s3);
+      streamsFilesInAndOut(s3);
     } finally {
       proxy.stop();
     }
