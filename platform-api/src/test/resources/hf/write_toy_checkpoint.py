@@ -3,10 +3,14 @@ save_pretrained lays one out (config.json, bf16 safetensors shards with
 model.safetensors.index.json, tokenizer.json, tokenizer_config.json), in numpy, with no code of
 Anneal's: an independent writer for the import's tests.
 
-    python3 write_toy_checkpoint.py FAMILY DIR [SEED]
+    python3 write_toy_checkpoint.py FAMILY DIR [SEED [TOKENIZER_DIR]]
+
+With TOKENIZER_DIR (a model's tokenizer.json and tokenizer_config.json), the checkpoint takes that
+tokenizer, and its vocabulary size from it.
 """
 import json
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -117,10 +121,16 @@ def write_safetensors(path, named):
             f.write(b)
 
 
-def main(family, out, seed):
+def main(family, out, seed, tokenizer_dir=None):
     os.makedirs(out, exist_ok=True)
-    tok = tokenizer()
-    vocab = len(tok["model"]["vocab"]) + 2  # a little padding, as real vocabularies have
+    if tokenizer_dir:
+        with open(os.path.join(tokenizer_dir, "tokenizer.json")) as f:
+            tok = json.load(f)
+        ids = list(tok["model"]["vocab"].values()) + [t["id"] for t in tok["added_tokens"]]
+        vocab = max(ids) + 1
+    else:
+        tok = tokenizer()
+        vocab = len(tok["model"]["vocab"]) + 2  # a little padding, as real vocabularies have
     rng = np.random.default_rng(seed)
     named = list(tensors(family, vocab, rng).items())
     half = len(named) // 2
@@ -136,6 +146,10 @@ def main(family, out, seed):
         json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2)
     with open(os.path.join(out, "config.json"), "w") as f:
         json.dump(config(family, vocab), f, indent=2)
+    if tokenizer_dir:
+        for name in ("tokenizer.json", "tokenizer_config.json"):
+            shutil.copy(os.path.join(tokenizer_dir, name), os.path.join(out, name))
+        return
     with open(os.path.join(out, "tokenizer.json"), "w") as f:
         json.dump(tok, f)
     with open(os.path.join(out, "tokenizer_config.json"), "w") as f:
@@ -144,4 +158,5 @@ def main(family, out, seed):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 0)
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 0,
+         sys.argv[4] if len(sys.argv) > 4 else None)

@@ -233,15 +233,105 @@ class ModelImportIT extends ApiTestSupport {
     assertThat(problem.path("detail").asText()).contains(detail);
   }
 
+  @Test
+  void llama3AndQwen3WithTheirRealTokenizersAreFineTunedOnTheirOwnTemplatesAndExported()
+      throws Exception {
+    assumeTrue(
+        Files.isRegularFile(Path.of("../gpu-runner/engine/target/anneal-runner.jar")),
+        "run the whole build");
+    Path hub = Path.of("../gpu-runner/engine/target/hub").toAbsolutePath().normalize();
+    assumeTrue(
+        Files.isRegularFile(hub.resolve("llama3/tokenizer.json")),
+        "the engine's build fetches the real tokenizers (npm)");
+    String[] t = team("real-tokenizers");
+    ApiClient api = client(t[1]);
+    String[][] models = {
+      {"llama", "llama3", "LlamaForCausalLM", "llama"},
+      {"qwen3", "qwen3", "Qwen3ForCausalLM", "qwen3"}
+    };
+    for (String[] m : models) {
+      Path ckpt = toyCheckpoint(m[0], dir.resolve("real-" + m[1]), hub.resolve(m[1]));
+      String name = "toy-" + m[1] + "-real";
+      System.setProperty("anneal.config", dir.resolve("credentials.json").toString());
+      try {
+        assertThat(cli("login", "--server", base(), "--token", t[1])[0]).isEqualTo("0");
+        String[] imp = cli("models", "import", ckpt.toString(), "--name", name);
+        assertThat(imp[0]).as(imp[1] + imp[2]).isEqualTo("0");
+      } finally {
+        System.clearProperty("anneal.config");
+      }
+      // SFT on the tokenizer's own chat template (Llama 3's headers, Qwen3's <|im_start|>)
+      String spec =
+          """
+          apiVersion: anneal.dev/v1
+          kind: Pipeline
+          metadata: {name: NAME-sft}
+          datasets: [{name: chat, source: "synthetic:chat?docs=200"}]
+          stages:
+            - kind: sft
+              from: model:NAME
+              data: [{dataset: chat}]
+              hyperparameters: {steps: 16, batchSize: 4, seqLen: 64, lr: 0.003}
+          """
+              .replace("NAME", name);
+      String id =
+          api.post("/api/v1/pipelines", "application/yaml", spec, Map.of()).path("id").asText();
+      awaitEnd(api, id);
+      JsonNode p = api.get("/api/v1/pipelines/" + id);
+      assertThat(p.path("status").asText()).as(m[1] + ": " + p).isEqualTo("SUCCEEDED");
+      JsonNode loss =
+          api.get("/api/v1/pipelines/" + id + "/stages/sft/metrics?name=loss").at("/series/0/data");
+      double first = loss.get(0).path("value").asDouble();
+      double last = loss.get(loss.size() - 1).path("value").asDouble();
+      assertThat(last).as(m[1] + " learns its replies: " + loss).isLessThan(first * 0.9);
+
+      JsonNode ckpts = api.get("/api/v1/pipelines/" + id + "/checkpoints").path("checkpoints");
+      JsonNode dl =
+          api.get(
+              "/api/v1/checkpoints/"
+                  + ckpts.get(ckpts.size() - 1).path("id").asText()
+                  + "/download");
+      Map<String, String> exported = new java.util.HashMap<>();
+      for (JsonNode f : dl.path("files")) {
+        String path = f.path("path").asText();
+        if (path.equals("hf/config.json") || path.equals("hf/tokenizer_config.json")) {
+          try (var in = api.download(f.path("url").asText())) {
+            exported.put(path, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+          }
+        }
+      }
+      JsonNode c = ApiClient.JSON.readTree(exported.get("hf/config.json"));
+      assertThat(c.path("architectures").get(0).asText()).isEqualTo(m[2]);
+      assertThat(c.path("model_type").asText()).isEqualTo(m[3]);
+      // the tokenizer's config (its chat template) leaves as it came
+      assertThat(exported.get("hf/tokenizer_config.json"))
+          .isEqualTo(Files.readString(hub.resolve(m[1]).resolve("tokenizer_config.json")));
+    }
+  }
+
   /** The independent numpy writer's checkpoint of {@code family} in {@code out}. */
   private Path toyCheckpoint(String family, Path out) throws Exception {
+    return toyCheckpoint(family, out, null);
+  }
+
+  /** The same, with a real model's tokenizer files from {@code tokenizer} when not null. */
+  private Path toyCheckpoint(String family, Path out, Path tokenizer) throws Exception {
     assumeTrue(Files.isExecutable(PYTHON), "no /usr/bin/python3 (.ci/run installs it)");
     Path script = dir.resolve("write_toy_checkpoint.py");
     try (var in = getClass().getResourceAsStream("/hf/write_toy_checkpoint.py")) {
       Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
     }
     Process p =
-        new ProcessBuilder(PYTHON.toString(), script.toString(), family, out.toString(), "1")
+        new ProcessBuilder(
+                tokenizer == null
+                    ? List.of(PYTHON.toString(), script.toString(), family, out.toString(), "1")
+                    : List.of(
+                        PYTHON.toString(),
+                        script.toString(),
+                        family,
+                        out.toString(),
+                        "1",
+                        tokenizer.toString()))
             .redirectErrorStream(true)
             .start();
     String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
