@@ -1,6 +1,7 @@
 """Two-rank DDP pre-training against one rank, on the synthetic corpus."""
 
 import os
+import shutil
 import unittest
 
 from tests import corpus, ranks
@@ -10,6 +11,7 @@ class DdpTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir, cls.tokens = corpus.token_set("anneal-torch-")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, ignore_errors=True)
         cls.one = ranks.run(ranks.spec(), cls.tokens, os.path.join(cls.dir, "one"), ranks=1, threads=2)
         cls.two = ranks.run(ranks.spec(), cls.tokens, os.path.join(cls.dir, "two"), ranks=2, threads=1)
 

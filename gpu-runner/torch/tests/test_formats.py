@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import struct
 import tempfile
 import unittest
@@ -40,6 +41,7 @@ class SafetensorsTest(unittest.TestCase):
 class TokensTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="anneal-tokens-")
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
 
     def test_batches_are_a_pure_function_of_seed_and_index_and_ranks_slice_them(self):
         corpus.write(self.dir)

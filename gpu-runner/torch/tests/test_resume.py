@@ -3,6 +3,7 @@ continues exactly as the uninterrupted one; SIGTERM commits a checkpoint; faults
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ class ResumeTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir, cls.tokens = corpus.token_set("anneal-torch-resume-")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, ignore_errors=True)
         cls.whole = ranks.run(ranks.spec(steps=60, every=20), cls.tokens, os.path.join(cls.dir, "whole"))
 
     def test_a_resumed_run_continues_exactly_as_the_uninterrupted_one(self):
