@@ -9,6 +9,7 @@ import dev.anneal.runner.data.PreferenceData;
 import dev.anneal.runner.data.PromptData;
 import dev.anneal.runner.data.SyntheticCorpus;
 import dev.anneal.runner.train.TrainingInputs.MissingInputException;
+import java.io.BufferedReader;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,6 +21,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.BiFunction;
 
 /**
  * A stage's datasets read: an object key in the bucket, a {@code file:} path, or {@code
@@ -81,26 +83,24 @@ final class Datasets {
       SyntheticCorpus.Key k = synthetic(d, "chat", "an sft stage needs chat data");
       return SyntheticCorpus.chat(seed, k.docs());
     }
-    try (InputStream in = open(d, store)) {
-      return ChatData.parse("dataset '" + d.name() + "'", JsonlTexts.reader(in));
-    } catch (IOException e) {
-      throw new MissingInputException("dataset '" + d.name() + "': " + e.getMessage());
-    }
+    return lines(d, store, ChatData::parse);
   }
 
   /** A reward stage's preference pairs, read a line at a time. */
   static List<PreferenceData.Preference> preferences(DatasetRef d, BlobStore store) {
-    try (InputStream in = open(d, store)) {
-      return PreferenceData.parse("dataset '" + d.name() + "'", JsonlTexts.reader(in));
-    } catch (IOException e) {
-      throw new MissingInputException("dataset '" + d.name() + "': " + e.getMessage());
-    }
+    return lines(d, store, PreferenceData::parse);
   }
 
   /** An RLHF stage's prompts, read a line at a time. */
   static List<PromptData.Prompt> prompts(DatasetRef d, BlobStore store) {
+    return lines(d, store, PromptData::parse);
+  }
+
+  /** {@code parse} of the dataset's JSONL lines ({@code what} names the dataset in errors). */
+  private static <T> T lines(
+      DatasetRef d, BlobStore store, BiFunction<String, BufferedReader, T> parse) {
     try (InputStream in = open(d, store)) {
-      return PromptData.parse("dataset '" + d.name() + "'", JsonlTexts.reader(in));
+      return parse.apply("dataset '" + d.name() + "'", JsonlTexts.reader(in));
     } catch (IOException e) {
       throw new MissingInputException("dataset '" + d.name() + "': " + e.getMessage());
     }

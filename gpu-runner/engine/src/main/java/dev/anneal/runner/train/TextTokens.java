@@ -56,23 +56,20 @@ public final class TextTokens {
    * Writes {@code d} encoded by {@code tok} as a token set in {@code dir}; returns its manifest.
    */
   public static JsonNode write(
-      DatasetRef d, BlobStore store, long seed, Tokenizer tok, Path dir, Map<String, String> meta) {
+      DatasetRef d, BlobStore store, long seed, Tokenizer tok, Path dir, Map<String, String> meta)
+      throws IOException {
     int eos = tok.id(tok.specialTokens().get(0));
-    JsonNode[] manifest = new JsonNode[1];
-    forEachText(
-        d,
-        store,
-        seed,
-        texts -> {
-          try {
-            manifest[0] =
-                TokenShards.write(
-                    dir, () -> encoded(texts, tok), tok.vocabSize(), eos, SHARD_TOKENS, meta);
-          } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the token set in " + dir, e);
-          }
-        });
-    return manifest[0];
+    if (SyntheticCorpus.Key.is(d.key())) {
+      Iterator<String> texts = Datasets.syntheticTexts(d, seed).iterator();
+      return TokenShards.write(
+          dir, () -> encoded(texts, tok), tok.vocabSize(), eos, SHARD_TOKENS, meta);
+    }
+    try (InputStream in = Datasets.open(d, store)) {
+      Iterator<String> texts =
+          JsonlTexts.texts("dataset '" + d.name() + "'", JsonlTexts.reader(in));
+      return TokenShards.write(
+          dir, () -> encoded(texts, tok), tok.vocabSize(), eos, SHARD_TOKENS, meta);
+    }
   }
 
   /**
@@ -91,7 +88,7 @@ public final class TextTokens {
       TokenShards shards = TokenShards.open(dir);
       return new Sampler.Source(d.name(), Sampler.Tokens.of(shards));
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the token set in " + dir, e);
+      throw new UncheckedIOException("the token set in " + dir + ": " + e.getMessage(), e);
     } finally {
       delete(dir);
     }
