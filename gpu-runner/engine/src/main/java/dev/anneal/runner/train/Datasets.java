@@ -61,20 +61,24 @@ final class Datasets {
    * trained on (the rest is never read for it).
    */
   static List<String> sample(DatasetRef d, BlobStore store, long seed, long maxChars) {
-    List<String> out = new ArrayList<>();
-    TextTokens.forEachText(
-        d,
-        store,
-        seed,
-        texts -> {
-          long n = 0;
-          while (n < maxChars && texts.hasNext()) {
-            String t = texts.next();
-            out.add(t);
-            n += t.length();
-          }
-        });
-    return out;
+    try {
+      return TextTokens.withTexts(
+          d,
+          store,
+          seed,
+          texts -> {
+            List<String> out = new ArrayList<>();
+            long n = 0;
+            while (n < maxChars && texts.hasNext()) {
+              String t = texts.next();
+              out.add(t);
+              n += t.length();
+            }
+            return out;
+          });
+    } catch (IOException e) {
+      throw new MissingInputException("dataset '" + d.name() + "': " + e.getMessage());
+    }
   }
 
   static List<List<ChatTemplate.Message>> chat(DatasetRef d, BlobStore store, long seed) {

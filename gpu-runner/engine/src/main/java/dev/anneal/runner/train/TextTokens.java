@@ -8,7 +8,6 @@ import dev.anneal.runner.data.Sampler;
 import dev.anneal.runner.data.SyntheticCorpus;
 import dev.anneal.runner.data.TokenShards;
 import dev.anneal.runner.tokenizer.Tokenizer;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -19,7 +18,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.function.Consumer;
 
 /**
  * A text dataset encoded into a token set as it streams in: lines read, documents encoded a batch
@@ -37,18 +35,20 @@ public final class TextTokens {
 
   private TextTokens() {}
 
-  /** Streams {@code d}'s texts through {@code each}, the dataset opened and closed here. */
-  static void forEachText(
-      DatasetRef d, BlobStore store, long seed, Consumer<Iterator<String>> each) {
+  /** What is done with a dataset's texts, read as they are asked for. */
+  @FunctionalInterface
+  interface TextsReader<T> {
+    T read(Iterator<String> texts) throws IOException;
+  }
+
+  /** {@code reader} over {@code d}'s texts, the dataset opened and closed here. */
+  static <T> T withTexts(DatasetRef d, BlobStore store, long seed, TextsReader<T> reader)
+      throws IOException {
     if (SyntheticCorpus.Key.is(d.key())) {
-      each.accept(Datasets.syntheticTexts(d, seed).iterator());
-      return;
+      return reader.read(Datasets.syntheticTexts(d, seed).iterator());
     }
     try (InputStream in = Datasets.open(d, store)) {
-      BufferedReader lines = JsonlTexts.reader(in);
-      each.accept(JsonlTexts.texts("dataset '" + d.name() + "'", lines));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      return reader.read(JsonlTexts.texts("dataset '" + d.name() + "'", JsonlTexts.reader(in)));
     }
   }
 
@@ -59,17 +59,13 @@ public final class TextTokens {
       DatasetRef d, BlobStore store, long seed, Tokenizer tok, Path dir, Map<String, String> meta)
       throws IOException {
     int eos = tok.id(tok.specialTokens().get(0));
-    if (SyntheticCorpus.Key.is(d.key())) {
-      Iterator<String> texts = Datasets.syntheticTexts(d, seed).iterator();
-      return TokenShards.write(
-          dir, () -> encoded(texts, tok), tok.vocabSize(), eos, SHARD_TOKENS, meta);
-    }
-    try (InputStream in = Datasets.open(d, store)) {
-      Iterator<String> texts =
-          JsonlTexts.texts("dataset '" + d.name() + "'", JsonlTexts.reader(in));
-      return TokenShards.write(
-          dir, () -> encoded(texts, tok), tok.vocabSize(), eos, SHARD_TOKENS, meta);
-    }
+    return withTexts(
+        d,
+        store,
+        seed,
+        texts ->
+            TokenShards.write(
+                dir, () -> encoded(texts, tok), tok.vocabSize(), eos, SHARD_TOKENS, meta));
   }
 
   /**
