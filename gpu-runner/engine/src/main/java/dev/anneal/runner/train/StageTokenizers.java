@@ -42,17 +42,16 @@ public final class StageTokenizers {
               + which
               + " checkpoint (its weights and tokenizer)");
     }
-    return settle(spec, shape, store, checkpoint, Map.of());
+    return settle(spec, shape, store, checkpoint);
   }
 
+  /**
+   * The tokenizer of a stage that reads no pre-training texts: the given one, else (never in
+   * practice: such stages start from a checkpoint) one trained on nothing.
+   */
   static Tokenizer settle(
-      RunSpec spec,
-      ModelShape shape,
-      BlobStore store,
-      CheckpointReader.Loaded checkpoint,
-      Map<String, List<String>> texts) {
-    Optional<Tokenizer> given = given(spec, store, checkpoint);
-    return given.isPresent() ? given.get() : trained(spec, shape, texts);
+      RunSpec spec, ModelShape shape, BlobStore store, CheckpointReader.Loaded checkpoint) {
+    return given(spec, store, checkpoint).orElseGet(() -> trained(spec, shape, Map.of()));
   }
 
   /** A tokenizer trained on {@code texts} with the spec's settings. */

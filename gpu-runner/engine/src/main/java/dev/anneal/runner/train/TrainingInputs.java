@@ -134,7 +134,7 @@ public final class TrainingInputs {
     if (spec.datasets().isEmpty()) {
       throw new IllegalArgumentException("datasets: an rlhf stage needs a prompt dataset first");
     }
-    Tokenizer tokenizer = StageTokenizers.settle(spec, shape, store, checkpoint, Map.of());
+    Tokenizer tokenizer = StageTokenizers.settle(spec, shape, store, checkpoint);
     DatasetRef first = spec.datasets().get(0);
     List<PromptData.Prompt> all;
     if (SyntheticCorpus.Key.is(first.key())) {
