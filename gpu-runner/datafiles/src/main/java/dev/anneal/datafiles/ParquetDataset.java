@@ -1,0 +1,274 @@
+package dev.anneal.datafiles;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.parquet.HadoopFreeReadOptions;
+import org.apache.parquet.ParquetReadOptions;
+import org.apache.parquet.column.page.PageReadStore;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.example.data.simple.convert.GroupRecordConverter;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.io.ColumnIOFactory;
+import org.apache.parquet.io.LocalInputFile;
+import org.apache.parquet.io.MessageColumnIO;
+import org.apache.parquet.io.RecordReader;
+import org.apache.parquet.schema.GroupType;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.PrimitiveType;
+import org.apache.parquet.schema.Type;
+
+/**
+ * A Parquet dataset file, read the way its format's JSONL records are: each row becomes one JSON
+ * object of the format's columns ({@link DatasetColumns}), one row group at a time, so memory is
+ * bounded by a row group (of the columns read), never by the file. Other columns are never read.
+ *
+ * <p>Strings are UTF-8 {@code BYTE_ARRAY} columns annotated STRING (or legacy UTF8, ENUM, JSON);
+ * message lists are a LIST of a struct with {@code role} and {@code content} strings, under any of
+ * the list layouts writers use ({@code list/element}, {@code list/item}, {@code array}, or a bare
+ * repeated struct). Numbers and booleans become JSON numbers and booleans. A null value is an
+ * absent field, which the record's check then names.
+ */
+public final class ParquetDataset implements Closeable {
+  private static final byte[] MAGIC = {'P', 'A', 'R', '1'};
+  private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+
+  /** What is wrong with a file, where: the column and the row group when they are known. */
+  public static final class BadParquet extends RuntimeException {
+    public final String column;
+    public final Integer rowGroup;
+
+    public BadParquet(String column, Integer rowGroup, String message) {
+      super(message);
+      this.column = column;
+      this.rowGroup = rowGroup;
+    }
+  }
+
+  /** One row as its format's JSON record, with where it sits in the file. */
+  public interface RowVisitor {
+    /**
+     * @param rowGroup the row group, from 0
+     * @param row the row within the row group, from 0
+     * @param record the row's columns as a JSON object (null values left out)
+     */
+    void row(int rowGroup, long row, ObjectNode record);
+  }
+
+  private final Path file;
+  private final ParquetFileReader reader;
+
+  private ParquetDataset(Path file, ParquetFileReader reader) {
+    this.file = file;
+    this.reader = reader;
+  }
+
+  /** Whether a file's first bytes are Parquet's magic ({@code PAR1}). */
+  public static boolean isParquet(byte[] head, int length) {
+    if (length < MAGIC.length) return false;
+    for (int i = 0; i < MAGIC.length; i++) if (head[i] != MAGIC[i]) return false;
+    return true;
+  }
+
+  /** Whether the stream starts with Parquet's magic; reads (and marks back) four bytes. */
+  public static boolean isParquet(InputStream in) throws IOException {
+    if (!in.markSupported()) throw new IllegalArgumentException("the stream must support mark");
+    in.mark(MAGIC.length);
+    byte[] head = in.readNBytes(MAGIC.length);
+    in.reset();
+    return isParquet(head, head.length);
+  }
+
+  /**
+   * Opens a local Parquet file and reads its footer (the schema and row groups).
+   *
+   * @throws BadParquet when it is not a readable Parquet file
+   */
+  public static ParquetDataset open(Path file) throws IOException {
+    long size = Files.size(file);
+    if (size < 12) {
+      throw new BadParquet(null, null, "not a Parquet file: " + size + " bytes is too short");
+    }
+    ParquetReadOptions options = HadoopFreeReadOptions.of(new ParquetCodecs());
+    try {
+      return new ParquetDataset(file, new ParquetFileReader(new LocalInputFile(file), options));
+    } catch (RuntimeException | IOException e) {
+      throw new BadParquet(null, null, "not a readable Parquet file (its footer): " + describe(e));
+    }
+  }
+
+  public MessageType schema() {
+    return reader.getFooter().getFileMetaData().getSchema();
+  }
+
+  public int rowGroups() {
+    return reader.getRowGroups().size();
+  }
+
+  public long rows() {
+    return reader.getRecordCount();
+  }
+
+  /**
+   * Reads every row as its format's record, in order, a row group at a time.
+   *
+   * @param format {@code text}, {@code chat}, {@code preference} or {@code prompt}, or null for the
+   *     one the columns say ({@link DatasetColumns#formatOf})
+   * @return the format read
+   * @throws BadParquet for a missing or mistyped column, or a row group that cannot be read
+   */
+  public String read(String format, RowVisitor visitor) throws IOException {
+    MessageType schema = schema();
+    String fmt = format == null ? DatasetColumns.formatOf(schema) : format;
+    MessageType projection = DatasetColumns.projection(schema, fmt);
+    reader.setRequestedSchema(projection);
+    MessageColumnIO io = new ColumnIOFactory().getColumnIO(projection, schema);
+    for (int g = 0; ; g++) {
+      PageReadStore pages;
+      RecordReader<Group> records;
+      try {
+        pages = reader.readNextRowGroup();
+        if (pages == null) return fmt;
+        records = io.getRecordReader(pages, new GroupRecordConverter(projection));
+      } catch (IOException | RuntimeException e) {
+        throw new BadParquet(null, g, "row group " + g + " cannot be read: " + describe(e));
+      }
+      long n = pages.getRowCount();
+      for (long r = 0; r < n; r++) {
+        Group row;
+        try {
+          row = records.read();
+        } catch (RuntimeException e) {
+          throw new BadParquet(
+              null, g, "row group " + g + ", row " + r + " cannot be decoded: " + describe(e));
+        }
+        ObjectNode record;
+        try {
+          record = object(row, projection);
+        } catch (BadParquet e) {
+          throw new BadParquet(
+              e.column, g, "row group " + g + ", row " + r + ": " + e.getMessage());
+        }
+        visitor.row(g, r, record);
+      }
+    }
+  }
+
+  private static ObjectNode object(Group g, GroupType type) {
+    ObjectNode o = JSON.objectNode();
+    for (int i = 0; i < type.getFieldCount(); i++) {
+      if (g.getFieldRepetitionCount(i) == 0) continue;
+      Type f = type.getType(i);
+      if (f.isRepetition(Type.Repetition.REPEATED)) {
+        ArrayNode a = o.putArray(f.getName());
+        for (int k = 0; k < g.getFieldRepetitionCount(i); k++) a.add(value(g, i, k, f));
+      } else {
+        o.set(f.getName(), value(g, i, 0, f));
+      }
+    }
+    return o;
+  }
+
+  private static JsonNode value(Group g, int field, int index, Type f) {
+    if (f.isPrimitive()) return primitive(g, field, index, f.asPrimitiveType());
+    Group child = g.getGroup(field, index);
+    GroupType gt = f.asGroupType();
+    if (DatasetColumns.isList(gt)) return list(child, gt);
+    return object(child, gt);
+  }
+
+  /** A LIST group's elements: its repeated field, and under it the element when there is one. */
+  private static ArrayNode list(Group g, GroupType listType) {
+    ArrayNode a = JSON.arrayNode();
+    Type repeated = listType.getType(0);
+    for (int k = 0; k < g.getFieldRepetitionCount(0); k++) {
+      if (DatasetColumns.repeatedIsElement(repeated)) {
+        a.add(value(g, 0, k, repeated));
+        continue;
+      }
+      Group wrapper = g.getGroup(0, k);
+      Type element = repeated.asGroupType().getType(0);
+      a.add(
+          wrapper.getFieldRepetitionCount(0) == 0
+              ? JSON.nullNode()
+              : value(wrapper, 0, 0, element));
+    }
+    return a;
+  }
+
+  private static JsonNode primitive(Group g, int field, int index, PrimitiveType p) {
+    switch (p.getPrimitiveTypeName()) {
+      case BINARY:
+      case FIXED_LEN_BYTE_ARRAY:
+        return JSON.textNode(utf8(g.getBinary(field, index).toByteBuffer(), p.getName()));
+      case BOOLEAN:
+        return JSON.booleanNode(g.getBoolean(field, index));
+      case INT32:
+        return JSON.numberNode(g.getInteger(field, index));
+      case INT64:
+        return JSON.numberNode(g.getLong(field, index));
+      case FLOAT:
+        return JSON.numberNode(g.getFloat(field, index));
+      case DOUBLE:
+        return JSON.numberNode(g.getDouble(field, index));
+      default:
+        throw new BadParquet(
+            p.getName(), null, "column '" + p.getName() + "' is " + p.getPrimitiveTypeName());
+    }
+  }
+
+  private static String utf8(ByteBuffer bytes, String column) {
+    try {
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(bytes)
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new BadParquet(column, null, "column '" + column + "' holds bytes that are not UTF-8");
+    }
+  }
+
+  /** An exception's message and its causes' ("could not decompress page: a SNAPPY page is…"). */
+  static String describe(Throwable e) {
+    StringBuilder out = new StringBuilder();
+    for (Throwable t = e; t != null && out.length() < 500; t = t.getCause()) {
+      String m = t.getMessage();
+      if (m == null || m.isBlank()) m = t.getClass().getSimpleName();
+      if (out.indexOf(m) >= 0) continue;
+      if (out.length() > 0) out.append(": ");
+      out.append(m);
+    }
+    return out.toString();
+  }
+
+  @Override
+  public void close() throws IOException {
+    reader.close();
+  }
+
+  @Override
+  public String toString() {
+    return file.toString();
+  }
+
+  /** The names of a list of columns, for messages. */
+  static List<String> names(List<Type> types) {
+    List<String> out = new ArrayList<>();
+    for (Type t : types) out.add(t.getName());
+    return out;
+  }
+}
