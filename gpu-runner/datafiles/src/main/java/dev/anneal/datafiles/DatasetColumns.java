@@ -14,7 +14,7 @@ import org.apache.parquet.schema.Type;
  * file's schema before a row is read. The formats are the JSONL ones: {@code text} ({@code text}),
  * {@code chat} ({@code messages}), {@code preference} ({@code chosen} and {@code rejected}, with an
  * optional {@code prompt}; each a string or messages) and {@code prompt} ({@code prompt}, a string
- * or messages, or {@code messages}; an optional {@code answer}).
+ * or messages, or {@code messages}; an optional {@code answer} string).
  */
 public final class DatasetColumns {
   private static final String ROLE = "role";
@@ -63,7 +63,7 @@ public final class DatasetColumns {
         } else {
           throw missing(schema, "prompt", "a prompt dataset needs 'prompt' (or 'messages')");
         }
-        optional(schema, "answer").map(DatasetColumns::scalar).ifPresent(read::add);
+        optional(schema, "answer").map(DatasetColumns::string).ifPresent(read::add);
         break;
       default:
         throw new ParquetDataset.BadParquet(
@@ -104,19 +104,6 @@ public final class DatasetColumns {
   private static Type string(Type t) {
     if (isString(t) && !t.isRepetition(Type.Repetition.REPEATED)) return t;
     throw wrong(t, "a string (BYTE_ARRAY annotated STRING)");
-  }
-
-  private static Type scalar(Type t) {
-    if (t.isPrimitive() && !t.isRepetition(Type.Repetition.REPEATED)) {
-      PrimitiveType.PrimitiveTypeName p = t.asPrimitiveType().getPrimitiveTypeName();
-      if (isString(t)
-          || (p != PrimitiveType.PrimitiveTypeName.BINARY
-              && p != PrimitiveType.PrimitiveTypeName.FIXED_LEN_BYTE_ARRAY
-              && p != PrimitiveType.PrimitiveTypeName.INT96)) {
-        return t;
-      }
-    }
-    throw wrong(t, "a string or a number");
   }
 
   private static Type stringOrMessages(Type t) {

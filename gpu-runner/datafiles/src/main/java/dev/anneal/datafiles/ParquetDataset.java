@@ -129,40 +129,109 @@ public final class ParquetDataset implements Closeable {
    * @return the format read
    * @throws BadParquet for a missing or mistyped column, or a row group that cannot be read
    */
-  public String read(String format, RowVisitor visitor) throws IOException {
+  public String read(String format, RowVisitor visitor) {
+    Cursor rows = rows(format);
+    while (rows.advance()) visitor.row(rows.rowGroup(), rows.row(), rows.record());
+    return rows.format();
+  }
+
+  /**
+   * The rows as their format's records, read as they are asked for; the columns are checked here.
+   *
+   * @param format as for {@link #read}
+   * @throws BadParquet for a missing or mistyped column
+   */
+  public Cursor rows(String format) {
     MessageType schema = schema();
     String fmt = format == null ? DatasetColumns.formatOf(schema) : format;
     MessageType projection = DatasetColumns.projection(schema, fmt);
     reader.setRequestedSchema(projection);
-    MessageColumnIO io = new ColumnIOFactory().getColumnIO(projection, schema);
-    for (int g = 0; ; g++) {
-      PageReadStore pages;
-      RecordReader<Group> records;
+    return new Cursor(fmt, projection, new ColumnIOFactory().getColumnIO(projection, schema));
+  }
+
+  /** One pass over the rows. */
+  public final class Cursor {
+    private final String format;
+    private final MessageType projection;
+    private final MessageColumnIO io;
+    private RecordReader<Group> records;
+    private long inGroup;
+    private int group = -1;
+    private long row = -1;
+    private ObjectNode record;
+
+    private Cursor(String format, MessageType projection, MessageColumnIO io) {
+      this.format = format;
+      this.projection = projection;
+      this.io = io;
+    }
+
+    /** The format the rows are read as. */
+    public String format() {
+      return format;
+    }
+
+    /**
+     * Moves to the next row; false after the last.
+     *
+     * @throws BadParquet for a row group or row that cannot be read or decoded
+     */
+    public boolean advance() {
+      while (records == null || row + 1 >= inGroup) {
+        if (!nextGroup()) return false;
+      }
+      row++;
+      Group g;
       try {
-        pages = reader.readNextRowGroup();
-        if (pages == null) return fmt;
+        g = records.read();
+      } catch (RuntimeException e) {
+        throw new BadParquet(
+            null,
+            group,
+            "row group " + group + ", row " + row + " cannot be decoded: " + describe(e));
+      }
+      try {
+        record = object(g, projection);
+      } catch (BadParquet e) {
+        throw new BadParquet(
+            e.column, group, "row group " + group + ", row " + row + ": " + e.getMessage());
+      }
+      return true;
+    }
+
+    private boolean nextGroup() {
+      group++;
+      try {
+        PageReadStore pages = reader.readNextRowGroup();
+        if (pages == null) {
+          records = null;
+          row = -1;
+          inGroup = 0;
+          group--;
+          return false;
+        }
         records = io.getRecordReader(pages, new GroupRecordConverter(projection));
+        inGroup = pages.getRowCount();
+        row = -1;
+        return true;
       } catch (IOException | RuntimeException e) {
-        throw new BadParquet(null, g, "row group " + g + " cannot be read: " + describe(e));
+        throw new BadParquet(null, group, "row group " + group + " cannot be read: " + describe(e));
       }
-      long n = pages.getRowCount();
-      for (long r = 0; r < n; r++) {
-        Group row;
-        try {
-          row = records.read();
-        } catch (RuntimeException e) {
-          throw new BadParquet(
-              null, g, "row group " + g + ", row " + r + " cannot be decoded: " + describe(e));
-        }
-        ObjectNode record;
-        try {
-          record = object(row, projection);
-        } catch (BadParquet e) {
-          throw new BadParquet(
-              e.column, g, "row group " + g + ", row " + r + ": " + e.getMessage());
-        }
-        visitor.row(g, r, record);
-      }
+    }
+
+    /** The row group of the current row, from 0. */
+    public int rowGroup() {
+      return group;
+    }
+
+    /** The current row within its row group, from 0. */
+    public long row() {
+      return row;
+    }
+
+    /** The current row as a JSON object (null values left out). */
+    public ObjectNode record() {
+      return record;
     }
   }
 

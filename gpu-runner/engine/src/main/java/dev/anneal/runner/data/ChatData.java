@@ -2,7 +2,6 @@ package dev.anneal.runner.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anneal.runner.data.ChatTemplate.Message;
-import java.io.BufferedReader;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -25,14 +24,13 @@ public final class ChatData {
   private ChatData() {}
 
   public static List<List<Message>> parse(String what, String jsonl) {
-    return parse(what, JsonlTexts.reader(jsonl));
+    return parse(what, JsonlTexts.lines(what, JsonlTexts.reader(jsonl)));
   }
 
-  /** The dialogues of JSONL lines, read one at a time. */
-  public static List<List<Message>> parse(String what, BufferedReader lines) {
+  /** The dialogues of a dataset's records, read one at a time. */
+  public static List<List<Message>> parse(String what, Records lines) {
     List<List<Message>> out = new ArrayList<>();
     JsonlTexts.forEachLine(
-        what,
         lines,
         (where, n) -> {
           if (n.has("messages")) {

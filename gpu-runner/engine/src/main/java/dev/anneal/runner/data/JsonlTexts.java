@@ -17,8 +17,8 @@ import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 
 /**
- * Reads JSONL a line at a time, from a text or a stream (nothing holds the whole file); a bad line
- * is an error naming the source and line number.
+ * Reads JSONL a line at a time, from a text or a stream (nothing holds the whole file), and the
+ * records of any dataset ({@link Records}); a bad line is an error naming the source and line.
  */
 public final class JsonlTexts {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -42,13 +42,13 @@ public final class JsonlTexts {
    */
   public static <T> List<T> records(
       String source, String content, String what, BiFunction<String, JsonNode, T> each) {
-    return records(source, reader(content), what, each);
+    return records(source, lines(source, reader(content)), what, each);
   }
 
   public static <T> List<T> records(
-      String source, BufferedReader lines, String what, BiFunction<String, JsonNode, T> each) {
+      String source, Records lines, String what, BiFunction<String, JsonNode, T> each) {
     List<T> out = new ArrayList<>();
-    forEachLine(source, lines, (where, node) -> out.add(each.apply(where, node)));
+    forEachLine(lines, (where, node) -> out.add(each.apply(where, node)));
     if (out.isEmpty()) throw new DataException(source + ": no " + what);
     return out;
   }
@@ -58,28 +58,30 @@ public final class JsonlTexts {
    * line <n>"}); a line that is not JSON is an error naming it.
    */
   public static void forEachLine(String source, String content, BiConsumer<String, JsonNode> each) {
-    forEachLine(source, reader(content), each);
+    forEachLine(lines(source, reader(content)), each);
   }
 
-  public static void forEachLine(
-      String source, BufferedReader lines, BiConsumer<String, JsonNode> each) {
-    Lines it = new Lines(source, lines);
-    while (it.advance()) each.accept(it.where(), it.node);
+  public static void forEachLine(Records records, BiConsumer<String, JsonNode> each) {
+    while (records.advance()) each.accept(records.where(), records.node());
+  }
+
+  /** The JSON of the non-blank lines, each where {@code "<source> line <n>"}. */
+  public static Records lines(String source, BufferedReader lines) {
+    return new Lines(source, lines);
   }
 
   /** Every document of a {@code {"text": …}} text. */
   public static List<String> parse(String source, String content) {
     List<String> texts = new ArrayList<>();
-    texts(source, reader(content)).forEachRemaining(texts::add);
+    texts(source, lines(source, reader(content))).forEachRemaining(texts::add);
     return texts;
   }
 
   /**
-   * The documents of {@code {"text": …}} lines, read as they are asked for (the caller closes the
-   * reader); a file without any is an error once it ends.
+   * The documents of {@code {"text": …}} records, read as they are asked for (the caller closes
+   * what they come from); a dataset without any is an error once it ends.
    */
-  public static Iterator<String> texts(String source, BufferedReader lines) {
-    Lines it = new Lines(source, lines);
+  public static Iterator<String> texts(String source, Records it) {
     return new Iterator<>() {
       private String next;
       private long count;
@@ -91,7 +93,7 @@ public final class JsonlTexts {
           if (count == 0) throw new DataException(source + ": no documents");
           return false;
         }
-        JsonNode text = it.node.get("text");
+        JsonNode text = it.node().get("text");
         if (text == null || !text.isTextual()) {
           throw new DataException(it.where() + ": expected an object with a string field \"text\"");
         }
@@ -111,7 +113,7 @@ public final class JsonlTexts {
   }
 
   /** The non-blank lines' JSON, one at a time. */
-  private static final class Lines {
+  private static final class Lines implements Records {
     private final String source;
     private final BufferedReader reader;
     private long line;
@@ -122,11 +124,18 @@ public final class JsonlTexts {
       this.reader = reader;
     }
 
-    String where() {
+    @Override
+    public String where() {
       return source + " line " + line;
     }
 
-    boolean advance() {
+    @Override
+    public JsonNode node() {
+      return node;
+    }
+
+    @Override
+    public boolean advance() {
       try {
         String text;
         while ((text = reader.readLine()) != null) {

@@ -43,8 +43,8 @@ public final class PreferenceData {
     return JsonlTexts.records(what, jsonl, "preference pairs", PreferenceData::pair);
   }
 
-  /** The records of JSONL lines, read one at a time. */
-  public static List<Preference> parse(String what, java.io.BufferedReader lines) {
+  /** The pairs of a dataset's records, read one at a time. */
+  public static List<Preference> parse(String what, Records lines) {
     return JsonlTexts.records(what, lines, "preference pairs", PreferenceData::pair);
   }
 

@@ -34,7 +34,7 @@ public final class PromptData {
   }
 
   /** The records of JSONL lines, read one at a time. */
-  public static List<Prompt> parse(String what, java.io.BufferedReader lines) {
+  public static List<Prompt> parse(String what, Records lines) {
     return JsonlTexts.records(what, lines, "prompts", PromptData::prompt);
   }
 

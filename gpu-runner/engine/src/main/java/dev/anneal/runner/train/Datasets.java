@@ -1,21 +1,27 @@
 package dev.anneal.runner.train;
 
+import dev.anneal.datafiles.ParquetDataset;
 import dev.anneal.protocol.DatasetRef;
 import dev.anneal.runner.ckpt.BlobStore;
 import dev.anneal.runner.data.ChatData;
 import dev.anneal.runner.data.ChatTemplate;
 import dev.anneal.runner.data.JsonlTexts;
+import dev.anneal.runner.data.ParquetRecords;
 import dev.anneal.runner.data.PreferenceData;
 import dev.anneal.runner.data.PromptData;
+import dev.anneal.runner.data.Records;
 import dev.anneal.runner.data.SyntheticCorpus;
 import dev.anneal.runner.train.TrainingInputs.MissingInputException;
-import java.io.BufferedReader;
+import java.io.BufferedInputStream;
+import java.io.Closeable;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -25,7 +31,8 @@ import java.util.function.BiFunction;
 
 /**
  * A stage's datasets read: an object key in the bucket, a {@code file:} path, or {@code
- * synthetic:<source>[?docs=N]}; the sha256 the spec gives checked. Errors name the dataset.
+ * synthetic:<source>[?docs=N]}; JSONL or Parquet; the sha256 the spec gives checked. Errors name
+ * the dataset.
  */
 final class Datasets {
 
@@ -87,26 +94,99 @@ final class Datasets {
       SyntheticCorpus.Key k = synthetic(d, "chat", "an sft stage needs chat data");
       return SyntheticCorpus.chat(seed, k.docs());
     }
-    return lines(d, store, ChatData::parse);
+    return lines(d, store, "chat", ChatData::parse);
   }
 
-  /** A reward stage's preference pairs, read a line at a time. */
+  /** A reward stage's preference pairs, read a record at a time. */
   static List<PreferenceData.Preference> preferences(DatasetRef d, BlobStore store) {
-    return lines(d, store, PreferenceData::parse);
+    return lines(d, store, "preference", PreferenceData::parse);
   }
 
-  /** An RLHF stage's prompts, read a line at a time. */
+  /** An RLHF stage's prompts, read a record at a time. */
   static List<PromptData.Prompt> prompts(DatasetRef d, BlobStore store) {
-    return lines(d, store, PromptData::parse);
+    return lines(d, store, "prompt", PromptData::parse);
   }
 
-  /** {@code parse} of the dataset's JSONL lines ({@code what} names the dataset in errors). */
+  /** {@code parse} of the dataset's records, read as the stage's {@code format}. */
   private static <T> T lines(
-      DatasetRef d, BlobStore store, BiFunction<String, BufferedReader, T> parse) {
-    try (InputStream in = open(d, store)) {
-      return parse.apply("dataset '" + d.name() + "'", JsonlTexts.reader(in));
+      DatasetRef d, BlobStore store, String format, BiFunction<String, Records, T> parse) {
+    try (Opened r = records(d, store, format)) {
+      return parse.apply(r.source, r.records);
     } catch (IOException e) {
       throw new MissingInputException("dataset '" + d.name() + "': " + e.getMessage());
+    }
+  }
+
+  /** A dataset's records, open; closing it closes the file and removes what was spooled. */
+  static final class Opened implements Closeable {
+    final String source;
+    final Records records;
+    private final Closeable resources;
+
+    Opened(String source, Records records, Closeable resources) {
+      this.source = source;
+      this.records = records;
+      this.resources = resources;
+    }
+
+    @Override
+    public void close() throws IOException {
+      resources.close();
+    }
+  }
+
+  /**
+   * The dataset's records as {@code format} reads them: JSONL lines, or the rows of a Parquet file
+   * (told by its first bytes). Parquet is read from a local file: a {@code file:} dataset's own, or
+   * the object streamed to a temporary one (sha256 checked on the way), removed on close.
+   */
+  static Opened records(DatasetRef d, BlobStore store, String format) throws IOException {
+    String source = "dataset '" + d.name() + "'";
+    BufferedInputStream in = new BufferedInputStream(open(d, store), 1 << 16);
+    boolean parquet;
+    try {
+      parquet = ParquetDataset.isParquet(in);
+    } catch (IOException e) {
+      in.close();
+      throw e;
+    }
+    if (!parquet) return new Opened(source, JsonlTexts.lines(source, JsonlTexts.reader(in)), in);
+    Path file;
+    Path spooled = null;
+    try (in) {
+      if (d.key().startsWith("file:")) {
+        file = Path.of(d.key().substring("file:".length()));
+        if (d.sha256() != null) in.transferTo(OutputStream.nullOutputStream());
+      } else {
+        spooled = Files.createTempFile("anneal-dataset-", ".parquet");
+        Files.copy(in, spooled, StandardCopyOption.REPLACE_EXISTING);
+        file = spooled;
+      }
+    } catch (IOException | RuntimeException e) {
+      if (spooled != null) Files.deleteIfExists(spooled);
+      throw e;
+    }
+    Path tmp = spooled;
+    ParquetDataset pq;
+    try {
+      pq = ParquetDataset.open(file);
+    } catch (ParquetDataset.BadParquet e) {
+      if (tmp != null) Files.deleteIfExists(tmp);
+      throw new JsonlTexts.DataException(source + ": " + e.getMessage());
+    }
+    Closeable both =
+        () -> {
+          try {
+            pq.close();
+          } finally {
+            if (tmp != null) Files.deleteIfExists(tmp);
+          }
+        };
+    try {
+      return new Opened(source, new ParquetRecords(source, pq, format), both);
+    } catch (RuntimeException e) {
+      both.close();
+      throw e;
     }
   }
 

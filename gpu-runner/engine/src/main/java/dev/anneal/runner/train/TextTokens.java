@@ -9,7 +9,6 @@ import dev.anneal.runner.data.SyntheticCorpus;
 import dev.anneal.runner.data.TokenShards;
 import dev.anneal.runner.tokenizer.Tokenizer;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,10 +19,11 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 
 /**
- * A text dataset encoded into a token set as it streams in: lines read, documents encoded a batch
- * at a time and written to shards, nothing of the dataset held in memory. The built-in engine
- * samples the memory-mapped shards (mapped pages are the page cache's, not the runner's heap or
- * anonymous memory), so a stage trains on a dataset larger than its memory.
+ * A text dataset encoded into a token set as it streams in: records (JSONL lines or Parquet rows)
+ * read, documents encoded a batch at a time and written to shards, nothing of the dataset held in
+ * memory. The built-in engine samples the memory-mapped shards (mapped pages are the page cache's,
+ * not the runner's heap or anonymous memory), so a stage trains on a dataset larger than its
+ * memory.
  */
 public final class TextTokens {
 
@@ -47,8 +47,8 @@ public final class TextTokens {
     if (SyntheticCorpus.Key.is(d.key())) {
       return reader.read(Datasets.syntheticTexts(d, seed).iterator());
     }
-    try (InputStream in = Datasets.open(d, store)) {
-      return reader.read(JsonlTexts.texts("dataset '" + d.name() + "'", JsonlTexts.reader(in)));
+    try (Datasets.Opened r = Datasets.records(d, store, "text")) {
+      return reader.read(JsonlTexts.texts(r.source, r.records));
     }
   }
 
