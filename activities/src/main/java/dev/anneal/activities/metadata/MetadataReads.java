@@ -19,6 +19,9 @@ public final class MetadataReads {
   /** A stage's lineage: where it started and what it ended with, either null when not known. */
   public record Lineage(String initFrom, String finalCheckpoint) {}
 
+  /** A registered dataset version's object and the sha256 its upload recorded. */
+  public record StoredDataset(String key, String sha256) {}
+
   private final Sql sql;
 
   MetadataReads(Sql sql) {
@@ -51,6 +54,17 @@ public final class MetadataReads {
         rs -> rs.getString(1),
         attemptId,
         type);
+  }
+
+  /** The live dataset {@code name@v<version>} of the team, where it is stored and its sha256. */
+  public Optional<StoredDataset> dataset(String team, String name, int version) {
+    return sql.one(
+        "SELECT d.uri, d.sha256 FROM datasets d JOIN teams t ON t.id = d.team_id"
+            + " WHERE t.name = ? AND d.name = ? AND d.version = ? AND d.deleted_at IS NULL",
+        rs -> new StoredDataset(rs.getString(1), rs.getString(2)),
+        team,
+        name,
+        version);
   }
 
   /** The spec a pipeline was submitted with (JSON), as its launch stored it. */

@@ -61,7 +61,8 @@ public final class AttemptActivitiesImpl implements AttemptActivities {
             store.settings().endpoint(), store.bucket(), store.settings().region());
     PipelineSpec pipeline = submittedSpec(plan);
     StageSpec stage = pipeline.stages().get(plan.stage().position());
-    RunSpec spec = RunSpecFactory.build(pipeline, plan, target, eventsUrl.get());
+    RunSpec spec =
+        RunSpecFactory.build(pipeline, plan, target, eventsUrl.get(), meta.reads()::dataset);
     String key = ObjectKeys.spec(spec.team(), spec.pipeline(), spec.stage(), plan.attempt());
     store.put(key, ProtocolJson.write(spec).getBytes(StandardCharsets.UTF_8), "application/json");
     Map<String, String> env = new HashMap<>();

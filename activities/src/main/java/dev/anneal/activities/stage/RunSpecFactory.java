@@ -1,5 +1,6 @@
 package dev.anneal.activities.stage;
 
+import dev.anneal.activities.metadata.MetadataReads;
 import dev.anneal.protocol.DatasetRef;
 import dev.anneal.protocol.EventSink;
 import dev.anneal.protocol.ObjectKeys;
@@ -14,6 +15,7 @@ import dev.anneal.workflows.api.spec.StageSpec;
 import dev.anneal.workflows.api.stage.AttemptPlan;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Turns a pipeline's spec and an attempt plan of one of its stages into the runner's RunSpec. Pure.
@@ -21,8 +23,29 @@ import java.util.List;
 public final class RunSpecFactory {
   private RunSpecFactory() {}
 
+  /** Where a team's registered dataset version is stored, and its sha256; empty if it is not. */
+  @FunctionalInterface
+  public interface DatasetObjects {
+    Optional<MetadataReads.StoredDataset> find(String team, String name, int version);
+
+    DatasetObjects NONE = (team, name, version) -> Optional.empty();
+  }
+
   public static RunSpec build(
       PipelineSpec p, AttemptPlan plan, ObjectStoreTarget store, String eventsUrl) {
+    return build(p, plan, store, eventsUrl, DatasetObjects.NONE);
+  }
+
+  /**
+   * The RunSpec; a {@code dataset:} source names its registered object (JSONL or Parquet) with the
+   * sha256 recorded at upload, which the runner checks as it reads.
+   */
+  public static RunSpec build(
+      PipelineSpec p,
+      AttemptPlan plan,
+      ObjectStoreTarget store,
+      String eventsUrl,
+      DatasetObjects datasets) {
     StageSpec s = p.stages().get(plan.stage().position());
     String team = plan.stage().team();
     List<DatasetRef> data = new ArrayList<>();
@@ -30,7 +53,16 @@ public final class RunSpecFactory {
       DatasetSpec d =
           p.datasets().stream().filter(x -> x.name().equals(m.dataset())).findFirst().orElseThrow();
       String format = s.kind() == StageKind.SFT ? "chat" : "text";
-      data.add(new DatasetRef(d.name(), key(team, d.source()), null, m.weight(), format));
+      Optional<MetadataReads.StoredDataset> stored =
+          RegistryRef.parse(RegistryRef.Kind.DATASET, d.source())
+              .flatMap(r -> datasets.find(team, r.name(), r.version() == null ? 1 : r.version()));
+      data.add(
+          new DatasetRef(
+              d.name(),
+              stored.map(MetadataReads.StoredDataset::key).orElse(key(team, d.source())),
+              stored.map(MetadataReads.StoredDataset::sha256).orElse(null),
+              m.weight(),
+              format));
     }
     return RunSpec.builder()
         .team(team)
@@ -66,7 +98,8 @@ public final class RunSpecFactory {
   }
 
   /**
-   * {@code dataset:<name>[@v<n>]} becomes the registered object's key; other sources pass through.
+   * {@code dataset:<name>[@v<n>]} becomes the key a JSONL upload has (when the registry does not
+   * say where it is); other sources pass through.
    */
   static String key(String team, String source) {
     return RegistryRef.parse(RegistryRef.Kind.DATASET, source)

@@ -7,7 +7,7 @@ import java.util.regex.Pattern;
  * user-supplied text can escape a team's prefix ({@code ..}, absolute keys, slashes).
  *
  * <pre>
- * teams/{team}/datasets/{dataset}/v{version}/data.jsonl
+ * teams/{team}/datasets/{dataset}/v{version}/data.jsonl (or data.parquet)
  * teams/{team}/pipelines/{pipeline}/{stage}/attempt-{n}/spec.json
  * teams/{team}/pipelines/{pipeline}/{stage}/checkpoints/step-{00000000}-a{attempt}/manifest.json
  *     (+ its files)
@@ -73,6 +73,14 @@ public final class ObjectKeys {
   }
 
   public static String dataset(String team, String dataset, int version) {
+    return dataset(team, dataset, version, "jsonl");
+  }
+
+  /** A dataset version's object: {@code data.jsonl} or {@code data.parquet}. */
+  public static String dataset(String team, String dataset, int version, String file) {
+    if (!file.equals("jsonl") && !file.equals("parquet")) {
+      throw new IllegalArgumentException("a dataset file is jsonl or parquet, got " + file);
+    }
     if (version < 1) {
       throw new IllegalArgumentException("dataset version must be >= 1, got " + version);
     }
@@ -81,7 +89,8 @@ public final class ObjectKeys {
         + segment("dataset", dataset)
         + "/v"
         + version
-        + "/data.jsonl";
+        + "/data."
+        + file;
   }
 
   public static String stagePrefix(String team, String pipeline, StageKind stage) {

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.anneal.datafiles.Hyparquet;
 import dev.anneal.platform.cli.client.ApiClient;
+import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -43,6 +45,28 @@ class ModelImportIT extends ApiTestSupport {
 
   @TempDir Path dir;
 
+  /** 300 short dialogues (sums, a system prompt in every tenth) as a Parquet file. */
+  private Path chatParquet() throws IOException {
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      int a = i % 17;
+      int b = (i * 7) % 13;
+      String system =
+          i % 10 == 0 ? "{\"role\":\"system\",\"content\":\"Answer with the number.\"}," : "";
+      lines.add(
+          "{\"messages\":["
+              + system
+              + "{\"role\":\"user\",\"content\":\"What is "
+              + a
+              + " plus "
+              + b
+              + "?\"},{\"role\":\"assistant\",\"content\":\"It is "
+              + (a + b)
+              + ".\"}]}");
+    }
+    return Hyparquet.write(dir, "chat", lines, "--codec", "SNAPPY", "--row-group", "128");
+  }
+
   @Test
   void anImportedQwen3IsCheckedRegisteredFineTunedAndExported() throws Exception {
     assumeTrue(
@@ -62,6 +86,10 @@ class ModelImportIT extends ApiTestSupport {
           .contains("imported toy-qwen3@v1")
           .contains("Qwen3ForCausalLM")
           .contains("from: model:toy-qwen3@v1");
+      // the SFT data: Parquet as the Hub holds it, written by npm's hyparquet-writer
+      String[] up = cli("datasets", "upload", chatParquet().toString(), "--name", "chat");
+      assertThat(up[0]).as(up[1] + up[2]).isEqualTo("0");
+      assertThat(up[1]).contains("uploaded chat: 300 records of chat (parquet)");
     } finally {
       System.clearProperty("anneal.config");
     }
@@ -123,7 +151,7 @@ class ModelImportIT extends ApiTestSupport {
         apiVersion: anneal.dev/v1
         kind: Pipeline
         metadata: {name: qwen3-sft, labels: {license: apache-2.0}}
-        datasets: [{name: chat, source: "synthetic:chat?docs=300"}]
+        datasets: [{name: chat, source: "dataset:chat"}]
         stages:
           - kind: sft
             from: model:toy-qwen3

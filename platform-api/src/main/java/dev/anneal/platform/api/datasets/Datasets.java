@@ -1,11 +1,13 @@
 package dev.anneal.platform.api.datasets;
 
 import dev.anneal.activities.store.ObjectStore;
+import dev.anneal.datafiles.ParquetDataset;
 import dev.anneal.platform.api.ApiException;
 import dev.anneal.platform.api.auth.Caller;
 import dev.anneal.platform.api.teams.Teams;
 import dev.anneal.protocol.ObjectKeys;
 import dev.anneal.workflows.api.status.PipelineStatus;
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -22,9 +24,10 @@ import org.springframework.jdbc.core.RowMapper;
 import org.springframework.stereotype.Component;
 
 /**
- * A team's datasets: JSONL files in S3 under {@code teams/<team>/datasets/<name>/v<n>/}, checked
- * line by line on upload, with sha256, size and record count in PostgreSQL. Versions are never
- * overwritten; a new upload under the same name is the next version.
+ * A team's datasets: JSONL or Parquet files in S3 under {@code teams/<team>/datasets/<name>/v<n>/},
+ * checked record by record on upload (a Parquet file told by its first bytes), with sha256, size
+ * and record count in PostgreSQL. Versions are never overwritten; a new upload under the same name
+ * is the next version.
  */
 @Component
 public class Datasets {
@@ -34,6 +37,7 @@ public class Datasets {
       String name,
       int version,
       String format,
+      String file,
       long bytes,
       Long records,
       String sha256,
@@ -51,6 +55,7 @@ public class Datasets {
             rs.getString("name"),
             rs.getInt("version"),
             rs.getString("format"),
+            rs.getString("uri").endsWith(".parquet") ? "parquet" : "jsonl",
             rs.getLong("bytes"),
             rec,
             rs.getString("sha256"),
@@ -84,16 +89,12 @@ public class Datasets {
   public Dataset upload(Caller caller, String name, String format, InputStream body)
       throws IOException {
     checkName(name);
-    Path tmp = Files.createTempFile("anneal-upload-", ".jsonl");
+    BufferedInputStream in = new BufferedInputStream(body, 1 << 16);
+    boolean parquet = ParquetDataset.isParquet(in);
+    String file = parquet ? "parquet" : "jsonl";
+    Path tmp = Files.createTempFile("anneal-upload-", "." + file);
     try {
-      JsonlCheck.Result r;
-      try (OutputStream out = Files.newOutputStream(tmp)) {
-        r = JsonlCheck.copy(body, out, format);
-      } catch (JsonlCheck.BadLine e) {
-        throw new ApiException(
-                HttpStatus.UNPROCESSABLE_ENTITY, "invalid-dataset", e.getMessage(), "file")
-            .with("line", e.line);
-      }
+      JsonlCheck.Result r = parquet ? checkParquet(in, tmp, format) : checkJsonl(in, tmp, format);
       for (int tries = 0; ; tries++) {
         int version =
             jdbc.queryForObject(
@@ -101,7 +102,7 @@ public class Datasets {
                 Integer.class,
                 caller.teamId(),
                 name);
-        String key = ObjectKeys.dataset(caller.team(), name, version);
+        String key = ObjectKeys.dataset(caller.team(), name, version, file);
         UUID id = UUID.randomUUID();
         try {
           jdbc.update(
@@ -121,7 +122,11 @@ public class Datasets {
           throw ApiException.conflict("dataset " + name + " is being uploaded concurrently; retry");
         }
         try {
-          store.putFile(key, tmp, r.sha256(), "application/x-ndjson");
+          store.putFile(
+              key,
+              tmp,
+              r.sha256(),
+              parquet ? "application/vnd.apache.parquet" : "application/x-ndjson");
         } catch (RuntimeException e) {
           jdbc.update("DELETE FROM datasets WHERE id = ?", id);
           throw e;
@@ -130,6 +135,37 @@ public class Datasets {
       }
     } finally {
       Files.deleteIfExists(tmp);
+    }
+  }
+
+  private static JsonlCheck.Result checkJsonl(InputStream in, Path tmp, String format)
+      throws IOException {
+    try (OutputStream out = Files.newOutputStream(tmp)) {
+      return JsonlCheck.copy(in, out, format);
+    } catch (JsonlCheck.BadLine e) {
+      throw new ApiException(
+              HttpStatus.UNPROCESSABLE_ENTITY, "invalid-dataset", e.getMessage(), "file")
+          .with("line", e.line);
+    }
+  }
+
+  /** Streams a Parquet upload to {@code tmp}, then checks its columns and rows. */
+  private static JsonlCheck.Result checkParquet(InputStream in, Path tmp, String format)
+      throws IOException {
+    ParquetCheck.Spooled spooled;
+    try (OutputStream out = Files.newOutputStream(tmp)) {
+      spooled = ParquetCheck.copy(in, out);
+    }
+    try {
+      return ParquetCheck.check(tmp, format, spooled);
+    } catch (ParquetCheck.Bad e) {
+      ApiException x =
+          new ApiException(
+              HttpStatus.UNPROCESSABLE_ENTITY, "invalid-dataset", e.getMessage(), "file");
+      if (e.column != null) x.with("column", e.column);
+      if (e.rowGroup != null) x.with("rowGroup", e.rowGroup);
+      if (e.row != null) x.with("row", e.row);
+      throw x;
     }
   }
 

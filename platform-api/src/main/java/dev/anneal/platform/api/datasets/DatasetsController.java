@@ -22,10 +22,12 @@ import org.springframework.web.bind.annotation.RequestPart;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.multipart.MultipartFile;
 
-/** Upload, list, inspect and delete a team's JSONL datasets. */
+/** Upload, list, inspect and delete a team's JSONL and Parquet datasets. */
 @RestController
 @RequestMapping("/api/v1/datasets")
-@Tag(name = "datasets", description = "JSONL datasets, versioned, checked line by line")
+@Tag(
+    name = "datasets",
+    description = "JSONL and Parquet datasets, versioned, checked record by record")
 public class DatasetsController {
   private final Datasets datasets;
 
@@ -52,10 +54,13 @@ public class DatasetsController {
         "application/x-ndjson",
         "application/jsonl",
         "application/json",
+        "application/vnd.apache.parquet",
         MediaType.APPLICATION_OCTET_STREAM_VALUE,
         MediaType.TEXT_PLAIN_VALUE
       })
-  @Operation(summary = "Upload the next version of a dataset as the request body (streamed; JSONL)")
+  @Operation(
+      summary =
+          "Upload the next version of a dataset as the request body (streamed; JSONL or Parquet)")
   public ResponseEntity<Datasets.Dataset> uploadStream(
       Caller caller,
       @PathVariable String name,

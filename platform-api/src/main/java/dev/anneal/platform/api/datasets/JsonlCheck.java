@@ -134,15 +134,33 @@ public final class JsonlCheck {
               + e.getOriginalMessage()
               + ")");
     }
-    if (node == null || !node.isObject()) {
-      throw new BadLine(lineNo, "each line must be a JSON object, got " + kind(node));
+    try {
+      return recordFormat(node, expected);
+    } catch (BadRecord e) {
+      throw new BadLine(lineNo, e.getMessage());
     }
-    String f = formatOf(node, lineNo);
+  }
+
+  /** A record that is not one of a dataset's, wherever it is (a line, a Parquet row). */
+  static final class BadRecord extends RuntimeException {
+    BadRecord(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * The record's format, checked against {@code expected} (null: any); a {@code prompt} dataset
+   * takes chat records too.
+   */
+  static String recordFormat(JsonNode node, String expected) {
+    if (node == null || !node.isObject()) {
+      throw new BadRecord("each line must be a JSON object, got " + kind(node));
+    }
+    String f = formatOf(node);
     if (expected != null
         && !expected.equals(f)
         && !(expected.equals("prompt") && f.equals("chat"))) {
-      throw new BadLine(
-          lineNo,
+      throw new BadRecord(
           "a "
               + f
               + " record "
@@ -154,14 +172,13 @@ public final class JsonlCheck {
     return expected != null && expected.equals("prompt") ? "prompt" : f;
   }
 
-  private static String formatOf(JsonNode o, long lineNo) {
+  private static String formatOf(JsonNode o) {
     if (o.has("chosen") || o.has("rejected")) {
       // texts, or messages: the conversation so far and each continuation, or (without a
       // prompt) two whole conversations
       boolean conversations = o.path("chosen").isArray() && o.path("rejected").isArray();
       if (!o.has("prompt") && !conversations) {
-        throw new BadLine(
-            lineNo,
+        throw new BadRecord(
             "a preference record needs 'prompt' (without one, 'chosen' and 'rejected' are whole"
                 + " conversations: arrays of messages)");
       }
@@ -169,45 +186,44 @@ public final class JsonlCheck {
         JsonNode v = o.get(k);
         if (v == null && k.equals("prompt")) continue;
         if (v == null || !(v.isTextual() || v.isArray())) {
-          throw new BadLine(lineNo, "a preference record needs '" + k + "', a text or messages");
+          throw new BadRecord("a preference record needs '" + k + "', a text or messages");
         }
-        if (v.isArray()) messages(v, k, lineNo);
+        if (v.isArray()) messages(v, k);
         if (v.isArray()
             && !k.equals("prompt")
             && !v.get(v.size() - 1).path("role").asText().equals("assistant")) {
-          throw new BadLine(
-              lineNo, "'" + k + "' must end with an assistant message (the reply that is scored)");
+          throw new BadRecord(
+              "'" + k + "' must end with an assistant message (the reply that is scored)");
         }
       }
       return "preference";
     }
     if (o.has("messages")) {
-      messages(o.get("messages"), "messages", lineNo);
+      messages(o.get("messages"), "messages");
       return "chat";
     }
     if (o.has("text")) {
-      if (!o.get("text").isTextual()) throw new BadLine(lineNo, "'text' must be a string");
+      if (!o.get("text").isTextual()) throw new BadRecord("'text' must be a string");
       return "text";
     }
     if (o.has("prompt")) {
-      if (!o.get("prompt").isTextual()) throw new BadLine(lineNo, "'prompt' must be a string");
+      if (!o.get("prompt").isTextual()) throw new BadRecord("'prompt' must be a string");
       return "prompt";
     }
-    throw new BadLine(
-        lineNo,
+    throw new BadRecord(
         "no known record shape "
             + keys(o)
             + ": expected 'text', 'messages', 'prompt' or 'prompt'+'chosen'+'rejected'");
   }
 
-  private static void messages(JsonNode m, String field, long lineNo) {
+  private static void messages(JsonNode m, String field) {
     if (!m.isArray() || m.isEmpty()) {
-      throw new BadLine(lineNo, "'" + field + "' must be a non-empty array");
+      throw new BadRecord("'" + field + "' must be a non-empty array");
     }
     for (int i = 0; i < m.size(); i++) {
       JsonNode msg = m.get(i);
       if (!msg.path("role").isTextual() || !msg.path("content").isTextual()) {
-        throw new BadLine(lineNo, field + "[" + i + "] needs text 'role' and 'content'");
+        throw new BadRecord(field + "[" + i + "] needs text 'role' and 'content'");
       }
     }
   }

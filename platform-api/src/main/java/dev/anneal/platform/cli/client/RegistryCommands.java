@@ -36,19 +36,22 @@ public final class RegistryCommands {
     }
   }
 
-  @Command(name = "upload", description = "Upload a JSONL file as the next version of a dataset")
+  @Command(
+      name = "upload",
+      description = "Upload a JSONL or Parquet file as the next version of a dataset")
   public static class DatasetsUpload extends ClientCommands.Base {
-    @Parameters(index = "0", description = "the JSONL file")
+    @Parameters(index = "0", description = "the JSONL or Parquet file")
     Path file;
 
     @Option(
         names = "--name",
-        description = "the dataset's name (default: the file's, without .jsonl)")
+        description = "the dataset's name (default: the file's, without .jsonl or .parquet)")
     String name;
 
     @Option(
         names = "--format",
-        description = "text, chat, preference or prompt (default: from the first line)")
+        description =
+            "text, chat, preference or prompt (default: from the first line, or the columns)")
     String format;
 
     @Override
@@ -58,7 +61,7 @@ public final class RegistryCommands {
         n =
             file.getFileName()
                 .toString()
-                .replaceAll("\\.jsonl$|\\.json$|\\.ndjson$", "")
+                .replaceAll("\\.jsonl$|\\.json$|\\.ndjson$|\\.parquet$", "")
                 .toLowerCase();
       }
       JsonNode d =
@@ -67,13 +70,16 @@ public final class RegistryCommands {
                   + n
                   + ApiClient.query(format == null ? Map.of() : Map.of("format", format)),
               file,
-              "application/x-ndjson");
+              file.getFileName().toString().endsWith(".parquet")
+                  ? "application/vnd.apache.parquet"
+                  : "application/x-ndjson");
       out()
           .printf(
-              "uploaded %s: %d records of %s, %d bytes, sha256 %s%n  use it as   source: %s%n",
+              "uploaded %s: %d records of %s (%s), %d bytes, sha256 %s%n  use it as   source: %s%n",
               n,
               d.path("records").asLong(),
               d.path("format").asText(),
+              d.path("file").asText(),
               d.path("bytes").asLong(),
               d.path("sha256").asText(),
               d.path("source").asText());
