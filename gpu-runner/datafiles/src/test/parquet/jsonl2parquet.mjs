@@ -1,16 +1,21 @@
 // Converts a JSONL dataset to Parquet with hyparquet-writer (an independent writer, from npm).
 // usage: node jsonl2parquet.mjs IN.jsonl OUT.parquet [--codec SNAPPY|GZIP|ZSTD|UNCOMPRESSED]
 //          [--row-group N] [--list-item element|item] [--as-int COLUMN] [--drop COLUMN]
-import { readFileSync } from 'node:fs'
+//          [--stream]   (string columns only, the first line's; any size: a row group at a time)
+import { createReadStream, readFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
 import { gzipSync } from 'node:zlib'
-import { parquetWriteFile } from 'hyparquet-writer'
+import { fileWriter, parquetWriteFile, parquetWriteRows } from 'hyparquet-writer'
 import zstdCodec from 'zstd-codec'
 
 const [, , input, output, ...rest] = process.argv
 const opt = { codec: 'SNAPPY', rowGroup: 1000, listItem: 'element', asInt: null, drop: null }
 for (let i = 0; i < rest.length; i += 2) {
   const v = rest[i + 1]
-  if (rest[i] === '--codec') opt.codec = v
+  if (rest[i] === '--stream') {
+    opt.stream = true
+    i--
+  } else if (rest[i] === '--codec') opt.codec = v
   else if (rest[i] === '--row-group') opt.rowGroup = Number(v)
   else if (rest[i] === '--list-item') opt.listItem = v
   else if (rest[i] === '--as-int') opt.asInt = v
@@ -19,6 +24,26 @@ for (let i = 0; i < rest.length; i += 2) {
 }
 // zstd-codec (Emscripten-compiled zstd) starts asynchronously
 const zstd = await new Promise(resolve => zstdCodec.ZstdCodec.run(z => resolve(new z.Simple())))
+const compressors = { GZIP: b => new Uint8Array(gzipSync(b)), ZSTD: b => zstd.compress(b, 3) }
+if (opt.stream) {
+  const lines = createInterface({ input: createReadStream(input), crlfDelay: Infinity })
+  const it = lines[Symbol.asyncIterator]()
+  const first = JSON.parse((await it.next()).value)
+  const names = Object.keys(first)
+  async function* rows() {
+    yield first
+    for await (const line of it) if (line.trim()) yield JSON.parse(line)
+  }
+  await parquetWriteRows({
+    writer: fileWriter(output),
+    rows: rows(),
+    columns: names.map(name => ({ name, type: 'STRING' })),
+    codec: opt.codec,
+    compressors,
+    rowGroupSize: opt.rowGroup,
+  })
+  process.exit(0)
+}
 const rows = readFileSync(input, 'utf8').split('\n').filter(l => l.trim()).map(l => JSON.parse(l))
 const names = [...new Set(rows.flatMap(r => Object.keys(r)))].filter(n => n !== opt.drop)
 
@@ -49,6 +74,6 @@ parquetWriteFile({
   columnData,
   schema,
   codec: opt.codec,
-  compressors: { GZIP: b => new Uint8Array(gzipSync(b)), ZSTD: b => zstd.compress(b, 3) },
+  compressors,
   rowGroupSize: opt.rowGroup,
 })

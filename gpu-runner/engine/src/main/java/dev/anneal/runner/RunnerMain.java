@@ -128,7 +128,16 @@ public final class RunnerMain {
                     args,
                     1,
                     Set.of(
-                        "docs", "repeats", "hub", "train-vocab", "scale", "heap", "dir", "steps"),
+                        "docs",
+                        "repeats",
+                        "hub",
+                        "train-vocab",
+                        "scale",
+                        "heap",
+                        "dir",
+                        "steps",
+                        "files",
+                        "hyparquet"),
                     Set.of());
             if (a.has("scale")) {
               return DataScaleBench.run(
@@ -138,7 +147,9 @@ public final class RunnerMain {
                           .toList(),
                       a.getInt("heap", 256),
                       Path.of(a.get("dir", "target/bench-data")),
-                      a.getInt("steps", 50)),
+                      a.getInt("steps", 50),
+                      List.of(a.get("files", "jsonl").split(",")),
+                      Path.of(a.get("hyparquet", "gpu-runner/engine/target/hyparquet"))),
                   out);
             }
             return DataBench.run(

@@ -26,24 +26,34 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The data loader at scale: for each dataset size, a JSONL file of that size is written and a
- * runner (a child process, with a fixed heap) pre-trains on it; the bench samples the child's
- * anonymous memory ({@code RssAnon} in {@code /proc/<pid>/status}: heap, native allocations, not
- * the page cache that holds the mapped token shards) every 20 ms, and reads from its events how
- * fast the dataset streamed into token shards and how fast the trainer consumed tokens. Equal peaks
- * at every size mean memory is flat in the dataset's size; the loader ÷ trainer ratio says how far
- * ahead of training the data path runs.
+ * The data loader at scale: for each dataset size, a JSONL file of that size is written (and, for
+ * Parquet, rewritten by npm's hyparquet-writer) and a runner (a child process, with a fixed heap)
+ * pre-trains on it; the bench samples the child's anonymous memory ({@code RssAnon} in {@code
+ * /proc/<pid>/status}: heap, native allocations, not the page cache that holds the mapped token
+ * shards) every 20 ms, and reads from its events how fast the dataset streamed into token shards
+ * and how fast the trainer consumed tokens. Equal peaks at every size mean memory is flat in the
+ * dataset's size; the loader ÷ trainer ratio says how far ahead of training the data path runs.
  */
 public final class DataScaleBench {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern LOADED = Pattern.compile("data: ([\\d,]+) tokens .* in ([\\d.]+) s");
 
-  /** Sizes in bytes; the child's heap; where the files go; training steps per run. */
-  public record Options(List<Long> sizes, int heapMb, Path dir, int steps) {}
+  /**
+   * Sizes in bytes (of the JSONL; a Parquet file holds the same documents); the child's heap; where
+   * the files go; training steps per run; the files to read ({@code jsonl}, {@code parquet}); where
+   * npm's hyparquet-writer is installed ({@code setup.sh}), which writes the Parquet files.
+   */
+  public record Options(
+      List<Long> sizes, int heapMb, Path dir, int steps, List<String> files, Path hyparquet) {}
 
   private record Run(
-      long bytes, long tokens, double loadSeconds, double trainTokensPerSecond, long peakAnonKb) {}
+      String file,
+      long bytes,
+      long tokens,
+      double loadSeconds,
+      double trainTokensPerSecond,
+      long peakAnonKb) {}
 
   private DataScaleBench() {}
 
@@ -79,15 +89,19 @@ public final class DataScaleBench {
             + " tokens; RssAnon sampled every 20 ms%n",
         o.heapMb(), o.steps());
     List<Run> runs = new ArrayList<>();
-    for (long size : o.sizes()) {
-      Path data = o.dir().resolve("data-" + size + ".jsonl");
-      long bytes = write(data, size, docs);
-      runs.add(child(o, data, bytes, tokenizer, runs.size()));
-      Files.deleteIfExists(data);
+    for (String file : o.files()) {
+      for (long size : o.sizes()) {
+        Path data = o.dir().resolve("data-" + size + ".jsonl");
+        write(data, size, docs);
+        if (file.equals("parquet")) data = parquet(o, data);
+        runs.add(child(o, file, data, Files.size(data), tokenizer, runs.size()));
+        Files.deleteIfExists(data);
+      }
     }
     out.printf(
-        "%10s %14s %10s %14s %14s %10s %12s %10s%n",
-        "dataset",
+        "%8s %10s %14s %10s %14s %14s %10s %12s %10s%n",
+        "file",
+        "size",
         "tokens",
         "load s",
         "loader tok/s",
@@ -97,8 +111,10 @@ public final class DataScaleBench {
         "÷ first");
     for (Run r : runs) {
       double loader = r.tokens() / r.loadSeconds();
+      Run first = runs.stream().filter(x -> x.file().equals(r.file())).findFirst().orElseThrow();
       out.printf(
-          "%9.1fM %,14d %10.1f %,14.0f %,14.0f %10.1f %12.1f %10.2f%n",
+          "%8s %9.1fM %,14d %10.1f %,14.0f %,14.0f %10.1f %12.1f %10.2f%n",
+          r.file(),
           r.bytes() / 1048576.0,
           r.tokens(),
           r.loadSeconds(),
@@ -106,9 +122,41 @@ public final class DataScaleBench {
           r.trainTokensPerSecond(),
           loader / r.trainTokensPerSecond(),
           r.peakAnonKb() / 1024.0,
-          (double) r.peakAnonKb() / runs.get(0).peakAnonKb());
+          (double) r.peakAnonKb() / first.peakAnonKb());
     }
     return 0;
+  }
+
+  /**
+   * {@code jsonl} rewritten as Parquet by npm's hyparquet-writer (SNAPPY pages, row groups of
+   * 100,000 documents, streamed: any size); the JSONL is removed.
+   */
+  private static Path parquet(Options o, Path jsonl) throws IOException, InterruptedException {
+    Path script = o.hyparquet().resolve("jsonl2parquet.mjs");
+    if (!Files.exists(script)) {
+      throw new IOException(
+          script
+              + " is missing: install the writer with"
+              + " gpu-runner/datafiles/src/test/parquet/setup.sh "
+              + o.hyparquet());
+    }
+    Path out = Path.of(jsonl.toString().replaceAll("\\.jsonl$", ".parquet"));
+    Process p =
+        new ProcessBuilder(
+                "node",
+                script.toString(),
+                jsonl.toString(),
+                out.toString(),
+                "--stream",
+                "--codec",
+                "SNAPPY",
+                "--row-group",
+                "100000")
+            .inheritIO()
+            .start();
+    if (p.waitFor() != 0) throw new IOException("jsonl2parquet.mjs failed on " + jsonl);
+    Files.delete(jsonl);
+    return out;
   }
 
   /** Numbered synthetic documents (no two alike) up to {@code size} bytes of JSONL. */
@@ -126,7 +174,7 @@ public final class DataScaleBench {
     return bytes;
   }
 
-  private static Run child(Options o, Path data, long bytes, Path tokenizer, int n)
+  private static Run child(Options o, String file, Path data, long bytes, Path tokenizer, int n)
       throws IOException, InterruptedException {
     Path spec =
         Files.writeString(
@@ -213,6 +261,6 @@ public final class DataScaleBench {
               + o.dir().resolve("stderr-" + n + ".log")
               + ")");
     }
-    return new Run(bytes, tokens, load, trainRate, peak.get());
+    return new Run(file, bytes, tokens, load, trainRate, peak.get());
   }
 }
