@@ -27,7 +27,7 @@ public record StageActivitySet(
     return new StageActivitySet(
         new AttemptActivitiesImpl(store, meta, launcher, tokens, eventsUrl),
         new JobActivitiesImpl(store, meta, launcher, pollInterval),
-        new LedgerActivitiesImpl(meta));
+        new LedgerActivitiesImpl(meta, store));
   }
 
   public void registerControl(Worker control) {

@@ -45,6 +45,8 @@ class ModelImportIT extends ApiTestSupport {
 
   @TempDir Path dir;
 
+  private String chatSha256;
+
   /** 300 short dialogues (sums, a system prompt in every tenth) as a Parquet file. */
   private Path chatParquet() throws IOException {
     List<String> lines = new ArrayList<>();
@@ -90,6 +92,7 @@ class ModelImportIT extends ApiTestSupport {
       String[] up = cli("datasets", "upload", chatParquet().toString(), "--name", "chat");
       assertThat(up[0]).as(up[1] + up[2]).isEqualTo("0");
       assertThat(up[1]).contains("uploaded chat: 300 records of chat (parquet)");
+      chatSha256 = up[1].replaceAll("(?s).*sha256 ([0-9a-f]{64}).*", "$1");
     } finally {
       System.clearProperty("anneal.config");
     }
@@ -158,6 +161,7 @@ class ModelImportIT extends ApiTestSupport {
             data: [{dataset: chat}]
             hyperparameters: {steps: 40, batchSize: 8, seqLen: 96, lr: 0.003}
             export: {dtype: bfloat16, maxShardSize: 20KB, baseModel: Qwen/Qwen3-0.6B}
+            gate: {metric: final_loss, max: 50}
         """;
     JsonNode submitted = api.post("/api/v1/pipelines", "application/yaml", spec, Map.of());
     String id = submitted.path("id").asText();
@@ -209,6 +213,32 @@ class ModelImportIT extends ApiTestSupport {
         .containsEntry("datasets", List.of("chat"))
         .containsEntry("tags", List.of("anneal", "sft"));
     assertThat(card).contains("Qwen3ForCausalLM").contains("| final_loss |");
+    // the lineage the platform holds, added once the gate decided
+    @SuppressWarnings("unchecked")
+    Map<String, Object> anneal = (Map<String, Object>) front.get("anneal");
+    assertThat(anneal)
+        .containsEntry("team", t[0])
+        .containsEntry("pipeline", "qwen3-sft")
+        .containsEntry("started_from", "model:toy-qwen3@v1 (imported, qwen3)");
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> cardData = (List<Map<String, Object>>) anneal.get("datasets");
+    assertThat(cardData)
+        .singleElement()
+        .satisfies(
+            d ->
+                assertThat(d)
+                    .containsEntry("source", "dataset:chat@v1")
+                    .containsEntry("version", 1)
+                    .containsEntry("sha256", chatSha256)
+                    .containsEntry("records", 300)
+                    .containsEntry("file", "parquet"));
+    @SuppressWarnings("unchecked")
+    Map<String, Map<String, Object>> stage =
+        ((List<Map<String, Map<String, Object>>>) anneal.get("stages")).get(0);
+    assertThat(anneal.get("stages").toString()).contains("kind=sft").contains("status=SUCCEEDED");
+    assertThat(stage.get("figures")).containsKey("final_loss");
+    assertThat(stage.get("gate")).containsEntry("result", "passed");
+    assertThat(card).contains("## Lineage").contains("`" + chatSha256 + "`");
     assertThat(config).as("the final checkpoint's hf/ export").isNotNull();
     JsonNode c = ApiClient.JSON.readTree(config);
     assertThat(c.path("model_type").asText()).isEqualTo("qwen3");

@@ -7,7 +7,9 @@ import dev.anneal.workflows.api.pipeline.PipelineResult;
 import dev.anneal.workflows.api.pipeline.PipelineWorkflow;
 import dev.anneal.workflows.api.spec.GateSpec;
 import dev.anneal.workflows.api.spec.StageSpec;
+import dev.anneal.workflows.api.stage.GateOutcome;
 import dev.anneal.workflows.api.stage.LedgerActivities;
+import dev.anneal.workflows.api.stage.ModelCardRequest;
 import dev.anneal.workflows.api.stage.StageEvent;
 import dev.anneal.workflows.api.stage.StageInput;
 import dev.anneal.workflows.api.stage.StageResult;
@@ -15,6 +17,7 @@ import dev.anneal.workflows.api.stage.StageWorkflow;
 import dev.anneal.workflows.api.status.PipelineStatus;
 import dev.anneal.workflows.api.status.StageStatus;
 import io.temporal.api.enums.v1.ParentClosePolicy;
+import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.CancellationScope;
@@ -43,6 +46,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
   private boolean paused;
   private boolean cancelled;
   private final Set<String> approvals = new HashSet<>();
+  private final List<GateOutcome> gates = new ArrayList<>();
   private CancellationScope running;
   private String status = "pending";
 
@@ -125,6 +129,7 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
       }
       finalCheckpoint.put(s.name(), result.finalManifestKey());
       String gateFailure = gate(in, i, s, result);
+      modelCard(in, i, result);
       if (gateFailure != null) {
         return end(
             in,
@@ -156,17 +161,20 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
               + String.join(", ", new TreeMap<>(result.metrics()).keySet())
               + ")";
       record(in, stageId, position, StageStatus.SUCCEEDED, "ERROR", msg);
+      gates.add(new GateOutcome(s.name(), gate.metric(), null, gate.bounds(), "not reported"));
       return msg;
     }
     String figure = gate.metric() + " = " + figure(value) + " (" + gate.bounds() + ")";
     if (gate.passes(value)) {
       String msg = "gate after stage " + s.name() + " passed: " + figure;
       record(in, stageId, position, StageStatus.SUCCEEDED, "INFO", msg);
+      gates.add(new GateOutcome(s.name(), gate.metric(), value, gate.bounds(), "passed"));
       return null;
     }
     if (gate.onFail().equals("stop")) {
       String msg = "gate after stage " + s.name() + " failed: " + figure;
       record(in, stageId, position, StageStatus.SUCCEEDED, "ERROR", msg);
+      gates.add(new GateOutcome(s.name(), gate.metric(), value, gate.bounds(), "failed"));
       return msg;
     }
     status = "waiting for approval after stage " + s.name() + ": " + figure;
@@ -190,8 +198,31 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     }
     String approved = "gate after stage " + s.name() + " approved by a person despite " + figure;
     record(in, stageId, position, StageStatus.SUCCEEDED, "INFO", approved);
+    gates.add(new GateOutcome(s.name(), gate.metric(), value, gate.bounds(), "approved"));
     ledger.pipelineStatus(in.pipelineId(), PipelineStatus.RUNNING, null);
     return null;
+  }
+
+  /**
+   * The stage's model card, rewritten from the lineage once its gate has decided. Best effort: a
+   * card that cannot be written never fails the pipeline. (Versioned: a workflow started before
+   * cards were written replays without it.)
+   */
+  private void modelCard(PipelineInput in, int position, StageResult result) {
+    if (cancelled
+        || result.finalManifestKey() == null
+        || Workflow.getVersion("model-card-from-lineage", Workflow.DEFAULT_VERSION, 1)
+            == Workflow.DEFAULT_VERSION) {
+      return;
+    }
+    try {
+      ledger.modelCard(
+          new ModelCardRequest(
+              in.pipelineId(), position, result.finalManifestKey(), List.copyOf(gates)));
+    } catch (ActivityFailure e) {
+      Workflow.getLogger(PipelineWorkflowImpl.class)
+          .warn("the model card of stage {} was not rewritten: {}", position, e.getMessage());
+    }
   }
 
   /** Four significant digits: 1.690, 0.4000, 1234. */

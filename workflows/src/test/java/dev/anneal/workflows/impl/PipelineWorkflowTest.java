@@ -9,6 +9,8 @@ import dev.anneal.workflows.api.pipeline.PipelineWorkflow;
 import dev.anneal.workflows.api.spec.PipelineSpec;
 import dev.anneal.workflows.api.spec.PipelineSpecs;
 import dev.anneal.workflows.api.stage.AttemptOutcome;
+import dev.anneal.workflows.api.stage.GateOutcome;
+import dev.anneal.workflows.api.stage.ModelCardRequest;
 import dev.anneal.workflows.api.status.PipelineStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
@@ -163,6 +165,12 @@ class PipelineWorkflowTest {
                 e.message()
                     .equals("gate after stage pretrain passed: final_loss = 0.4 (must be <= 1.0)"));
     assertThat(activities.pipelineStatuses).containsExactly("RUNNING", "SUCCEEDED");
+    // each stage's model card is rewritten once its gate has decided, with the gates so far
+    GateOutcome passed = new GateOutcome("pretrain", "final_loss", 0.4, "must be <= 1.0", "passed");
+    assertThat(activities.cards)
+        .containsExactly(
+            new ModelCardRequest("p1", 0, "k/pretrain/final/manifest.json", List.of(passed)),
+            new ModelCardRequest("p1", 1, "k/sft/final/manifest.json", List.of(passed)));
   }
 
   @Test
@@ -210,6 +218,9 @@ class PipelineWorkflowTest {
     assertThat(r.status()).isEqualTo(PipelineStatus.SUCCEEDED);
     assertThat(activities.launched).hasSize(2);
     assertThat(activities.events).anyMatch(e -> e.message().contains("approved by a person"));
+    assertThat(activities.cards.get(0).gates())
+        .containsExactly(
+            new GateOutcome("pretrain", "final_loss", 2.5, "must be <= 1.0", "approved"));
   }
 
   @Test

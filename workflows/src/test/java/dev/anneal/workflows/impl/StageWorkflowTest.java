@@ -15,6 +15,7 @@ import dev.anneal.workflows.api.stage.AttemptPlan;
 import dev.anneal.workflows.api.stage.CheckpointCandidate;
 import dev.anneal.workflows.api.stage.JobActivities;
 import dev.anneal.workflows.api.stage.LedgerActivities;
+import dev.anneal.workflows.api.stage.ModelCardRequest;
 import dev.anneal.workflows.api.stage.PreparedAttempt;
 import dev.anneal.workflows.api.stage.StageEvent;
 import dev.anneal.workflows.api.stage.StageInput;
@@ -60,6 +61,7 @@ class StageWorkflowTest {
     final List<String> launched = new CopyOnWriteArrayList<>();
     final List<String> cancelled = new CopyOnWriteArrayList<>();
     final List<String> pipelineStatuses = new CopyOnWriteArrayList<>();
+    final List<ModelCardRequest> cards = new CopyOnWriteArrayList<>();
 
     @Override
     public PreparedAttempt prepare(AttemptPlan plan) {
@@ -118,6 +120,11 @@ class StageWorkflowTest {
     @Override
     public void pipelineStatus(String pipelineId, PipelineStatus status, String reason) {
       pipelineStatuses.add(status + (reason == null ? "" : ": " + reason));
+    }
+
+    @Override
+    public void modelCard(ModelCardRequest request) {
+      cards.add(request);
     }
   }
 

@@ -18,4 +18,13 @@ public interface LedgerActivities {
   /** The pipeline's status row (RUNNING, PAUSED, WAITING_APPROVAL, SUCCEEDED, FAILED, …). */
   @ActivityMethod
   void pipelineStatus(String pipelineId, PipelineStatus status, String reason);
+
+  /**
+   * Rewrites a finished stage's {@code hf/README.md} from the lineage the platform holds: the
+   * datasets with their versions and sha256, every stage so far with its figures and gate, where
+   * the pipeline started. A stage without an export is left alone; a failure is logged, never the
+   * pipeline's.
+   */
+  @ActivityMethod
+  void modelCard(ModelCardRequest request);
 }
