@@ -16,10 +16,12 @@ export function Datasets() {
     if (!file) return;
     setBusy(true);
     setResult(null);
-    const n = name || file.name.replace(/\.(jsonl|ndjson|json)$/, "").toLowerCase();
+    const n = name || file.name.replace(/\.(jsonl|ndjson|json|parquet)$/, "").toLowerCase();
+    // the server tells Parquet from JSONL by the file's first bytes; the type is for proxies and logs
+    const type = file.name.endsWith(".parquet") ? "application/vnd.apache.parquet" : "application/x-ndjson";
     try {
-      const d = await send<Dataset>("POST", `/api/v1/datasets/${encodeURIComponent(n)}`, file, "application/x-ndjson");
-      setResult(`uploaded ${d.name}@v${d.version}: ${d.records} ${d.format} records — use it as ${d.source}`);
+      const d = await send<Dataset>("POST", `/api/v1/datasets/${encodeURIComponent(n)}`, file, type);
+      setResult(`uploaded ${d.name}@v${d.version}: ${d.records} ${d.format} records (${d.file}) — use it as ${d.source}`);
       reload();
     } catch (e) {
       setResult(e);
@@ -40,7 +42,7 @@ export function Datasets() {
         }}
       >
         <label>
-          JSONL file <input type="file" accept=".jsonl,.ndjson,.json" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+          JSONL or Parquet file <input type="file" accept=".jsonl,.ndjson,.json,.parquet" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
         </label>
         <label>
           name <input value={name} onChange={(e) => setName(e.target.value)} placeholder="from the file name" />
@@ -59,7 +61,9 @@ export function Datasets() {
               <td>
                 <strong>{d.name}</strong>@v{d.version}
               </td>
-              <td>{d.format}</td>
+              <td>
+                {d.format} <span className="muted">{d.file}</span>
+              </td>
               <td className="mono">{d.records?.toLocaleString("en")}</td>
               <td>{bytes(d.bytes)}</td>
               <td className="mono">{d.sha256?.slice(0, 12)}…</td>
