@@ -30,7 +30,9 @@ class ModuleBoundariesTest {
   private static final Map<String, Set<String>> ALLOWED =
       Map.of(
           "anneal-runner-protocol", Set.of(),
-          "anneal-runner", Set.of("anneal-runner-protocol"),
+          // the dataset files both the platform and the runner read (Parquet)
+          "anneal-datafiles", Set.of(),
+          "anneal-runner", Set.of("anneal-runner-protocol", "anneal-datafiles"),
           // Python; its Java tests use the built-in engine, at test scope only
           "anneal-torch-engine", Set.of(),
           "anneal-workflows", Set.of("anneal-runner-protocol"),
@@ -43,7 +45,8 @@ class ModuleBoundariesTest {
                   "anneal-activities",
                   "anneal-migrations",
                   "anneal-web-ui",
-                  "anneal-runner-protocol"));
+                  "anneal-runner-protocol",
+                  "anneal-datafiles"));
 
   private static final JavaClasses CLASSES =
       new ClassFileImporter()
