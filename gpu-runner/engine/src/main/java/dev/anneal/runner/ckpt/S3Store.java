@@ -17,14 +17,30 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Keys in an S3 bucket through the MinIO client; sha256 recorded in user metadata. */
+/**
+ * Keys in an S3 bucket through the MinIO client; sha256 recorded in user metadata. Every call is
+ * retried while the failure may pass ({@link S3Retry}: the store unreachable, 5xx, 408, 429), for
+ * up to two minutes; a streamed upload starts again from the file.
+ */
 public final class S3Store implements BlobStore {
   private final MinioClient client;
   private final String bucket;
   private final String endpoint;
+  private final S3Retry retry;
 
   public S3Store(
       String endpoint, String accessKey, String secretKey, String bucket, String region) {
+    this(endpoint, accessKey, secretKey, bucket, region, S3Retry.standard());
+  }
+
+  S3Store(
+      String endpoint,
+      String accessKey,
+      String secretKey,
+      String bucket,
+      String region,
+      S3Retry retry) {
+    this.retry = retry;
     this.client =
         MinioClient.builder()
             .endpoint(endpoint)
@@ -37,77 +53,90 @@ public final class S3Store implements BlobStore {
 
   @Override
   public void put(String key, byte[] data) {
-    try {
-      client.putObject(
-          PutObjectArgs.builder().bucket(bucket).object(key).stream(
-                  new ByteArrayInputStream(data), (long) data.length, -1L)
-              .userMetadata(Map.of("sha256", Checksums.sha256(data)))
-              .build());
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot write " + describe(key) + ": " + e.getMessage(), e);
-    }
+    String sha256 = Checksums.sha256(data);
+    retry.run(
+        "cannot write " + describe(key),
+        () ->
+            client.putObject(
+                PutObjectArgs.builder().bucket(bucket).object(key).stream(
+                        new ByteArrayInputStream(data), (long) data.length, -1L)
+                    .userMetadata(Map.of("sha256", sha256))
+                    .build()));
   }
 
   @Override
   public Optional<byte[]> get(String key) {
-    Optional<InputStream> in = open(key);
-    if (in.isEmpty()) return Optional.empty();
-    try (InputStream stream = in.get()) {
-      return Optional.of(stream.readAllBytes());
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot read " + describe(key) + ": " + e.getMessage(), e);
-    }
+    // the whole read is retried: a connection cut mid-object starts the object again
+    return retry.run(
+        "cannot read " + describe(key),
+        () -> {
+          Optional<InputStream> in = object(key);
+          if (in.isEmpty()) return Optional.<byte[]>empty();
+          try (InputStream stream = in.get()) {
+            return Optional.of(stream.readAllBytes());
+          }
+        });
   }
 
   @Override
   public Optional<InputStream> open(String key) {
+    return retry.run("cannot read " + describe(key), () -> object(key));
+  }
+
+  private Optional<InputStream> object(String key) throws Exception {
     try {
       return Optional.of(
           client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build()));
     } catch (ErrorResponseException e) {
       if ("NoSuchKey".equals(e.errorResponse().code())) return Optional.empty();
-      throw new IllegalStateException("cannot read " + describe(key) + ": " + e.getMessage(), e);
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot read " + describe(key) + ": " + e.getMessage(), e);
+      throw e;
     }
   }
 
   /** Streamed from the file (multipart above the client's part size), its sha256 read first. */
   @Override
   public void put(String key, Path file) {
-    try (InputStream in = Files.newInputStream(file)) {
-      client.putObject(
-          PutObjectArgs.builder().bucket(bucket).object(key).stream(in, Files.size(file), -1L)
-              .userMetadata(Map.of("sha256", Checksums.sha256(file)))
-              .build());
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot write " + describe(key) + ": " + e.getMessage(), e);
-    }
+    String sha256 = Checksums.sha256(file);
+    retry.run(
+        "cannot write " + describe(key),
+        () -> {
+          try (InputStream in = Files.newInputStream(file)) {
+            return client.putObject(
+                PutObjectArgs.builder().bucket(bucket).object(key).stream(in, Files.size(file), -1L)
+                    .userMetadata(Map.of("sha256", sha256))
+                    .build());
+          }
+        });
   }
 
   @Override
   public List<String> list(String prefix) {
-    List<String> keys = new ArrayList<>();
-    try {
-      for (Result<Item> r :
-          client.listObjects(
-              ListObjectsArgs.builder().bucket(bucket).prefix(prefix).recursive(true).build())) {
-        keys.add(r.get().objectName());
-      }
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot list " + describe(prefix) + ": " + e.getMessage(), e);
-    }
-    keys.sort(null);
-    return keys;
+    return retry.run(
+        "cannot list " + describe(prefix),
+        () -> {
+          List<String> keys = new ArrayList<>();
+          for (Result<Item> r :
+              client.listObjects(
+                  ListObjectsArgs.builder()
+                      .bucket(bucket)
+                      .prefix(prefix)
+                      .recursive(true)
+                      .build())) {
+            keys.add(r.get().objectName());
+          }
+          keys.sort(null);
+          return keys;
+        });
   }
 
   @Override
   public void delete(String key) {
-    try {
-      client.removeObject(RemoveObjectArgs.builder().bucket(bucket).object(key).build());
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot delete " + describe(key) + ": " + e.getMessage(), e);
-    }
+    retry.run(
+        "cannot delete " + describe(key),
+        () -> {
+          client.removeObject(RemoveObjectArgs.builder().bucket(bucket).object(key).build());
+          return null;
+        });
   }
 
   @Override

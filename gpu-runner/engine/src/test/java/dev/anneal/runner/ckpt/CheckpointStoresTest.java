@@ -105,12 +105,7 @@ class CheckpointStoresTest {
     streamsFilesInAndOut(new DirectoryStore(dir.resolve("streams")));
   }
 
-  @Test
-  void onS3() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+  private S3Proxy s3proxy(int port) throws Exception {
     S3Proxy proxy =
         S3Proxy.builder()
             .blobStore(new FilesystemNio2BlobStore(dir.toString()))
@@ -118,8 +113,18 @@ class CheckpointStoresTest {
             .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, "ak", "sk")
             .build();
     proxy.start();
+    while (!"STARTED".equals(proxy.getState())) Thread.sleep(10);
+    return proxy;
+  }
+
+  @Test
+  void onS3() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    S3Proxy[] proxy = {s3proxy(port)};
     try {
-      while (!"STARTED".equals(proxy.getState())) Thread.sleep(10);
       MinioClient.builder()
           .endpoint("http://127.0.0.1:" + port)
           .credentials("ak", "sk")
@@ -128,8 +133,46 @@ class CheckpointStoresTest {
       S3Store s3 = new S3Store("http://127.0.0.1:" + port, "ak", "sk", "ckpt", "us-east-1");
       commitsRetainsAndLoads(s3);
       streamsFilesInAndOut(s3);
+
+      // the store goes away: a write waits and goes through once it is back
+      proxy[0].stop();
+      List<Long> waits = new ArrayList<>();
+      S3Retry comesBack =
+          new S3Retry(
+              60_000,
+              ms -> {
+                waits.add(ms);
+                if (waits.size() < 2) return;
+                try {
+                  proxy[0] = s3proxy(port);
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              },
+              System::currentTimeMillis,
+              new java.util.Random(1));
+      S3Store patient =
+          new S3Store("http://127.0.0.1:" + port, "ak", "sk", "ckpt", "us-east-1", comesBack);
+      patient.put("during-outage.bin", new byte[] {1, 2, 3});
+      assertThat(waits).hasSize(2);
+      assertThat(s3.get("during-outage.bin")).hasValue(new byte[] {1, 2, 3});
+
+      // a refusal that will not pass (wrong credentials) fails at once, untried again
+      List<Long> none = new ArrayList<>();
+      S3Store wrongKey =
+          new S3Store(
+              "http://127.0.0.1:" + port,
+              "ak",
+              "wrong",
+              "ckpt",
+              "us-east-1",
+              new S3Retry(60_000, none::add, System::currentTimeMillis, new java.util.Random(1)));
+      assertThatThrownBy(() -> wrongKey.put("x.bin", new byte[] {1}))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageStartingWith("cannot write s3://ckpt/x.bin");
+      assertThat(none).isEmpty();
     } finally {
-      proxy.stop();
+      proxy[0].stop();
     }
   }
 
