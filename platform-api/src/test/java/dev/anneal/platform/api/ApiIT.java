@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anneal.activities.metadata.AttemptRef;
 import dev.anneal.activities.metadata.MetadataStore;
+import dev.anneal.platform.EmbeddedStackTest;
 import dev.anneal.platform.cli.client.ApiClient;
 import dev.anneal.protocol.EventBatch;
 import dev.anneal.protocol.RunnerEvent;
@@ -26,7 +27,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
@@ -35,15 +35,7 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
  * idempotency, quotas, actions), lists, metrics, events and their stream, datasets, and RFC 9457
  * errors everywhere.
  */
-@SpringBootTest(
-    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {
-      "anneal.embedded.data-dir=target/it-data/${random.uuid}",
-      "anneal.embedded.postgres-port=0",
-      "anneal.embedded.temporal-port=0",
-      "anneal.embedded.s3-port=0",
-      "anneal.runner.jar=../gpu-runner/engine/target/anneal-runner.jar"
-    })
+@EmbeddedStackTest
 @ExtendWith(OutputCaptureExtension.class)
 class ApiIT extends ApiTestSupport {
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anneal.activities.metadata.MetadataStore;
+import dev.anneal.platform.EmbeddedStackTest;
 import dev.anneal.platform.cli.client.ApiClient;
 import dev.anneal.protocol.StageKind;
 import dev.anneal.workflows.api.status.PipelineStatus;
@@ -17,7 +18,6 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.web.bind.annotation.RequestMethod;
 import org.springframework.web.servlet.mvc.method.RequestMappingInfo;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
@@ -28,15 +28,7 @@ import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandl
  * ids in the path, gets 404 — the same answer as for an id that does not exist — and changes
  * nothing; its lists show nothing of the first team.
  */
-@SpringBootTest(
-    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {
-      "anneal.embedded.data-dir=target/it-data/${random.uuid}",
-      "anneal.embedded.postgres-port=0",
-      "anneal.embedded.temporal-port=0",
-      "anneal.embedded.s3-port=0",
-      "anneal.runner.jar=../gpu-runner/engine/target/anneal-runner.jar"
-    })
+@EmbeddedStackTest
 class ApiIsolationIT extends ApiTestSupport {
 
   @Autowired MetadataStore meta;

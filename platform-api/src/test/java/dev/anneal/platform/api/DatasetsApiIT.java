@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anneal.datafiles.Hyparquet;
+import dev.anneal.platform.EmbeddedStackTest;
 import dev.anneal.platform.cli.client.ApiClient;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -16,21 +17,12 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.test.context.SpringBootTest;
 
 /**
  * Datasets through the API: JSONL checked line by line, Parquet by column and row group, both
  * versioned; the same embedded stack as {@link ApiIT}.
  */
-@SpringBootTest(
-    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {
-      "anneal.embedded.data-dir=target/it-data/${random.uuid}",
-      "anneal.embedded.postgres-port=0",
-      "anneal.embedded.temporal-port=0",
-      "anneal.embedded.s3-port=0",
-      "anneal.runner.jar=../gpu-runner/engine/target/anneal-runner.jar"
-    })
+@EmbeddedStackTest
 class DatasetsApiIT extends ApiTestSupport {
 
   @Test

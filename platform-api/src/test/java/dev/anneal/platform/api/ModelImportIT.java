@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.anneal.datafiles.Hyparquet;
+import dev.anneal.platform.EmbeddedStackTest;
 import dev.anneal.platform.cli.client.ApiClient;
 import java.io.IOException;
 import java.net.http.HttpRequest;
@@ -22,7 +23,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.springframework.boot.test.context.SpringBootTest;
 
 /**
  * A team imports a Hugging Face checkpoint (a toy Qwen3 written by an independent numpy writer in
@@ -30,15 +30,7 @@ import org.springframework.boot.test.context.SpringBootTest;
  * import refuses what it cannot train with the file and the reason, and an SFT pipeline starts from
  * {@code model:<name>}, trains it (its loss falls) and exports a Qwen3 again.
  */
-@SpringBootTest(
-    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {
-      "anneal.embedded.data-dir=target/it-data/${random.uuid}",
-      "anneal.embedded.postgres-port=0",
-      "anneal.embedded.temporal-port=0",
-      "anneal.embedded.s3-port=0",
-      "anneal.runner.jar=../gpu-runner/engine/target/anneal-runner.jar"
-    })
+@EmbeddedStackTest
 class ModelImportIT extends ApiTestSupport {
 
   private static final Path PYTHON = Path.of("/usr/bin/python3");

@@ -7,6 +7,7 @@ import dev.anneal.activities.metadata.EventRow;
 import dev.anneal.activities.metadata.MetadataStore;
 import dev.anneal.activities.metadata.StageSummary;
 import dev.anneal.activities.store.ObjectStore;
+import dev.anneal.platform.EmbeddedStackTest;
 import dev.anneal.protocol.ObjectKeys;
 import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.workflows.api.TaskQueues;
@@ -29,22 +30,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 
 /**
  * The platform hosts the pipeline: its Temporal worker runs the workflows, its activities launch
  * the real runner as a child JVM, and the runner's events come back over HTTP into PostgreSQL — all
  * on the embedded stack.
  */
-@SpringBootTest(
-    webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-    properties = {
-      "anneal.embedded.data-dir=target/it-data/${random.uuid}",
-      "anneal.embedded.postgres-port=0",
-      "anneal.embedded.temporal-port=0",
-      "anneal.embedded.s3-port=0",
-      "anneal.runner.jar=../gpu-runner/engine/target/anneal-runner.jar"
-    })
+@EmbeddedStackTest
 class HostedPipelineIT {
 
   @Autowired WorkflowClient client;
