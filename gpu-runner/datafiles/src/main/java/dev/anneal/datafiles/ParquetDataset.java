@@ -57,26 +57,14 @@ public final class ParquetDataset implements Closeable {
     }
   }
 
-  /** One row as its format's JSON record, with where it sits in the file. */
-  public interface RowVisitor {
-    /**
-     * @param rowGroup the row group, from 0
-     * @param row the row within the row group, from 0
-     * @param record the row's columns as a JSON object (null values left out)
-     */
-    void row(int rowGroup, long row, ObjectNode record);
-  }
-
-  private final Path file;
   private final ParquetFileReader reader;
 
-  private ParquetDataset(Path file, ParquetFileReader reader) {
-    this.file = file;
+  private ParquetDataset(ParquetFileReader reader) {
     this.reader = reader;
   }
 
   /** Whether a file's first bytes are Parquet's magic ({@code PAR1}). */
-  public static boolean isParquet(byte[] head, int length) {
+  private static boolean isParquet(byte[] head, int length) {
     if (length < MAGIC.length) return false;
     for (int i = 0; i < MAGIC.length; i++) if (head[i] != MAGIC[i]) return false;
     return true;
@@ -103,7 +91,7 @@ public final class ParquetDataset implements Closeable {
     }
     ParquetReadOptions options = HadoopFreeReadOptions.of(new ParquetCodecs());
     try {
-      return new ParquetDataset(file, new ParquetFileReader(new LocalInputFile(file), options));
+      return new ParquetDataset(new ParquetFileReader(new LocalInputFile(file), options));
     } catch (RuntimeException | IOException e) {
       throw new BadParquet(null, null, "not a readable Parquet file (its footer): " + describe(e));
     }
@@ -122,23 +110,10 @@ public final class ParquetDataset implements Closeable {
   }
 
   /**
-   * Reads every row as its format's record, in order, a row group at a time.
+   * The rows as their format's records, read as they are asked for; the columns are checked here.
    *
    * @param format {@code text}, {@code chat}, {@code preference} or {@code prompt}, or null for the
    *     one the columns say ({@link DatasetColumns#formatOf})
-   * @return the format read
-   * @throws BadParquet for a missing or mistyped column, or a row group that cannot be read
-   */
-  public String read(String format, RowVisitor visitor) {
-    Cursor rows = rows(format);
-    while (rows.advance()) visitor.row(rows.rowGroup(), rows.row(), rows.record());
-    return rows.format();
-  }
-
-  /**
-   * The rows as their format's records, read as they are asked for; the columns are checked here.
-   *
-   * @param format as for {@link #read}
    * @throws BadParquet for a missing or mistyped column
    */
   public Cursor rows(String format) {
@@ -327,11 +302,6 @@ public final class ParquetDataset implements Closeable {
   @Override
   public void close() throws IOException {
     reader.close();
-  }
-
-  @Override
-  public String toString() {
-    return file.toString();
   }
 
   /** The names of a list of columns, for messages. */

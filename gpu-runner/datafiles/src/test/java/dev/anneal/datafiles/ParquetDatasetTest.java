@@ -42,7 +42,8 @@ class ParquetDatasetTest {
   private static List<Row> read(Path file, String format) throws IOException {
     List<Row> rows = new ArrayList<>();
     try (ParquetDataset pq = ParquetDataset.open(file)) {
-      pq.read(format, (g, r, rec) -> rows.add(new Row(g, r, rec)));
+      ParquetDataset.Cursor c = pq.rows(format);
+      while (c.advance()) rows.add(new Row(c.rowGroup(), c.row(), c.record()));
     }
     return rows;
   }
@@ -121,7 +122,7 @@ class ParquetDatasetTest {
     assertThat(read(Hyparquet.write(dir, "p", List.of("{\"prompt\":\"x\"}")), null)).hasSize(1);
     try (ParquetDataset pq =
         ParquetDataset.open(Hyparquet.write(dir, "q", List.of("{\"question\":\"x\"}")))) {
-      assertThatThrownBy(() -> pq.read(null, (g, r, rec) -> {}))
+      assertThatThrownBy(() -> pq.rows(null))
           .isInstanceOf(BadParquet.class)
           .hasMessageContaining("no known columns [question]");
     }

@@ -5,7 +5,6 @@ import dev.anneal.datafiles.ParquetDataset.BadParquet;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
@@ -82,14 +81,6 @@ public final class ParquetCheck {
       return new JsonlCheck.Result(rows.format(), records, spooled.bytes(), spooled.sha256());
     } catch (BadParquet e) {
       throw new Bad(e.column, e.rowGroup, null, e.getMessage());
-    }
-  }
-
-  /** Whether a file is Parquet, by its first bytes. */
-  static boolean isParquet(Path file) throws IOException {
-    try (InputStream in = Files.newInputStream(file)) {
-      byte[] head = in.readNBytes(4);
-      return ParquetDataset.isParquet(head, head.length);
     }
   }
 }
