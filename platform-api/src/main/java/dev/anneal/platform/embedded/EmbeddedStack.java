@@ -7,23 +7,12 @@ import dev.anneal.platform.startup.StartupException;
 import io.temporal.testserver.TestServer;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Properties;
 import org.flywaydb.core.Flyway;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
@@ -53,8 +42,7 @@ public final class EmbeddedStack implements AutoCloseable {
       Path dataDir) {}
 
   private final EmbeddedProperties props;
-  private FileChannel lockChannel;
-  private FileLock lock;
+  private DataDir dir;
   private EmbeddedPostgres postgres;
   private TestServer.PortBoundTestServer temporal;
   private S3Proxy s3;
@@ -108,7 +96,8 @@ public final class EmbeddedStack implements AutoCloseable {
 
   private void startAll(int apiPort) {
     long t0 = System.nanoTime();
-    Path dataDir = prepareDataDir(props.dataDir().toAbsolutePath().normalize());
+    dir = DataDir.open(props.dataDir().toAbsolutePath().normalize());
+    Path dataDir = dir.path();
     String host = props.bindAddress();
     int pgPort = props.postgresPort() > 0 ? props.postgresPort() : Ports.pickFree(host);
     int temporalPort = props.temporalPort() > 0 ? props.temporalPort() : Ports.pickFree(host);
@@ -124,8 +113,8 @@ public final class EmbeddedStack implements AutoCloseable {
     String jdbcUrl = startPostgres(dataDir, pgPort);
     migrate(jdbcUrl);
     String temporalTarget = startTemporal(host, temporalPort);
-    String[] keys = s3Credentials(dataDir);
-    ingestSecret = secretFile(dataDir.resolve("ingest-secret"));
+    String[] keys = dir.s3Credentials();
+    ingestSecret = dir.ingestSecret();
     String s3Endpoint = startS3(dataDir, host, s3Port, keys);
     endpoints =
         new Endpoints(
@@ -141,63 +130,6 @@ public final class EmbeddedStack implements AutoCloseable {
         "embedded stack up in {} ms (data in {})",
         Duration.ofNanos(System.nanoTime() - t0).toMillis(),
         dataDir);
-  }
-
-  private Path prepareDataDir(Path dataDir) {
-    try {
-      Files.createDirectories(dataDir);
-      Path probe = Files.createTempFile(dataDir, ".write-probe", ".tmp");
-      Files.delete(probe);
-    } catch (IOException | SecurityException e) {
-      throw new StartupException(
-          "data dir",
-          dataDir
-              + " is not writable ("
-              + e.getClass().getSimpleName()
-              + ": "
-              + e.getMessage()
-              + ")",
-          "fix its permissions or choose another with --data-dir or anneal.embedded.data-dir",
-          e);
-    }
-    Path lockFile = dataDir.resolve("anneal.lock");
-    try {
-      lockChannel =
-          FileChannel.open(
-              lockFile,
-              StandardOpenOption.CREATE,
-              StandardOpenOption.READ,
-              StandardOpenOption.WRITE);
-      try {
-        lock = lockChannel.tryLock();
-      } catch (OverlappingFileLockException e) {
-        lock = null; // held by another stack in this very JVM
-      }
-      if (lock == null) {
-        String holder = new String(Files.readAllBytes(lockFile), StandardCharsets.UTF_8).trim();
-        lockChannel.close();
-        lockChannel = null;
-        throw new StartupException(
-            "data dir",
-            dataDir
-                + " is in use by another Anneal process"
-                + (holder.isEmpty() ? "" : " (" + holder + ")"),
-            "stop that process first, or give this one its own --data-dir",
-            null);
-      }
-      lockChannel.truncate(0);
-      lockChannel.write(
-          ByteBuffer.wrap(
-              ("pid " + ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
-      lockChannel.force(true);
-    } catch (IOException e) {
-      throw new StartupException(
-          "data dir",
-          "cannot lock " + lockFile + ": " + e.getMessage(),
-          "check the file system, or choose another --data-dir",
-          e);
-    }
-    return dataDir;
   }
 
   private String startPostgres(Path dataDir, int port) {
@@ -310,58 +242,6 @@ public final class EmbeddedStack implements AutoCloseable {
     return endpoint;
   }
 
-  /** Local S3 keys, made once per data dir so that nothing else on the machine can guess them. */
-  private static String[] s3Credentials(Path dataDir) {
-    Path file = dataDir.resolve("s3-credentials.properties");
-    Properties p = new Properties();
-    try {
-      if (Files.exists(file)) {
-        try (InputStream in = Files.newInputStream(file)) {
-          p.load(in);
-        }
-      }
-      if (p.getProperty("accessKey") == null || p.getProperty("secretKey") == null) {
-        SecureRandom random = new SecureRandom();
-        byte[] a = new byte[10];
-        byte[] s = new byte[24];
-        random.nextBytes(a);
-        random.nextBytes(s);
-        p.setProperty("accessKey", "anneal" + HexFormat.of().formatHex(a));
-        p.setProperty("secretKey", HexFormat.of().formatHex(s));
-        try (OutputStream out = Files.newOutputStream(file)) {
-          p.store(out, "S3 keys of the embedded object store");
-        }
-      }
-    } catch (IOException e) {
-      throw new StartupException(
-          "S3",
-          "cannot read or write " + file + ": " + e.getMessage(),
-          "check the data dir's permissions",
-          e);
-    }
-    return new String[] {p.getProperty("accessKey"), p.getProperty("secretKey")};
-  }
-
-  /** A random secret made once per data dir (the runners' attempt tokens are signed with it). */
-  private static String secretFile(Path file) {
-    try {
-      if (Files.exists(file)) {
-        return Files.readString(file).trim();
-      }
-      byte[] b = new byte[32];
-      new SecureRandom().nextBytes(b);
-      String s = HexFormat.of().formatHex(b);
-      Files.writeString(file, s);
-      return s;
-    } catch (IOException e) {
-      throw new StartupException(
-          "data dir",
-          "cannot read or write " + file + ": " + e.getMessage(),
-          "check the data dir's permissions",
-          e);
-    }
-  }
-
   private static String rootMessage(Throwable e) {
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) {
@@ -402,11 +282,8 @@ public final class EmbeddedStack implements AutoCloseable {
       }
     }
     try {
-      if (lock != null) {
-        lock.release();
-      }
-      if (lockChannel != null) {
-        lockChannel.close();
+      if (dir != null) {
+        dir.close();
       }
     } catch (IOException e) {
       log.warn("cannot release the data dir lock: {}", e.toString());
