@@ -99,23 +99,32 @@ public final class EmbeddedStack implements AutoCloseable {
     dir = DataDir.open(props.dataDir().toAbsolutePath().normalize());
     Path dataDir = dir.path();
     String host = props.bindAddress();
-    int pgPort = props.postgresPort() > 0 ? props.postgresPort() : Ports.pickFree(host);
-    int temporalPort = props.temporalPort() > 0 ? props.temporalPort() : Ports.pickFree(host);
-    int s3Port = props.s3Port() > 0 ? props.s3Port() : Ports.pickFree(host);
-    Ports.requireFree("PostgreSQL", host, pgPort, "--pg-port or anneal.embedded.postgres-port");
-    Ports.requireFree(
-        "Temporal", host, temporalPort, "--temporal-port or anneal.embedded.temporal-port");
-    Ports.requireFree("S3", host, s3Port, "--s3-port or anneal.embedded.s3-port");
+    // a configured port is checked up front, so a clash is named before anything starts; a port
+    // of 0 is picked just before its component binds, and picked again if another process takes
+    // it in between (the other components' own connections draw from the same ephemeral range)
+    int pgPort = props.postgresPort();
+    int temporalPort = props.temporalPort();
+    int s3Port = props.s3Port();
+    if (pgPort > 0) {
+      Ports.requireFree("PostgreSQL", host, pgPort, "--pg-port or anneal.embedded.postgres-port");
+    }
+    if (temporalPort > 0) {
+      Ports.requireFree(
+          "Temporal", host, temporalPort, "--temporal-port or anneal.embedded.temporal-port");
+    }
+    if (s3Port > 0) {
+      Ports.requireFree("S3", host, s3Port, "--s3-port or anneal.embedded.s3-port");
+    }
     if (apiPort > 0) {
       Ports.requireFree("API", "0.0.0.0", apiPort, "--port or server.port");
     }
 
-    String jdbcUrl = startPostgres(dataDir, pgPort);
+    String jdbcUrl = startPostgres(dataDir, pgPort > 0 ? pgPort : Ports.pickFree(host));
     migrate(jdbcUrl);
-    String temporalTarget = startTemporal(host, temporalPort);
+    String temporalTarget = Ports.startOn(host, temporalPort, port -> startTemporal(host, port));
     String[] keys = dir.s3Credentials();
     ingestSecret = dir.ingestSecret();
-    String s3Endpoint = startS3(dataDir, host, s3Port, keys);
+    String s3Endpoint = Ports.startOn(host, s3Port, port -> startS3(dataDir, host, port, keys));
     endpoints =
         new Endpoints(
             jdbcUrl,
@@ -232,6 +241,7 @@ public final class EmbeddedStack implements AutoCloseable {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
+      stopS3();
       throw new StartupException(
           "S3",
           "the embedded server did not start on " + endpoint + " (" + rootMessage(e) + ")",
@@ -253,6 +263,17 @@ public final class EmbeddedStack implements AutoCloseable {
             : ": " + root.getMessage().lines().findFirst().orElse(""));
   }
 
+  private void stopS3() {
+    if (s3 != null) {
+      try {
+        s3.stop();
+      } catch (Exception e) {
+        log.warn("S3 did not stop cleanly: {}", e.toString());
+      }
+      s3 = null;
+    }
+  }
+
   /** Stops S3, Temporal and PostgreSQL, in that order, then releases the data dir. Idempotent. */
   @Override
   public synchronized void close() {
@@ -260,13 +281,7 @@ public final class EmbeddedStack implements AutoCloseable {
       return;
     }
     closed = true;
-    if (s3 != null) {
-      try {
-        s3.stop();
-      } catch (Exception e) {
-        log.warn("S3 did not stop cleanly: {}", e.toString());
-      }
-    }
+    stopS3();
     if (temporal != null) {
       try {
         temporal.close();
