@@ -98,6 +98,8 @@ public final class EmbeddedStack implements AutoCloseable {
     long t0 = System.nanoTime();
     dir = DataDir.open(props.dataDir().toAbsolutePath().normalize());
     Path dataDir = dir.path();
+    // before the port checks: a server left running by a killed 'anneal serve' holds its port
+    OrphanPostgres.stop(dataDir.resolve("postgres"), 30_000);
     String host = props.bindAddress();
     // a configured port is checked up front, so a clash is named before anything starts; a port
     // of 0 is picked just before its component binds, and picked again if another process takes

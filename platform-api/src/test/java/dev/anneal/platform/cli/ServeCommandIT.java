@@ -14,6 +14,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -55,18 +59,24 @@ class ServeCommandIT {
     return new Result(status, serve.context);
   }
 
+  /** Serve options for an embedded stack on {@code dataDir}, every port picked free. */
+  private static String[] onFreePorts(Path dataDir) {
+    return new String[] {
+      "--port",
+      "0",
+      "--data-dir",
+      dataDir.toString(),
+      "--pg-port",
+      "0",
+      "--temporal-port",
+      "0",
+      "--s3-port",
+      "0"
+    };
+  }
+
   private Result serveOn(Path dataDir) {
-    return serve(
-        "--port",
-        "0",
-        "--data-dir",
-        dataDir.toString(),
-        "--pg-port",
-        "0",
-        "--temporal-port",
-        "0",
-        "--s3-port",
-        "0");
+    return serve(onFreePorts(dataDir));
   }
 
   private static HttpResponse<String> get(ConfigurableApplicationContext ctx, String path)
@@ -153,6 +163,94 @@ class ServeCommandIT {
     Result afterwards = serveOn(dir.resolve("b"));
     assertThat(afterwards.status()).as(err.toString()).isZero();
     afterwards.context().close();
+  }
+
+  /** {@code anneal serve} in a JVM of its own, so that it can be killed as a crash kills it. */
+  private static Process serveInAChildJvm(Path dataDir, Path log) throws Exception {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                AnnealCli.class.getName(),
+                "serve"));
+    command.addAll(List.of(onFreePorts(dataDir)));
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
+  }
+
+  @Test
+  void theServerAKilledServeLeftRunningIsStoppedByTheNextStart() throws Exception {
+    Path data = dir.resolve("crashed");
+    Path log = dir.resolve("child.log");
+    Process child = serveInAChildJvm(data, log);
+    Path pidFile = data.resolve("postgres/postmaster.pid");
+    long orphanPid = -1;
+    try {
+      long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+      while (!(Files.exists(log) && Files.readString(log).contains("Started "))) {
+        assertThat(child.isAlive()).as("the child serve died: %s", Files.readString(log)).isTrue();
+        assertThat(System.nanoTime()).as("the child serve did not start").isLessThan(deadline);
+        Thread.sleep(200);
+      }
+      List<String> pg = Files.readAllLines(pidFile);
+      orphanPid = Long.parseLong(pg.get(0).trim());
+      int pgPort = Integer.parseInt(pg.get(3).trim());
+
+      child.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook runs
+      assertThat(ProcessHandle.of(orphanPid).map(ProcessHandle::isAlive))
+          .as("PostgreSQL outlives the killed JVM")
+          .contains(true);
+
+      // the same port as before, as with the default 15432: the orphan holds it
+      Result again =
+          serve(
+              "--port",
+              "0",
+              "--data-dir",
+              data.toString(),
+              "--pg-port",
+              Integer.toString(pgPort),
+              "--temporal-port",
+              "0",
+              "--s3-port",
+              "0");
+      assertThat(again.status()).as(err.toString()).isZero();
+      running = again.context();
+      assertThat(ProcessHandle.of(orphanPid).map(ProcessHandle::isAlive))
+          .isNotEqualTo(Optional.of(true));
+      assertThat(
+              running
+                  .getBean(JdbcTemplate.class)
+                  .queryForObject("SELECT count(*) FROM flyway_schema_history", Integer.class))
+          .isPositive();
+      assertThat(Long.parseLong(Files.readAllLines(pidFile).get(0).trim())).isNotEqualTo(orphanPid);
+    } finally {
+      child.destroyForcibly();
+      if (orphanPid > 0) {
+        ProcessHandle.of(orphanPid).ifPresent(ProcessHandle::destroy);
+      }
+    }
+  }
+
+  @Test
+  void aStalePidFileFromAnotherProcessIsRemoved() throws Exception {
+    Path data = dir.resolve("stale");
+    Result first = serveOn(data);
+    assertThat(first.status()).as(err.toString()).isZero();
+    first.context().close();
+    // as if the machine rebooted and the pid went to another program: this JVM is no postgres
+    Path pgData = data.resolve("postgres");
+    Files.writeString(
+        pgData.resolve("postmaster.pid"),
+        ProcessHandle.current().pid() + "\n" + pgData + "\n0\n15432\n");
+    Result again = serveOn(data);
+    assertThat(again.status()).as(err.toString()).isZero();
+    running = again.context();
   }
 
   @Test
