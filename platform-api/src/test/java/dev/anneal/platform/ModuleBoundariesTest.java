@@ -32,11 +32,13 @@ class ModuleBoundariesTest {
           "anneal-runner-protocol", Set.of(),
           // the dataset files both the platform and the runner read (Parquet)
           "anneal-datafiles", Set.of(),
-          "anneal-runner", Set.of("anneal-runner-protocol", "anneal-datafiles"),
+          // the one S3 retry policy of the platform and the runner
+          "anneal-s3", Set.of(),
+          "anneal-runner", Set.of("anneal-runner-protocol", "anneal-datafiles", "anneal-s3"),
           // Python; its Java tests use the built-in engine, at test scope only
           "anneal-torch-engine", Set.of(),
           "anneal-workflows", Set.of("anneal-runner-protocol"),
-          "anneal-activities", Set.of("anneal-workflows", "anneal-runner-protocol"),
+          "anneal-activities", Set.of("anneal-workflows", "anneal-runner-protocol", "anneal-s3"),
           "anneal-migrations", Set.of(),
           "anneal-web-ui", Set.of(),
           "anneal-platform",

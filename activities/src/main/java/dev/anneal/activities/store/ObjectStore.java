@@ -1,6 +1,7 @@
 package dev.anneal.activities.store;
 
 import dev.anneal.protocol.Sha256;
+import dev.anneal.s3.S3Retry;
 import io.minio.BucketExistsArgs;
 import io.minio.GetObjectArgs;
 import io.minio.GetPresignedObjectUrlArgs;
@@ -32,6 +33,11 @@ import okhttp3.OkHttpClient;
  * The platform's bucket, spoken to with the MinIO client (MinIO, S3, or s3proxy in embedded mode).
  * Every object written here records its sha256 in user metadata ({@code x-amz-meta-sha256}),
  * because not every S3 server supports object tagging; reads verify it.
+ *
+ * <p>Every call is tried again while its failure may pass (the server unreachable, 5xx, 408, 429:
+ * {@link S3Retry}, the policy the runner uses too), for up to two minutes by default, so an object
+ * store that is away for half a minute delays a call rather than failing it. The health check tries
+ * once.
  */
 public final class ObjectStore {
 
@@ -40,17 +46,24 @@ public final class ObjectStore {
   private final MinioClient client;
   private final MinioClient presigner;
   private final S3Settings settings;
+  private final S3Retry retry;
 
   public ObjectStore(S3Settings settings) {
     this(settings, null);
   }
 
+  public ObjectStore(S3Settings settings, String publicEndpoint) {
+    this(settings, publicEndpoint, S3Retry.standard());
+  }
+
   /**
    * @param publicEndpoint where browsers and CLIs outside the cluster reach the same S3 server
    *     (presigned URLs are signed for it; no request is made to it), or null for the endpoint
+   * @param retry how failed calls are tried again ({@link S3Retry#once()}: never)
    */
-  public ObjectStore(S3Settings settings, String publicEndpoint) {
+  public ObjectStore(S3Settings settings, String publicEndpoint, S3Retry retry) {
     this.settings = settings;
+    this.retry = retry;
     OkHttpClient http =
         new OkHttpClient.Builder()
             .connectTimeout(5, TimeUnit.SECONDS)
@@ -99,8 +112,10 @@ public final class ObjectStore {
         });
   }
 
+  /** Whether the bucket exists, from one try (a health check answers now, not in two minutes). */
   public boolean bucketExists() {
     return call(
+        S3Retry.once(),
         "check bucket",
         "",
         () -> client.bucketExists(BucketExistsArgs.builder().bucket(bucket()).build()));
@@ -254,30 +269,20 @@ public final class ObjectStore {
     return null;
   }
 
-  @FunctionalInterface
-  private interface S3Call<T> {
-    T run() throws Exception;
+  private <T> T call(String what, String key, S3Retry.Call<T> body) {
+    return call(retry, what, key, body);
   }
 
-  private <T> T call(String what, String key, S3Call<T> body) {
-    try {
-      return body.run();
-    } catch (ObjectStoreException e) {
-      throw e;
-    } catch (Exception e) {
-      throw new ObjectStoreException(
-          "cannot "
-              + what
-              + " s3://"
-              + bucket()
-              + "/"
-              + key
-              + " at "
-              + settings.endpoint()
-              + ": "
-              + describe(e),
-          e);
-    }
+  private <T> T call(S3Retry tries, String what, String key, S3Retry.Call<T> body) {
+    String where =
+        "cannot " + what + " s3://" + bucket() + "/" + key + " at " + settings.endpoint();
+    return tries.run(
+        where,
+        body,
+        (e, after) ->
+            e instanceof ObjectStoreException o && after.isEmpty()
+                ? o
+                : new ObjectStoreException(where + ": " + describe(e) + after, e));
   }
 
   private static String describe(Throwable e) {

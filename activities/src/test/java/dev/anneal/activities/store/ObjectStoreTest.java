@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.anneal.activities.testing.LocalS3;
+import dev.anneal.s3.S3Retry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,6 +37,56 @@ class ObjectStoreTest {
   @AfterAll
   static void stop() throws Exception {
     s3.close();
+  }
+
+  @Test
+  void aCallDuringAnOutageWaitsAndGoesThroughWhileTheHealthCheckAnswersAtOnce() throws Exception {
+    try (LocalS3 away = LocalS3.start(dir.resolve("outage"))) {
+      S3Settings settings =
+          new S3Settings(away.endpoint(), LocalS3.ACCESS_KEY, LocalS3.SECRET_KEY, "outage", null);
+      List<Long> waits = new ArrayList<>();
+      S3Retry comesBack =
+          new S3Retry(
+              60_000,
+              ms -> {
+                waits.add(ms);
+                if (waits.size() == 2) {
+                  try {
+                    away.up();
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                }
+              },
+              System::currentTimeMillis,
+              new Random(3));
+      ObjectStore patient = new ObjectStore(settings, null, comesBack);
+      assertThat(patient.ensureBucket()).isTrue();
+
+      away.down();
+      assertThatThrownBy(patient::bucketExists)
+          .isInstanceOf(ObjectStoreException.class)
+          .hasMessageStartingWith("cannot check bucket s3://outage/ at " + away.endpoint() + ": ")
+          .hasMessageNotContaining("tries");
+      assertThat(waits).isEmpty();
+
+      byte[] data = "kept".getBytes(StandardCharsets.UTF_8);
+      patient.put("during-outage.txt", data, "text/plain");
+      assertThat(waits).hasSize(2);
+      assertThat(patient.get("during-outage.txt")).isEqualTo(data);
+
+      // a refusal that will not pass (a wrong key) fails at once, untried again
+      List<Long> none = new ArrayList<>();
+      ObjectStore wrongKey =
+          new ObjectStore(
+              new S3Settings(away.endpoint(), LocalS3.ACCESS_KEY, "wrong", "outage", null),
+              null,
+              new S3Retry(60_000, none::add, System::currentTimeMillis, new Random(3)));
+      assertThatThrownBy(() -> wrongKey.put("x.txt", data, "text/plain"))
+          .isInstanceOf(ObjectStoreException.class)
+          .hasMessageStartingWith("cannot write s3://outage/x.txt at " + away.endpoint() + ": ");
+      assertThat(none).isEmpty();
+    }
   }
 
   @Test

@@ -13,11 +13,12 @@ public final class LocalS3 implements AutoCloseable {
   public static final String ACCESS_KEY = "test-access";
   public static final String SECRET_KEY = "test-secret";
 
-  private final S3Proxy proxy;
+  private final Path dir;
   private final String endpoint;
+  private S3Proxy proxy;
 
-  private LocalS3(S3Proxy proxy, String endpoint) {
-    this.proxy = proxy;
+  private LocalS3(Path dir, String endpoint) {
+    this.dir = dir;
     this.endpoint = endpoint;
   }
 
@@ -27,8 +28,14 @@ public final class LocalS3 implements AutoCloseable {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    String endpoint = "http://127.0.0.1:" + port;
-    S3Proxy proxy =
+    LocalS3 s3 = new LocalS3(dir, "http://127.0.0.1:" + port);
+    s3.up();
+    return s3;
+  }
+
+  /** Starts the server (again) on its endpoint, over the same objects. */
+  public void up() throws Exception {
+    proxy =
         S3Proxy.builder()
             .blobStore(new FilesystemNio2BlobStore(dir.toString()))
             .endpoint(URI.create(endpoint))
@@ -38,7 +45,11 @@ public final class LocalS3 implements AutoCloseable {
     while (!"STARTED".equals(proxy.getState())) {
       Thread.sleep(10);
     }
-    return new LocalS3(proxy, endpoint);
+  }
+
+  /** Stops the server, keeping its objects, as an outage does; {@link #up} brings it back. */
+  public void down() throws Exception {
+    proxy.stop();
   }
 
   public String endpoint() {

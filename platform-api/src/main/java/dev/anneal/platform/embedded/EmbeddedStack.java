@@ -4,6 +4,7 @@ import dev.anneal.activities.store.ObjectStore;
 import dev.anneal.activities.store.S3Settings;
 import dev.anneal.platform.startup.Ports;
 import dev.anneal.platform.startup.StartupException;
+import dev.anneal.s3.S3Retry;
 import io.temporal.testserver.TestServer;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -237,7 +238,10 @@ public final class EmbeddedStack implements AutoCloseable {
         }
         Thread.sleep(10);
       }
-      new ObjectStore(new S3Settings(endpoint, keys[0], keys[1], props.bucket(), null))
+      new ObjectStore(
+              new S3Settings(endpoint, keys[0], keys[1], props.bucket(), null),
+              null,
+              S3Retry.once())
           .ensureBucket();
     } catch (Exception e) {
       if (e instanceof InterruptedException) {

@@ -3,6 +3,7 @@ package dev.anneal.platform.startup;
 import dev.anneal.activities.store.ObjectStore;
 import dev.anneal.activities.store.ObjectStoreException;
 import dev.anneal.activities.store.S3Settings;
+import dev.anneal.s3.S3Retry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -121,7 +122,9 @@ final class ClusterPreflight {
                   env.getProperty("anneal.s3.access-key"),
                   env.getProperty("anneal.s3.secret-key"),
                   bucket,
-                  env.getProperty("anneal.s3.region")))
+                  env.getProperty("anneal.s3.region")),
+              null,
+              S3Retry.once()) // the preflight says now what is wrong; the pod's restart retries
           .ensureBucket();
     } catch (ObjectStoreException e) {
       throw new StartupException(

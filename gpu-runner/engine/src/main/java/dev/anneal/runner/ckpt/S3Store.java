@@ -1,5 +1,6 @@
 package dev.anneal.runner.ckpt;
 
+import dev.anneal.s3.S3Retry;
 import io.minio.GetObjectArgs;
 import io.minio.ListObjectsArgs;
 import io.minio.MinioClient;

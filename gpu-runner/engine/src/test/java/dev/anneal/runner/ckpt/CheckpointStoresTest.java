@@ -7,6 +7,7 @@ import dev.anneal.protocol.CheckpointManifest;
 import dev.anneal.protocol.CheckpointPolicy;
 import dev.anneal.protocol.ObjectKeys;
 import dev.anneal.protocol.StageKind;
+import dev.anneal.s3.S3Retry;
 import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;
 import java.net.ServerSocket;

@@ -1,4 +1,4 @@
-package dev.anneal.runner.ckpt;
+package dev.anneal.s3;
 
 import io.minio.errors.ErrorResponseException;
 import io.minio.errors.InsufficientDataException;
@@ -17,12 +17,15 @@ import org.slf4j.LoggerFactory;
  * time budget (two minutes by default, so an object store that is away for half a minute costs a
  * checkpoint upload its wait, not the run). Anything else (403, a missing bucket, a bad request)
  * fails at once. The error that ends it says how many tries over how long.
+ *
+ * <p>The runner wraps its checkpoint and dataset calls in it, and the platform its object store, so
+ * both ride through the same outage the same way.
  */
-final class S3Retry {
+public final class S3Retry {
   private static final Logger log = LoggerFactory.getLogger(S3Retry.class);
   static final long FIRST_MS = 500;
   static final long MAX_MS = 8_000;
-  static final long DEFAULT_BUDGET_MS = 120_000;
+  public static final long DEFAULT_BUDGET_MS = 120_000;
   private static final Set<String> TRANSIENT_CODES =
       Set.of(
           "SlowDown",
@@ -32,12 +35,12 @@ final class S3Retry {
           "RequestTimeTooSkewed");
 
   @FunctionalInterface
-  interface Call<T> {
+  public interface Call<T> {
     T call() throws Exception;
   }
 
   @FunctionalInterface
-  interface Sleeper {
+  public interface Sleeper {
     void sleep(long ms) throws InterruptedException;
   }
 
@@ -46,19 +49,43 @@ final class S3Retry {
   private final LongSupplier clock;
   private final Random random;
 
-  S3Retry(long budgetMs, Sleeper sleeper, LongSupplier clock, Random random) {
+  public S3Retry(long budgetMs, Sleeper sleeper, LongSupplier clock, Random random) {
     this.budgetMs = budgetMs;
     this.sleeper = sleeper;
     this.clock = clock;
     this.random = random;
   }
 
-  static S3Retry standard() {
+  /** Two minutes of tries, on the wall clock. */
+  public static S3Retry standard() {
     return new S3Retry(DEFAULT_BUDGET_MS, Thread::sleep, System::currentTimeMillis, new Random());
   }
 
+  /** One try and no retry, for checks that must answer at once (health, start-up preflight). */
+  public static S3Retry once() {
+    return new S3Retry(-1, Thread::sleep, System::currentTimeMillis, new Random());
+  }
+
   /** {@code call}'s result; {@code what} ("cannot write s3://…") starts the error that ends it. */
-  <T> T run(String what, Call<T> call) {
+  public <T> T run(String what, Call<T> call) {
+    return run(
+        what, call, (e, after) -> new IllegalStateException(what + ": " + message(e) + after, e));
+  }
+
+  /** Makes the exception that ends the tries from the last failure and a note of the tries. */
+  @FunctionalInterface
+  public interface Failure<X extends RuntimeException> {
+    /**
+     * @param after empty after one try, else " (after N tries over M s)"
+     */
+    X of(Exception last, String after);
+  }
+
+  /**
+   * {@code call}'s result, or the exception {@code failure} makes of the last failure; {@code what}
+   * names the call in the warning logged before each retry.
+   */
+  public <T, X extends RuntimeException> T run(String what, Call<T> call, Failure<X> failure) {
     long start = clock.getAsLong();
     long ceiling = FIRST_MS;
     for (int tries = 1; ; tries++) {
@@ -72,14 +99,14 @@ final class S3Retry {
               tries == 1
                   ? ""
                   : " (after " + tries + " tries over " + Math.round(elapsed / 1000.0) + " s)";
-          throw new IllegalStateException(what + ": " + message(e) + after, e);
+          throw failure.of(e, after);
         }
         log.warn("{}: {}; try {} again in {} ms", what, message(e), tries + 1, delay);
         try {
           sleeper.sleep(delay);
         } catch (InterruptedException ie) {
           Thread.currentThread().interrupt();
-          throw new IllegalStateException(what + ": interrupted while waiting to retry", e);
+          throw failure.of(e, " (interrupted while waiting to retry)");
         }
         ceiling = Math.min(MAX_MS, ceiling * 2);
       }
@@ -87,7 +114,7 @@ final class S3Retry {
   }
 
   /** Whether the failure may pass: an I/O error, a 5xx, 408 or 429, or S3's codes that say so. */
-  static boolean isTransient(Throwable e) {
+  public static boolean isTransient(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof ErrorResponseException r) {
         int status = r.response() == null ? 0 : r.response().code();

@@ -1,4 +1,4 @@
-package dev.anneal.runner.ckpt;
+package dev.anneal.s3;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
