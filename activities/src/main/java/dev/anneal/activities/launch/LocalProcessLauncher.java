@@ -23,8 +23,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * that process is what a pod crash is on a cluster. Every job has a folder under {@code
  * workDir/<job name>/} with {@code events.jsonl} (the runner's standard output), {@code runner.log}
  * (its standard error), {@code pid} and, once it ended, {@code exit_code}; so a platform that
- * restarts finds its jobs again: a live pid is RUNNING, a recorded exit code is final, and a job
+ * restarts finds its jobs again: a live runner is RUNNING, a recorded exit code is final, and a job
  * that died unseen is UNKNOWN (an infrastructure failure).
+ *
+ * <p>The runner runs under a small {@code sh} watcher that writes its exit code into the folder
+ * when it ends, so the code is kept while no platform is watching (the platform killed,
+ * restarting). Each process is recorded with its start time ({@code pid_started}, {@code watcher}):
+ * a pid the system has since given to another program is never taken for the runner, and never
+ * signalled.
  */
 public final class LocalProcessLauncher implements JobLauncher {
 
@@ -63,7 +69,7 @@ public final class LocalProcessLauncher implements JobLauncher {
     }
     try {
       Files.createDirectories(dir);
-      List<String> cmd = new ArrayList<>();
+      List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c", WATCHER, "anneal-watcher"));
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       cmd.addAll(jvmOptions);
       cmd.addAll(List.of("-jar", runnerJar.toString()));
@@ -74,43 +80,76 @@ public final class LocalProcessLauncher implements JobLauncher {
               .redirectOutput(dir.resolve("events.jsonl").toFile())
               .redirectError(dir.resolve("runner.log").toFile());
       pb.environment().putAll(request.env());
-      Process p = pb.start();
-      Files.writeString(dir.resolve("pid"), Long.toString(p.pid()));
+      Process watcher = pb.start();
+      Files.writeString(dir.resolve("watcher"), identity(watcher.toHandle()));
+      ProcessHandle runner = runnerOf(watcher);
+      Files.writeString(dir.resolve("pid_started"), identity(runner));
+      Files.writeString(dir.resolve("pid"), Long.toString(runner.pid()));
       Files.writeString(dir.resolve("started_at"), Instant.now().toString());
-      children.put(request.jobName(), p);
-      p.onExit().thenAccept(done -> recordExit(dir, done.exitValue()));
+      children.put(request.jobName(), watcher);
       return status(request.jobName());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the runner for " + request, e);
     }
   }
 
-  private static void recordExit(Path dir, int code) {
-    try {
-      Path tmp = dir.resolve("exit_code.tmp");
-      Files.writeString(tmp, Integer.toString(code));
-      Files.move(tmp, dir.resolve("exit_code"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-      Files.writeString(dir.resolve("finished_at"), Instant.now().toString());
-    } catch (IOException e) {
-      // the job folder went away; status() will report the job as lost
+  /**
+   * Runs the runner in the foreground and writes its exit code (128 + the signal when a signal
+   * ended it) atomically into {@code exit_code}. INT and TERM get a handler that does nothing, not
+   * an ignore, so the runner still gets them (a Ctrl-C, a cancel) and the watcher lives on to
+   * record how it ended.
+   */
+  private static final String WATCHER =
+      "trap true INT TERM; \"$@\"; code=$?; date -u +%Y-%m-%dT%H:%M:%SZ > finished_at;"
+          + " printf %s \"$code\" > exit_code.tmp && mv exit_code.tmp exit_code";
+
+  /** The runner the watcher started (its one child), or the watcher itself if it has none yet. */
+  private static ProcessHandle runnerOf(Process watcher) {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (System.nanoTime() < deadline && watcher.isAlive()) {
+      Optional<ProcessHandle> child = watcher.toHandle().children().findFirst();
+      if (child.isPresent()) {
+        return child.get();
+      }
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
     }
+    return watcher.toHandle();
+  }
+
+  /** "pid start-instant": what tells a process from a later one given the same pid. */
+  private static String identity(ProcessHandle p) {
+    return p.pid() + " " + p.info().startInstant().map(Instant::toString).orElse("?");
+  }
+
+  /** The live process recorded in {@code file} ("pid start-instant"), if it is still that one. */
+  private static Optional<ProcessHandle> recorded(Path file) {
+    Optional<String> line = read(file);
+    if (line.isEmpty()) {
+      return Optional.empty();
+    }
+    String[] parts = line.get().trim().split(" ", 2);
+    Optional<ProcessHandle> p =
+        ProcessHandle.of(Long.parseLong(parts[0])).filter(ProcessHandle::isAlive);
+    if (parts.length < 2 || parts[1].equals("?")) {
+      return p;
+    }
+    // the same pid with another start time is another program
+    return p.filter(
+        h -> h.info().startInstant().map(i -> i.toString().equals(parts[1])).orElse(true));
   }
 
   @Override
   public JobState status(String jobName) {
     Path dir = jobDir(jobName);
     Instant started = read(dir.resolve("started_at")).map(Instant::parse).orElse(null);
-    Optional<String> exit = read(dir.resolve("exit_code"));
-    if (exit.isPresent()) {
-      int code = Integer.parseInt(exit.get().trim());
-      Instant finished = read(dir.resolve("finished_at")).map(Instant::parse).orElse(null);
-      return new JobState(
-          jobName,
-          code == 0 ? Phase.SUCCEEDED : Phase.FAILED,
-          code,
-          dev.anneal.protocol.ExitCode.describe(code),
-          started,
-          finished);
+    Optional<JobState> ended = ended(jobName, started);
+    if (ended.isPresent()) {
+      return ended.get();
     }
     Optional<String> pid = read(dir.resolve("pid"));
     if (pid.isEmpty()) {
@@ -120,35 +159,57 @@ public final class LocalProcessLauncher implements JobLauncher {
     boolean alive =
         child != null
             ? child.isAlive()
-            : ProcessHandle.of(Long.parseLong(pid.get().trim()))
-                .map(ProcessHandle::isAlive)
-                .orElse(false);
+            : Files.exists(dir.resolve("watcher"))
+                ? recorded(dir.resolve("watcher")).isPresent()
+                // a job launched before watchers: its runner's pid alone
+                : ProcessHandle.of(Long.parseLong(pid.get().trim()))
+                    .map(ProcessHandle::isAlive)
+                    .orElse(false);
     if (alive) {
       return new JobState(jobName, Phase.RUNNING, null, null, started, null);
     }
-    if (child != null) {
-      // it just ended; the exit code is being recorded
-      int code = child.exitValue();
-      recordExit(dir, code);
-      return status(jobName);
+    ended = ended(jobName, started); // written just now, as the watcher ended?
+    if (ended.isPresent()) {
+      return ended.get();
     }
     return new JobState(
         jobName,
         Phase.UNKNOWN,
         null,
-        "the runner process ended while no platform was watching it; its exit code is lost",
+        "the runner and its watcher ended without recording an exit code (killed together?);"
+            + " its exit code is lost",
         started,
         null);
   }
 
+  /** The final state from the job's recorded exit code, if it has one. */
+  private Optional<JobState> ended(String jobName, Instant started) {
+    Path dir = jobDir(jobName);
+    return read(dir.resolve("exit_code"))
+        .map(
+            exit -> {
+              int code = Integer.parseInt(exit.trim());
+              Instant finished =
+                  read(dir.resolve("finished_at")).map(f -> Instant.parse(f.trim())).orElse(null);
+              return new JobState(
+                  jobName,
+                  code == 0 ? Phase.SUCCEEDED : Phase.FAILED,
+                  code,
+                  dev.anneal.protocol.ExitCode.describe(code),
+                  started,
+                  finished);
+            });
+  }
+
   @Override
   public void cancel(String jobName) {
-    Process child = children.get(jobName);
-    if (child != null) {
-      child.toHandle().destroy(); // SIGTERM: the runner checkpoints, then exits with PREEMPTED
+    // SIGTERM to the runner: it checkpoints, then exits with PREEMPTED, which its watcher records
+    Path dir = jobDir(jobName);
+    if (Files.exists(dir.resolve("pid_started"))) {
+      recorded(dir.resolve("pid_started")).ifPresent(ProcessHandle::destroy);
       return;
     }
-    read(jobDir(jobName).resolve("pid"))
+    read(dir.resolve("pid"))
         .flatMap(pid -> ProcessHandle.of(Long.parseLong(pid.trim())))
         .ifPresent(ProcessHandle::destroy);
   }

@@ -127,6 +127,60 @@ class LocalProcessLauncherTest {
   }
 
   @Test
+  void theWatcherKeepsTheExitCodeAndAnInterruptStillReachesTheRunner() throws Exception {
+    LocalProcessLauncher launcher =
+        new LocalProcessLauncher(RUNNER, dir.resolve("jobs"), List.of());
+    String job = JobNames.of("pipeline-w/pretrain", 1);
+    launcher.launch(request(job, spec(100_000, "")));
+    Path events = launcher.jobDir(job).resolve("events.jsonl");
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!(Files.exists(events) && Files.readString(events).contains("\"step\":10,"))
+        && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    // a Ctrl-C in the terminal: SIGINT to the runner (its watcher gets one too, and lives on)
+    long pid = Long.parseLong(Files.readString(launcher.jobDir(job).resolve("pid")).trim());
+    assertThat(new ProcessBuilder("kill", "-INT", Long.toString(pid)).start().waitFor()).isZero();
+    // followed only by a launcher that never started it, as after a platform restart: the code
+    // comes from the watcher, not from this JVM
+    LocalProcessLauncher elsewhere =
+        new LocalProcessLauncher(RUNNER, dir.resolve("jobs"), List.of());
+    JobState stopped = await(elsewhere, job);
+    assertThat(stopped.phase()).isEqualTo(JobState.Phase.FAILED);
+    assertThat(stopped.exitCode()).isEqualTo(ExitCode.PREEMPTED.code());
+    assertThat(stopped.finishedAt()).isNotNull();
+    assertThat(Files.readString(launcher.jobDir(job).resolve("exit_code")))
+        .isEqualTo(Integer.toString(ExitCode.PREEMPTED.code()));
+  }
+
+  @Test
+  void aPidTheSystemGaveToAnotherProgramIsNeitherTheRunnerNorSignalled() throws Exception {
+    LocalProcessLauncher launcher =
+        new LocalProcessLauncher(RUNNER, dir.resolve("jobs"), List.of());
+    String job = JobNames.of("pipeline-x/pretrain", 1);
+    Path jobDir = Files.createDirectories(launcher.jobDir(job));
+    Process other = new ProcessBuilder("sleep", "60").start();
+    try {
+      // the runner and its watcher are gone; their pid now belongs to an unrelated process
+      String reused = other.pid() + " 2001-01-01T00:00:00Z";
+      Files.writeString(jobDir.resolve("pid"), Long.toString(other.pid()));
+      Files.writeString(jobDir.resolve("pid_started"), reused);
+      Files.writeString(jobDir.resolve("watcher"), reused);
+      Files.writeString(jobDir.resolve("started_at"), "2001-01-01T00:00:00Z");
+
+      JobState s = launcher.status(job);
+      assertThat(s.phase()).isEqualTo(JobState.Phase.UNKNOWN);
+      assertThat(s.reason()).contains("exit code is lost");
+      launcher.cancel(job);
+      assertThat(other.waitFor(500, java.util.concurrent.TimeUnit.MILLISECONDS))
+          .as("the unrelated process was signalled")
+          .isFalse();
+    } finally {
+      other.destroyForcibly();
+    }
+  }
+
+  @Test
   void jobNamesAreDeterministicKubernetesNames() {
     assertThat(JobNames.attemptOf(JobNames.of("pipeline-p/pretrain", 3))).isEqualTo(3);
     assertThat(JobNames.attemptOf("anneal-something-else")).isEqualTo(-1);
