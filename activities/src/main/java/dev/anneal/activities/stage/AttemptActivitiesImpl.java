@@ -65,11 +65,9 @@ public final class AttemptActivitiesImpl implements AttemptActivities {
         RunSpecFactory.build(pipeline, plan, target, eventsUrl.get(), meta.reads()::dataset);
     String key = ObjectKeys.spec(spec.team(), spec.pipeline(), spec.stage(), plan.attempt());
     store.put(key, ProtocolJson.write(spec).getBytes(StandardCharsets.UTF_8), "application/json");
+    // no secret here: what prepare returns is kept in the workflow's history; launch adds them
     Map<String, String> env = new HashMap<>();
-    env.put(ObjectStoreTarget.ACCESS_KEY_ENV, store.settings().accessKey());
-    env.put(ObjectStoreTarget.SECRET_KEY_ENV, store.settings().secretKey());
     env.put("ANNEAL_S3_ENDPOINT", store.settings().endpoint());
-    env.put(EventSink.TOKEN_ENV, tokens.apply(attemptId));
     String job = JobNames.of(plan.stage().pipelineId() + "/" + stage.name(), plan.attempt());
     LaunchRequest launch =
         new LaunchRequest(
@@ -114,12 +112,35 @@ public final class AttemptActivitiesImpl implements AttemptActivities {
 
   @Override
   public void launch(PreparedAttempt attempt) {
-    launcher.launch(attempt.launch());
     UUID attemptId = UUID.fromString(attempt.attemptId());
+    launcher.launch(withSecrets(attempt.launch(), attemptId));
     meta.attempts().mark(attemptId, AttemptStatus.LAUNCHED, null, null, null);
     meta.reads()
         .attempt(attemptId)
         .ifPresent(a -> meta.stages().setStatus(a.stageId(), StageStatus.RUNNING));
+  }
+
+  /**
+   * The request with the credentials the runner needs — the S3 keys from this worker's
+   * configuration, the attempt's event token minted now — added inside this activity, so that they
+   * never enter the workflow's history (activity inputs and results are stored there in plain
+   * text).
+   */
+  private LaunchRequest withSecrets(LaunchRequest r, UUID attemptId) {
+    Map<String, String> env = new HashMap<>(r.env());
+    env.put(ObjectStoreTarget.ACCESS_KEY_ENV, store.settings().accessKey());
+    env.put(ObjectStoreTarget.SECRET_KEY_ENV, store.settings().secretKey());
+    env.put(EventSink.TOKEN_ENV, tokens.apply(attemptId));
+    return new LaunchRequest(
+        r.jobName(),
+        r.team(),
+        r.pipeline(),
+        r.stage(),
+        r.attempt(),
+        r.specUri(),
+        r.resources(),
+        r.engine(),
+        env);
   }
 
   @Override

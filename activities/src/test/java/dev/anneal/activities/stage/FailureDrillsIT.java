@@ -433,7 +433,10 @@ class FailureDrillsIT {
 
     StageResult result() {
       try {
-        return WorkflowStub.fromTyped(wf).getResult(5, TimeUnit.MINUTES, StageResult.class);
+        StageResult r =
+            WorkflowStub.fromTyped(wf).getResult(5, TimeUnit.MINUTES, StageResult.class);
+        assertNoSecretInHistory();
+        return r;
       } catch (Exception e) {
         throw new AssertionError("drill " + name + " did not end", e);
       } finally {
@@ -441,6 +444,17 @@ class FailureDrillsIT {
         controlWorkers.shutdownNow();
         env.close();
       }
+    }
+
+    /** The S3 keys and event tokens reach the runner, never the workflow's stored history. */
+    void assertNoSecretInHistory() {
+      String history =
+          env.getWorkflowClient().fetchHistory("drill-" + name).getHistory().toString();
+      assertThat(history).as("payloads are readable in the text").contains("specUri");
+      assertThat(history)
+          .doesNotContain(LocalS3.SECRET_KEY)
+          .doesNotContain(LocalS3.ACCESS_KEY)
+          .doesNotContain(dev.anneal.protocol.EventSink.TOKEN_ENV);
     }
 
     StageResult runToEnd() {
