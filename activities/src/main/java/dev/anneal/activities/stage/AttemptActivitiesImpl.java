@@ -131,16 +131,7 @@ public final class AttemptActivitiesImpl implements AttemptActivities {
     env.put(ObjectStoreTarget.ACCESS_KEY_ENV, store.settings().accessKey());
     env.put(ObjectStoreTarget.SECRET_KEY_ENV, store.settings().secretKey());
     env.put(EventSink.TOKEN_ENV, tokens.apply(attemptId));
-    return new LaunchRequest(
-        r.jobName(),
-        r.team(),
-        r.pipeline(),
-        r.stage(),
-        r.attempt(),
-        r.specUri(),
-        r.resources(),
-        r.engine(),
-        env);
+    return r.withEnv(env);
   }
 
   @Override

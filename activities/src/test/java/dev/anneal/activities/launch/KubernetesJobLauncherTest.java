@@ -258,17 +258,7 @@ class KubernetesJobLauncherTest {
   @Test
   void aRequestWithoutTokenIsRefusedBeforeAnythingIsCreated() {
     LaunchRequest r = request("anneal-notoken-a1-0123456789");
-    LaunchRequest noToken =
-        new LaunchRequest(
-            r.jobName(),
-            r.team(),
-            r.pipeline(),
-            r.stage(),
-            r.attempt(),
-            r.specUri(),
-            r.resources(),
-            r.engine(),
-            Map.of());
+    LaunchRequest noToken = r.withEnv(Map.of());
     assertThatThrownBy(() -> launcher.launch(noToken)).hasMessageContaining("ANNEAL_RUNNER_TOKEN");
     assertThat(launcher.status(r.jobName()).phase()).isEqualTo(Phase.UNKNOWN);
   }

@@ -35,6 +35,12 @@ public record LaunchRequest(
         jobName, team, pipeline, stage, attempt, specUri, resources, other, env);
   }
 
+  /** The same attempt with another environment. */
+  public LaunchRequest withEnv(Map<String, String> other) {
+    return new LaunchRequest(
+        jobName, team, pipeline, stage, attempt, specUri, resources, engine, other);
+  }
+
   @Override
   public String toString() {
     // never print the environment: it holds secrets
