@@ -1,5 +1,6 @@
 package dev.anneal.activities.launch;
 
+import dev.anneal.protocol.EventBatch;
 import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.protocol.RunnerEvent;
 import dev.anneal.workflows.api.jobs.JobState;
@@ -220,6 +221,15 @@ public final class LocalProcessLauncher implements JobLauncher {
    */
   public List<RunnerEvent> events(String jobName) {
     List<RunnerEvent> out = new ArrayList<>();
+    for (EventBatch b : eventBatches(jobName)) {
+      out.addAll(b.events());
+    }
+    return out;
+  }
+
+  @Override
+  public List<EventBatch> eventBatches(String jobName) {
+    List<EventBatch> out = new ArrayList<>();
     List<String> lines;
     try {
       lines = Files.readAllLines(jobDir(jobName).resolve("events.jsonl"));
@@ -229,7 +239,7 @@ public final class LocalProcessLauncher implements JobLauncher {
     for (String line : lines) {
       if (line.isBlank()) continue;
       try {
-        out.addAll(ProtocolJson.readEventBatch(line).events());
+        out.add(ProtocolJson.readEventBatch(line));
       } catch (RuntimeException partial) {
         // the process is writing this line right now
       }

@@ -85,6 +85,10 @@ class FailureDrillsIT {
   private static final int CHECKPOINT_EVERY = 20;
 
   @TempDir static Path dir;
+
+  /** The pipeline whose runner finds the platform down: every POST of its events fails. */
+  private static volatile UUID unreachableFor;
+
   private static EmbeddedPostgres pg;
   private static MetadataStore meta;
   private static LocalS3 s3;
@@ -114,6 +118,11 @@ class FailureDrillsIT {
           // the platform's endpoint in miniature: the token is the attempt id here
           UUID attempt =
               UUID.fromString(ex.getRequestHeaders().getFirst("Authorization").substring(7));
+          if (meta.reads().attempt(attempt).orElseThrow().pipelineId().equals(unreachableFor)) {
+            ex.sendResponseHeaders(503, -1); // the platform is down for this drill's runner
+            ex.close();
+            return;
+          }
           EventBatch batch =
               ProtocolJson.readEventBatch(
                   new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
@@ -184,6 +193,33 @@ class FailureDrillsIT {
         .as("steps lost: reached %d, resumed from %d", reached, resumed)
         .isBetween(0L, (long) CHECKPOINT_EVERY);
     assertThat(r.finalManifestKey()).contains("step-00000160-a2");
+  }
+
+  @Test
+  void drill2b_eventsThatNeverReachedThePlatformAreReadBackBeforeTheStageIsDecided()
+      throws Exception {
+    Drill d = new Drill("unreachable", 40, "");
+    unreachableFor = d.pipeline;
+    StageResult r;
+    try {
+      r = d.runToEnd();
+    } finally {
+      unreachableFor = null;
+    }
+    // not one event arrived over HTTP, yet the decision saw the runner's finished event
+    assertThat(r.status()).as(String.join("\n", r.decisions())).isEqualTo(StageStatus.SUCCEEDED);
+    assertThat(r.finalManifestKey()).contains("step-00000040-a1");
+    List<EventRow> log = meta.reads().events(d.pipeline, 0, 10_000);
+    assertThat(log).anyMatch(e -> e.type().equals("finished"));
+    assertThat(log).anyMatch(e -> e.message().contains("had not reached the platform; read back"));
+    // every step's metrics once: nothing missing, nothing twice
+    assertThat(
+            count(
+                "SELECT count(DISTINCT step) FROM metrics WHERE stage_id = ? AND name = 'loss'",
+                d.stage))
+        .isEqualTo(40);
+    assertThat(count("SELECT count(*) FROM metrics WHERE stage_id = ? AND name = 'loss'", d.stage))
+        .isEqualTo(40);
   }
 
   @Test
