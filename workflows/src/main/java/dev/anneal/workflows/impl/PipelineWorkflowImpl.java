@@ -4,6 +4,7 @@ import dev.anneal.protocol.CheckpointRef;
 import dev.anneal.workflows.api.TaskQueues;
 import dev.anneal.workflows.api.pipeline.PipelineInput;
 import dev.anneal.workflows.api.pipeline.PipelineResult;
+import dev.anneal.workflows.api.pipeline.PipelineResume;
 import dev.anneal.workflows.api.pipeline.PipelineWorkflow;
 import dev.anneal.workflows.api.spec.GateSpec;
 import dev.anneal.workflows.api.spec.StageSpec;
@@ -55,8 +56,32 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     List<StageResult> results = new ArrayList<>();
     Map<String, String> finalCheckpoint = new HashMap<>();
     List<StageSpec> stages = in.spec().stages();
+    PipelineResume resume = in.resume();
+    int first = 0;
+    if (resume != null) {
+      // rebuilt after the workflow was lost: the stages done stay done
+      for (StageResult done : resume.done()) {
+        results.add(done);
+        finalCheckpoint.put(stages.get(first).name(), done.finalManifestKey());
+        first++;
+      }
+      paused = resume.paused();
+    }
     ledger.pipelineStatus(in.pipelineId(), PipelineStatus.RUNNING, null);
-    for (int i = 0; i < stages.size(); i++) {
+    if (resume != null && resume.gatePending() && first > 0) {
+      StageResult last = results.get(first - 1);
+      String gateFailure = gate(in, first - 1, stages.get(first - 1), last);
+      modelCard(in, first - 1, last);
+      if (gateFailure != null) {
+        return end(
+            in,
+            new PipelineResult(
+                cancelled ? PipelineStatus.CANCELLED : PipelineStatus.FAILED,
+                results,
+                gateFailure));
+      }
+    }
+    for (int i = first; i < stages.size(); i++) {
       StageSpec s = stages.get(i);
       if (paused && !cancelled) {
         status = "paused before stage " + s.name();
@@ -81,7 +106,11 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
       CheckpointRef initFrom = parent == null ? null : new CheckpointRef(parent, null);
       CheckpointRef rewardFrom =
           s.reward() == null ? null : new CheckpointRef(finalCheckpoint.get(s.reward()), null);
-      StageInput stageIn = in.stage(i, initFrom, rewardFrom);
+      StageInput stageIn =
+          resume != null && i == first && resume.current() != null
+              // its attempts so far, and the next
+              ? in.stage(i, initFrom, rewardFrom).withCarry(resume.current())
+              : in.stage(i, initFrom, rewardFrom);
       StageWorkflow child =
           Workflow.newChildWorkflowStub(
               StageWorkflow.class,

@@ -69,6 +69,8 @@ public class StageWorkflowImpl implements StageWorkflow {
     // attempts wrote past S is dead for restarts and later rollbacks alike
     CheckpointLineage lineage =
         carried == null ? CheckpointLineage.none().then(1, null, null) : carried.lineage();
+    // a stage rebuilt after its workflow was lost: follow the job it already has, never a twin
+    PreparedAttempt reattach = carried == null ? null : carried.reattach();
     int attemptsThisRun = 0;
     while (true) {
       if (attemptsThisRun >= in.attemptsPerRun() || Workflow.getInfo().isContinueAsNewSuggested()) {
@@ -93,16 +95,22 @@ public class StageWorkflowImpl implements StageWorkflow {
         // halfway could leave a job nobody stops, and asking the server to cancel an activity
         // that completes in the same workflow task sticks the embedded Temporal server
         // (temporalio/sdk-java#2391); the job is stopped below instead
-        List<PreparedAttempt> started = new ArrayList<>(1);
-        AttemptPlan launching = plan;
-        Workflow.newDetachedCancellationScope(
-                () -> {
-                  PreparedAttempt p = attempts.prepare(launching);
-                  started.add(p);
-                  attempts.launch(p);
-                })
-            .run();
-        prepared = started.get(0);
+        if (reattach != null) {
+          prepared = reattach;
+          reattach = null;
+          status = "attempt " + plan.attempt() + " (" + plan.cause() + "): re-attached";
+        } else {
+          List<PreparedAttempt> started = new ArrayList<>(1);
+          AttemptPlan launching = plan;
+          Workflow.newDetachedCancellationScope(
+                  () -> {
+                    PreparedAttempt p = attempts.prepare(launching);
+                    started.add(p);
+                    attempts.launch(p);
+                  })
+              .run();
+          prepared = started.get(0);
+        }
         if (CancellationScope.current().isCancelRequested()) {
           return cancelled(in, plan, prepared, history, restarts, decisions);
         }

@@ -9,7 +9,8 @@ import java.util.Map;
 /**
  * A submitted pipeline: its spec, the rows the platform made for it (one stage id a stage), and the
  * registered models its stages start from ({@code model:<name>[@v<n>]} → the model's checkpoint
- * manifest key), resolved by the platform when the pipeline was submitted.
+ * manifest key), resolved by the platform when the pipeline was submitted. {@code resume} is null
+ * for a submitted pipeline; a pipeline rebuilt after its workflow was lost goes on from it.
  */
 public record PipelineInput(
     String pipelineId,
@@ -17,7 +18,8 @@ public record PipelineInput(
     PipelineSpec spec,
     List<String> stageIds,
     long restartBackoffSeconds,
-    Map<String, String> models) {
+    Map<String, String> models,
+    PipelineResume resume) {
 
   public PipelineInput {
     models = models == null ? Map.of() : Map.copyOf(models);
@@ -28,8 +30,23 @@ public record PipelineInput(
       String team,
       PipelineSpec spec,
       List<String> stageIds,
+      long restartBackoffSeconds,
+      Map<String, String> models) {
+    this(pipelineId, team, spec, stageIds, restartBackoffSeconds, models, null);
+  }
+
+  public PipelineInput(
+      String pipelineId,
+      String team,
+      PipelineSpec spec,
+      List<String> stageIds,
       long restartBackoffSeconds) {
-    this(pipelineId, team, spec, stageIds, restartBackoffSeconds, Map.of());
+    this(pipelineId, team, spec, stageIds, restartBackoffSeconds, Map.of(), null);
+  }
+
+  /** The same pipeline, going on from {@code from}. */
+  public PipelineInput resumedFrom(PipelineResume from) {
+    return new PipelineInput(pipelineId, team, spec, stageIds, restartBackoffSeconds, models, from);
   }
 
   /**

@@ -5,7 +5,10 @@ import java.util.List;
 /**
  * What a stage workflow hands to its next run when it continues as new (a long stage with many
  * attempts keeps its history short): the next attempt's plan and everything the decisions so far
- * depend on, the live branch of the stage's checkpoints included.
+ * depend on, the live branch of the stage's checkpoints included. A stage rebuilt after its
+ * workflow was lost may also name the attempt to re-attach to ({@code reattach}: its job is still
+ * running, or ended with a recorded exit code): then {@code next} is that attempt's own plan, and
+ * it is followed instead of launched.
  */
 public record StageCarry(
     AttemptPlan next,
@@ -13,7 +16,19 @@ public record StageCarry(
     int restarts,
     List<String> decisions,
     List<String> badCheckpoints,
-    CheckpointLineage lineage) {
+    CheckpointLineage lineage,
+    PreparedAttempt reattach) {
+
+  public StageCarry(
+      AttemptPlan next,
+      List<PastRollback> rollbacks,
+      int restarts,
+      List<String> decisions,
+      List<String> badCheckpoints,
+      CheckpointLineage lineage) {
+    this(next, rollbacks, restarts, decisions, badCheckpoints, lineage, null);
+  }
+
   public StageCarry {
     rollbacks = List.copyOf(rollbacks);
     decisions = List.copyOf(decisions);
