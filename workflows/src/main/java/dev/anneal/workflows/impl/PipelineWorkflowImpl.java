@@ -69,16 +69,9 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
     }
     ledger.pipelineStatus(in.pipelineId(), PipelineStatus.RUNNING, null);
     if (resume != null && resume.gatePending() && first > 0) {
-      StageResult last = results.get(first - 1);
-      String gateFailure = gate(in, first - 1, stages.get(first - 1), last);
-      modelCard(in, first - 1, last);
-      if (gateFailure != null) {
-        return end(
-            in,
-            new PipelineResult(
-                cancelled ? PipelineStatus.CANCELLED : PipelineStatus.FAILED,
-                results,
-                gateFailure));
+      PipelineResult stopped = afterStage(in, first - 1, results);
+      if (stopped != null) {
+        return stopped;
       }
     }
     for (int i = first; i < stages.size(); i++) {
@@ -157,19 +150,30 @@ public class PipelineWorkflowImpl implements PipelineWorkflow {
                 "stage " + s.name() + " failed: " + result.failureReason()));
       }
       finalCheckpoint.put(s.name(), result.finalManifestKey());
-      String gateFailure = gate(in, i, s, result);
-      modelCard(in, i, result);
-      if (gateFailure != null) {
-        return end(
-            in,
-            new PipelineResult(
-                cancelled ? PipelineStatus.CANCELLED : PipelineStatus.FAILED,
-                results,
-                gateFailure));
+      PipelineResult stopped = afterStage(in, i, results);
+      if (stopped != null) {
+        return stopped;
       }
     }
     status = "succeeded";
     return end(in, new PipelineResult(PipelineStatus.SUCCEEDED, results, null));
+  }
+
+  /**
+   * The gate after the stage at {@code position} (the last of {@code results}), then its model
+   * card; null when the pipeline goes on, else its end.
+   */
+  private PipelineResult afterStage(PipelineInput in, int position, List<StageResult> results) {
+    StageResult result = results.get(position);
+    String gateFailure = gate(in, position, in.spec().stages().get(position), result);
+    modelCard(in, position, result);
+    if (gateFailure == null) {
+      return null;
+    }
+    return end(
+        in,
+        new PipelineResult(
+            cancelled ? PipelineStatus.CANCELLED : PipelineStatus.FAILED, results, gateFailure));
   }
 
   /** Applies the stage's gate; null when the pipeline goes on, else why it stops. */
