@@ -5,7 +5,6 @@ import dev.anneal.activities.launch.JobLauncher;
 import dev.anneal.activities.metadata.AttemptRef;
 import dev.anneal.activities.metadata.MetadataStore;
 import dev.anneal.activities.store.ObjectStore;
-import dev.anneal.protocol.EventBatch;
 import dev.anneal.protocol.ExitCode;
 import dev.anneal.protocol.ProtocolJson;
 import dev.anneal.protocol.RunnerEvent;
@@ -62,7 +61,7 @@ public final class JobActivitiesImpl implements JobActivities {
       }
       state = launcher.status(job);
     }
-    readBack(job, attemptId);
+    EventReadBack.ingest(meta, launcher, job, attemptId);
     Integer code = state.exitCode();
     ExitCode.Outcome outcome =
         code == null ? ExitCode.Outcome.INFRASTRUCTURE : ExitCode.outcomeOf(code);
@@ -118,41 +117,6 @@ public final class JobActivitiesImpl implements JobActivities {
     long lastStep = checkpoints.isEmpty() ? 0 : checkpoints.get(checkpoints.size() - 1).step();
     return new AttemptOutcome(
         code, reason, instability, checkpoints, lastStep, finalManifest, summary);
-  }
-
-  /**
-   * Ingests the ended job's events from where its launcher keeps them (a local job's standard
-   * output) before anything is decided, so the decision sees its last events even when they never
-   * reached the platform over HTTP: it was down or restarting when they were sent, or they were
-   * still in flight as the process ended. Ingestion is idempotent (one row per runner sequence
-   * number), so events that did arrive are skipped.
-   */
-  private void readBack(String job, UUID attemptId) {
-    AttemptRef a = meta.reads().attempt(attemptId).orElse(null);
-    if (a == null) {
-      return;
-    }
-    int recovered = 0;
-    for (EventBatch b : launcher.eventBatches(job)) {
-      if (b.team().equals(a.team())
-          && b.pipeline().equals(a.pipelineName())
-          && b.stage() == a.stage()
-          && b.attempt() == a.number()) {
-        recovered += meta.ingestion().ingest(a, b).accepted();
-      }
-    }
-    if (recovered > 0) {
-      meta.stages()
-          .recordEvent(
-              a.pipelineId(),
-              a.stageId(),
-              StageStatus.RUNNING,
-              "WARN",
-              recovered
-                  + " event(s) of attempt "
-                  + a.number()
-                  + " had not reached the platform; read back from the job's own log");
-    }
   }
 
   private String stageOf(UUID attemptId) {

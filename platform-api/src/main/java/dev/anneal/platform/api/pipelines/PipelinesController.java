@@ -182,8 +182,8 @@ public class PipelinesController {
       throw ApiException.conflict(
           "pipeline "
               + id
-              + " has no running workflow (the embedded Temporal server keeps workflows in memory"
-              + " and was restarted since it was submitted); resubmit it with clone");
+              + " has no running workflow (it was lost in a platform restart and could not be"
+              + " rebuilt; its log says why); resubmit it with clone");
     }
     return ResponseEntity.status(HttpStatus.ACCEPTED).body(pipelines.detail(caller, id));
   }
