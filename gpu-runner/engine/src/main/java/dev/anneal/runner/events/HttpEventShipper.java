@@ -25,10 +25,14 @@ import java.util.function.Consumer;
 /**
  * Delivers the runner's events to the platform's ingestion endpoint: every event is first appended
  * to a spool file (so nothing is lost if the process dies), then sent in batches of up to {@code
- * batchSize} events or every {@code flushMillis}, with the attempt's bearer token. A failed POST is
- * retried with exponential backoff (up to 30 s between tries) until it succeeds; the platform drops
- * duplicates by sequence number, so a batch that was stored but not acknowledged is safe to send
- * again.
+ * batchSize} events or every {@code flushMillis}, with the attempt's bearer token. A POST that
+ * failed for a reason that passes (no answer, a 5xx, 408, 429) is retried with exponential backoff
+ * and jitter (a wait drawn between half the ceiling and the ceiling, which doubles from 200 ms to
+ * 30 s; a {@code Retry-After} the platform sends is honoured up to 30 s) until it succeeds; the
+ * platform drops duplicates by sequence number, so a batch that was stored but not acknowledged is
+ * safe to send again. Any other 4xx is final for that batch: the platform refused it (a bad token,
+ * a batch for another attempt), sending it again cannot help, so it stays in the spool only, the
+ * refusal is reported ({@link #lastError}, {@link #refused}) and the next batches are sent.
  */
 public final class HttpEventShipper implements Consumer<String>, AutoCloseable {
 
@@ -44,6 +48,22 @@ public final class HttpEventShipper implements Consumer<String>, AutoCloseable {
   private final java.util.concurrent.atomic.AtomicLong accepted =
       new java.util.concurrent.atomic.AtomicLong();
   private volatile String lastError;
+  private volatile long refused;
+
+  /** The last final refusal, kept past later successes so that the end of the run reports it. */
+  private volatile String refusal;
+
+  private final java.util.Random jitter = new java.util.Random();
+
+  /** How a POST went. */
+  private enum Sent {
+    DELIVERED,
+    RETRY,
+    REFUSED
+  }
+
+  /** Seconds from the last answer's Retry-After header, or 0. */
+  private volatile long retryAfterMs;
 
   public HttpEventShipper(EventSink sink, String token, Path spool) {
     this.sink = sink;
@@ -90,12 +110,17 @@ public final class HttpEventShipper implements Consumer<String>, AutoCloseable {
           pending.add(first);
         }
         queue.drainTo(pending, Math.max(0, sink.batchSize() - pending.size()));
-        if (post(merge(pending))) {
+        Sent sent = post(merge(pending));
+        if (sent == Sent.DELIVERED) {
           delivered += pending.size();
           pending.clear();
           backoff = 200;
+        } else if (sent == Sent.REFUSED) {
+          refused += pending.size(); // final: kept in the spool, never sent again
+          pending.clear();
         } else {
-          Thread.sleep(backoff);
+          long wait = backoff / 2 + (long) (jitter.nextDouble() * (backoff / 2.0));
+          Thread.sleep(Math.min(30_000, Math.max(wait, retryAfterMs)));
           backoff = Math.min(30_000, backoff * 2);
         }
       } catch (InterruptedException e) {
@@ -111,7 +136,7 @@ public final class HttpEventShipper implements Consumer<String>, AutoCloseable {
     return new EventBatch(head.team(), head.pipeline(), head.stage(), head.attempt(), events);
   }
 
-  private boolean post(EventBatch batch) {
+  private Sent post(EventBatch batch) {
     try {
       HttpRequest.Builder req =
           HttpRequest.newBuilder(URI.create(sink.url()))
@@ -122,18 +147,47 @@ public final class HttpEventShipper implements Consumer<String>, AutoCloseable {
                       ProtocolJson.mapper().writeValueAsString(batch)));
       if (token != null) req.header("Authorization", "Bearer " + token);
       HttpResponse<String> res = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
-      if (res.statusCode() / 100 == 2) {
-        lastError = null;
-        return true;
+      int status = res.statusCode();
+      if (status / 100 == 2) {
+        lastError = refusal;
+        retryAfterMs = 0;
+        return Sent.DELIVERED;
       }
-      lastError = "HTTP " + res.statusCode() + " from " + sink.url();
-      return false;
+      retryAfterMs =
+          res.headers()
+              .firstValue("Retry-After")
+              .map(HttpEventShipper::seconds)
+              .map(sec -> Math.min(30_000, sec * 1000))
+              .orElse(0L);
+      if (status / 100 == 4 && status != 408 && status != 429) {
+        refusal =
+            "HTTP "
+                + status
+                + " from "
+                + sink.url()
+                + ": the platform refused "
+                + batch.events().size()
+                + " event(s); not sent again (they stay in the spool): "
+                + res.body().lines().findFirst().orElse("");
+        lastError = refusal;
+        return Sent.REFUSED;
+      }
+      lastError = "HTTP " + status + " from " + sink.url();
+      return Sent.RETRY;
     } catch (IOException e) {
       lastError = e.getClass().getSimpleName() + " posting to " + sink.url();
-      return false;
+      return Sent.RETRY;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return false;
+      return Sent.RETRY;
+    }
+  }
+
+  private static long seconds(String header) {
+    try {
+      return Math.max(0, Long.parseLong(header.trim()));
+    } catch (NumberFormatException e) {
+      return 0; // an HTTP date: the usual backoff applies
     }
   }
 
@@ -141,7 +195,12 @@ public final class HttpEventShipper implements Consumer<String>, AutoCloseable {
     return delivered;
   }
 
-  /** Why the last POST failed, or null. */
+  /** Events the platform refused with a final 4xx; they are in the spool only. */
+  public long refused() {
+    return refused;
+  }
+
+  /** Why the last POST failed (or the last refusal, which stays), or null. */
   public String lastError() {
     return lastError;
   }

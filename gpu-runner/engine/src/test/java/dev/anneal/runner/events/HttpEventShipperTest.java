@@ -28,6 +28,8 @@ class HttpEventShipperTest {
   private final List<EventBatch> received = new CopyOnWriteArrayList<>();
   private final List<String> tokens = new CopyOnWriteArrayList<>();
   private final AtomicInteger failFirst = new AtomicInteger();
+  private volatile int failStatus = 503;
+  private final AtomicInteger posts = new AtomicInteger();
 
   private String start() throws Exception {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -36,7 +38,8 @@ class HttpEventShipperTest {
         exchange -> {
           byte[] body = exchange.getRequestBody().readAllBytes();
           tokens.add(exchange.getRequestHeaders().getFirst("Authorization"));
-          int status = failFirst.getAndDecrement() > 0 ? 503 : 204;
+          posts.incrementAndGet();
+          int status = failFirst.getAndDecrement() > 0 ? failStatus : 204;
           if (status == 204)
             received.add(ProtocolJson.readEventBatch(new String(body, StandardCharsets.UTF_8)));
           exchange.sendResponseHeaders(status, -1);
@@ -88,6 +91,30 @@ class HttpEventShipperTest {
     assertThat(seqs())
         .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 30).boxed().toList());
     assertThat(received).allMatch(b -> b.attempt() == 2 && b.stage() == StageKind.SFT);
+  }
+
+  @Test
+  void aRefusalThatWillNotPassIsNotRetriedAndTheNextBatchesGoOn() throws Exception {
+    failFirst.set(1);
+    failStatus = 400;
+    String url = start();
+    HttpEventShipper shipper =
+        new HttpEventShipper(new EventSink(url, 4, 20), null, dir.resolve("spool.jsonl"));
+    EventLog log = new EventLog("t", "p", StageKind.PRETRAIN, 1, shipper);
+    emit(log, 4); // the first batch: refused
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (shipper.refused() == 0 && System.nanoTime() < deadline) Thread.sleep(10);
+    emit(log, 8);
+    assertThat(shipper.close(Duration.ofSeconds(10))).as("not everything arrived").isFalse();
+    long refused = shipper.refused();
+    assertThat(refused).isBetween(1L, 4L);
+    // the refused batch held the first events; every later one arrived, once
+    assertThat(seqs())
+        .containsExactlyElementsOf(
+            java.util.stream.LongStream.rangeClosed(refused + 1, 12).boxed().toList());
+    assertThat(posts.get()).as("the refused batch was sent once").isEqualTo(1 + received.size());
+    assertThat(shipper.lastError()).startsWith("HTTP 400 from " + url + ": the platform refused");
+    assertThat(Files.readAllLines(dir.resolve("spool.jsonl"))).hasSize(12);
   }
 
   @Test
