@@ -140,7 +140,7 @@ class LocalProcessLauncherTest {
     }
     // a Ctrl-C in the terminal: SIGINT to the runner (its watcher gets one too, and lives on)
     long pid = Long.parseLong(Files.readString(launcher.jobDir(job).resolve("pid")).trim());
-    assertThat(new ProcessBuilder("kill", "-INT", Long.toString(pid)).start().waitFor()).isZero();
+    assertThat(new ProcessBuilder("/bin/sh", "-c", "kill -INT " + pid).start().waitFor()).isZero();
     // followed only by a launcher that never started it, as after a platform restart: the code
     // comes from the watcher, not from this JVM
     LocalProcessLauncher elsewhere =
