@@ -249,8 +249,7 @@ class CrashRecoveryIT {
         });
     Path job = job(jobs, marker);
     // a terminal's Ctrl-C: the serve runs in a session of its own, so its group is its pid
-    assertThat(
-            new ProcessBuilder("/bin/sh", "-c", "kill -INT -- -" + child.pid()).start().waitFor())
+    assertThat(new ProcessBuilder("/bin/sh", "-c", "kill -INT -" + child.pid()).start().waitFor())
         .isZero();
     assertThat(child.waitFor(90, java.util.concurrent.TimeUnit.SECONDS))
         .as("the serve stops on Ctrl-C")
