@@ -34,8 +34,13 @@ try {
   page.on("pageerror", (e) => errors.push(String(e)));
   page.setDefaultTimeout(20000);
 
-  // 1. the link `anneal demo` prints: the pipeline, logged in by the token in the fragment
-  await page.goto(`${base}/#/pipelines/${pipeline}?token=${token}`);
+  // 1. the link `anneal demo` prints: the pipeline, logged in by the token in the fragment; every
+  // page runs under the platform's content security policy (a violation is a console error)
+  const first = await page.goto(`${base}/#/pipelines/${pipeline}?token=${token}`);
+  check(
+    (first.headers()["content-security-policy"] ?? "").includes("script-src 'self'"),
+    "the console is served with a content security policy",
+  );
   await page.getByTestId("stage-pretrain").waitFor();
   check(!page.url().includes("token="), "the token leaves the address bar");
   const graph = await page.getByRole("list", { name: "stages" }).innerText();

@@ -18,7 +18,10 @@ import org.springframework.web.method.support.HandlerMethodArgumentResolver;
 import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
 import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 
-/** Wires the API: token checks on {@code /api/v1/**}, body limits, the OpenAPI description. */
+/**
+ * Wires the API: token checks on {@code /api/v1/**}, body limits, security headers on every answer,
+ * the OpenAPI description.
+ */
 @Configuration(proxyBeanMethods = false)
 public class ApiWebConfig implements WebMvcConfigurer {
   static {
@@ -48,6 +51,15 @@ public class ApiWebConfig implements WebMvcConfigurer {
         new FilterRegistrationBean<>(new BodyLimitFilter(props));
     r.addUrlPatterns("/api/*");
     r.setOrder(0);
+    return r;
+  }
+
+  @Bean
+  FilterRegistrationBean<SecurityHeadersFilter> securityHeadersFilter() {
+    FilterRegistrationBean<SecurityHeadersFilter> r =
+        new FilterRegistrationBean<>(new SecurityHeadersFilter());
+    r.addUrlPatterns("/*");
+    r.setOrder(-1); // before anything that may answer early
     return r;
   }
 
