@@ -3,11 +3,16 @@ package dev.anneal.runner.train;
 import dev.anneal.protocol.FaultInjection;
 import dev.anneal.protocol.RunSpec;
 import dev.anneal.runner.events.EventLog;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * The spec's deliberate faults for one attempt, as every trainer applies them: a learning-rate
  * spike, a NaN loss, a crash. Each fault is announced in the event stream as it fires. Off on
  * attempts past {@code inject.untilAttempt}, so the rollback or restart that follows can succeed.
+ * With {@code inject.onDemand}, a spike or a NaN also fires when its file appears in the working
+ * directory (checked once a step: one {@code stat}).
  */
 public final class FaultInjector {
 
@@ -21,15 +26,23 @@ public final class FaultInjector {
   private final FaultInjection inject;
   private final boolean armed;
   private final EventLog events;
+  private final Path dir;
+  private long demandedSpikeFrom = -1;
 
-  private FaultInjector(FaultInjection inject, boolean armed, EventLog events) {
+  private FaultInjector(FaultInjection inject, boolean armed, EventLog events, Path dir) {
     this.inject = inject;
     this.armed = armed;
     this.events = events;
+    this.dir = dir;
   }
 
   /** The spec's injection for this attempt (announced when it fires on this attempt). */
   public static FaultInjector arm(RunSpec spec, EventLog events) {
+    return arm(spec, events, Path.of("").toAbsolutePath());
+  }
+
+  /** As {@link #arm(RunSpec, EventLog)}, watching {@code dir} for on-demand faults. */
+  static FaultInjector arm(RunSpec spec, EventLog events, Path dir) {
     FaultInjection inject = spec.inject();
     boolean on = inject.activeOn(spec.attempt());
     if (on
@@ -38,7 +51,26 @@ public final class FaultInjector {
             || inject.crashAtStep() != null)) {
       events.log("WARN", "FAULT INJECTION armed for this attempt: " + inject);
     }
-    return new FaultInjector(inject, on, events);
+    if (inject.onDemand()) {
+      events.log(
+          "WARN",
+          "FAULT INJECTION on demand: a file "
+              + FaultInjection.SPIKE_FILE
+              + " or "
+              + FaultInjection.NAN_FILE
+              + " in the working directory fires a spike or a NaN");
+    }
+    return new FaultInjector(inject, on, events, dir);
+  }
+
+  /** Whether the on-demand file {@code name} was there (it is taken, so it fires once). */
+  private boolean demanded(String name) {
+    if (!inject.onDemand()) return false;
+    try {
+      return Files.deleteIfExists(dir.resolve(name));
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   /** Dies as the injection asks, without a final checkpoint. */
@@ -54,6 +86,19 @@ public final class FaultInjector {
    * first spiking step announces it, naming {@code what} is spiked).
    */
   public double learningRate(long step, double lr, String what) {
+    if (demanded(FaultInjection.SPIKE_FILE)) {
+      demandedSpikeFrom = step;
+      events.log(
+          "WARN",
+          String.format(
+              "FAULT INJECTION (on demand): %s x%.0f for steps %d-%d",
+              what, inject.spikeLrMultiplier(), step, step + inject.spikeSteps() - 1));
+    }
+    if (demandedSpikeFrom >= 0
+        && step >= demandedSpikeFrom
+        && step < demandedSpikeFrom + inject.spikeSteps()) {
+      return lr * inject.spikeLrMultiplier();
+    }
     if (!armed
         || inject.spikeAtStep() == null
         || step < inject.spikeAtStep()
@@ -74,6 +119,10 @@ public final class FaultInjector {
   public boolean poisons(long step, String what) {
     boolean poison = armed && inject.nanAtStep() != null && step == inject.nanAtStep();
     if (poison) events.log("WARN", "FAULT INJECTION: NaN " + what + " at step " + step);
+    if (!poison && demanded(FaultInjection.NAN_FILE)) {
+      events.log("WARN", "FAULT INJECTION (on demand): NaN " + what + " at step " + step);
+      poison = true;
+    }
     return poison;
   }
 }
