@@ -99,6 +99,10 @@ public final class HttpEventShipper implements Consumer<String>, AutoCloseable {
     queue.add(ProtocolJson.readEventBatch(line));
   }
 
+  /** Counted down by {@link #close}: ends the sender's backoff wait. */
+  private final java.util.concurrent.CountDownLatch wake =
+      new java.util.concurrent.CountDownLatch(1);
+
   private void sendLoop() {
     long backoff = 200;
     List<EventBatch> pending = new ArrayList<>();
@@ -120,8 +124,10 @@ public final class HttpEventShipper implements Consumer<String>, AutoCloseable {
           pending.clear();
         } else {
           long wait = backoff / 2 + (long) (jitter.nextDouble() * (backoff / 2.0));
-          Thread.sleep(Math.min(30_000, Math.max(wait, retryAfterMs)));
-          backoff = Math.min(30_000, backoff * 2);
+          // close() cuts a long wait short: a runner that is ending tries again at once, then
+          // every second at most, for as long as close() allows
+          wake.await(Math.min(30_000, Math.max(wait, retryAfterMs)), TimeUnit.MILLISECONDS);
+          backoff = Math.min(closing ? 1_000 : 30_000, backoff * 2);
         }
       } catch (InterruptedException e) {
         return;
@@ -211,6 +217,7 @@ public final class HttpEventShipper implements Consumer<String>, AutoCloseable {
    */
   public boolean close(Duration timeout) {
     closing = true;
+    wake.countDown();
     try {
       sender.join(timeout.toMillis());
     } catch (InterruptedException e) {

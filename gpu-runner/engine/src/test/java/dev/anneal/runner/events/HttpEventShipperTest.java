@@ -117,6 +117,25 @@ class HttpEventShipperTest {
     assertThat(Files.readAllLines(dir.resolve("spool.jsonl"))).hasSize(12);
   }
 
+  /**
+   * A runner that ends while its shipper waits out a long backoff (the platform was down for a
+   * while) tries again at once: its exit is not held up by the wait.
+   */
+  @Test
+  void closingCutsALongBackoffShort() throws Exception {
+    failFirst.set(5);
+    String url = start();
+    HttpEventShipper shipper =
+        new HttpEventShipper(new EventSink(url, 8, 20), null, dir.resolve("spool.jsonl"));
+    EventLog log = new EventLog("t", "p", StageKind.PRETRAIN, 1, shipper);
+    emit(log, 3);
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (posts.get() < 5 && System.nanoTime() < deadline) Thread.sleep(5);
+    // the sender now waits 3.2 to 6.4 s before its next try; closing does not wait for that
+    assertThat(shipper.close(Duration.ofSeconds(2))).as(shipper.lastError()).isTrue();
+    assertThat(seqs()).containsExactly(1L, 2L, 3L);
+  }
+
   @Test
   void anUnreachablePlatformLeavesEverythingInTheSpool() throws Exception {
     HttpEventShipper shipper =
