@@ -72,6 +72,9 @@ public class StageWorkflowImpl implements StageWorkflow {
     // a stage rebuilt after its workflow was lost: follow the job it already has, never a twin
     PreparedAttempt reattach = carried == null ? null : carried.reattach();
     int attemptsThisRun = 0;
+    // crashes in a row without a checkpoint between them: what the restart backoff doubles on, so
+    // a crash loop backs off while a crash after hours of progress waits only the first delay
+    int crashStreak = 0;
     while (true) {
       if (attemptsThisRun >= in.attemptsPerRun() || Workflow.getInfo().isContinueAsNewSuggested()) {
         // a long stage: keep the event history short; the next run starts with this plan
@@ -224,8 +227,13 @@ public class StageWorkflowImpl implements StageWorkflow {
           restarts++;
           Optional<CheckpointCandidate> newest =
               usable.stream().max(Comparator.comparingLong(CheckpointCandidate::step));
+          int crashed = plan.attempt();
+          if (usable.stream().anyMatch(c -> c.attempt() != null && c.attempt() == crashed)) {
+            crashStreak = 0; // this attempt checkpointed: not part of a crash loop
+          }
+          crashStreak++;
           Duration backoff =
-              Duration.ofSeconds(in.restartBackoffSeconds() << Math.min(restarts - 1, 6));
+              Duration.ofSeconds(in.restartBackoffSeconds() << Math.min(crashStreak - 1, 6));
           String msg =
               String.format(
                   "restart %d after %s: resume from %s in %ds",

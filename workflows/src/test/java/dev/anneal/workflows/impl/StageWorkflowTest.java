@@ -264,6 +264,25 @@ class StageWorkflowTest {
     assertThat(env.currentTimeMillis() - before).isGreaterThanOrEqualTo(30_000);
   }
 
+  /**
+   * The backoff doubles on crashes in a row, and a crash after the attempt checkpointed starts the
+   * count again: a crash loop backs off, a crash after progress waits only the first delay.
+   */
+  @Test
+  void theBackoffDoublesOnACrashLoopAndStartsAgainAfterProgress() {
+    activities.outcomes.add(crashWith(List.of(ckpt(100, 1)))); // checkpointed: first delay
+    activities.outcomes.add(crashWith(List.of(ckpt(100, 1)))); // none of its own: doubled
+    activities.outcomes.add(crashWith(List.of(ckpt(100, 1)))); // again: doubled again
+    activities.outcomes.add(crashWith(List.of(ckpt(100, 1), ckpt(200, 4)))); // progress
+    activities.outcomes.add(success(600));
+    StageResult r = run(new StabilityPolicy(100, 200, 1.0, 3, 10));
+    assertThat(r.status()).isEqualTo(StageStatus.SUCCEEDED);
+    assertThat(r.decisions())
+        .filteredOn(d -> d.startsWith("restart"))
+        .extracting(d -> d.substring(d.lastIndexOf(" in ") + 4))
+        .containsExactly("30s", "60s", "120s", "30s");
+  }
+
   @Test
   void spentBudgetsFailTheStageWithAReason() {
     for (int i = 0; i < 3; i++) activities.outcomes.add(crash(1));
