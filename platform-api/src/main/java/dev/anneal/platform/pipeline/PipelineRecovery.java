@@ -26,6 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -37,7 +38,10 @@ import org.springframework.stereotype.Component;
  * carry on; on a cluster Temporal keeps its workflows and nothing is found to recover, but the same
  * code runs (one code path), and it also starts a pipeline whose workflow never started (a crash
  * between its rows' commit and the start). Only a process that hosts workers recovers; two that
- * race start one workflow (the id is the pipeline's).
+ * race start one workflow (the id is the pipeline's). It runs on a thread of its own once the
+ * platform is ready, and waits out a PostgreSQL or Temporal that cannot be reached (a database
+ * restarting as the platform starts): it tries again, backing off to 30 s, until it has done its
+ * work or the platform stops.
  */
 @Component
 class PipelineRecovery {
@@ -77,14 +81,45 @@ class PipelineRecovery {
     this.reads = new ResumeReads(jdbc, meta, launcher, store.bucket());
   }
 
+  private volatile boolean stopping;
+
   @EventListener(ApplicationReadyEvent.class)
   public void onReady() {
     if (!enabled || !temporal.workerEnabled()) {
       return;
     }
-    int recovered = recoverAll();
-    if (recovered > 0) {
-      log.info("{} pipeline(s) recovered from PostgreSQL", recovered);
+    Thread t = new Thread(this::recoverUntilDone, "pipeline-recovery");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  @EventListener(ContextClosedEvent.class)
+  public void onClose() {
+    stopping = true;
+  }
+
+  private void recoverUntilDone() {
+    long delayMs = 500;
+    while (!stopping) {
+      try {
+        int recovered = recoverAll();
+        if (recovered > 0) {
+          log.info("{} pipeline(s) recovered from PostgreSQL", recovered);
+        }
+        return;
+      } catch (RuntimeException e) {
+        if (!Unreachable.is(e)) {
+          log.error("pipeline recovery stopped: {}", e.toString(), e);
+          return;
+        }
+        log.warn("pipeline recovery waits {} ms: {}", delayMs, Unreachable.rootMessage(e));
+        try {
+          Thread.sleep(delayMs);
+        } catch (InterruptedException ie) {
+          return;
+        }
+        delayMs = Math.min(delayMs * 2, 30_000);
+      }
     }
   }
 
@@ -111,17 +146,24 @@ class PipelineRecovery {
           n++;
         }
       } catch (RuntimeException e) {
+        if (Unreachable.is(e)) {
+          throw e; // PostgreSQL or Temporal is away: all of it is tried again
+        }
         // one pipeline that cannot be rebuilt must not keep the others (or the platform) down
         log.error("pipeline {} could not be recovered: {}", id, e.toString(), e);
-        meta.stages()
-            .recordEvent(
-                id,
-                null,
-                StageStatus.RUNNING,
-                "ERROR",
-                "the platform restarted and could not rebuild this pipeline's workflow ("
-                    + e.getMessage()
-                    + "); cancel it, or resubmit it with clone");
+        try {
+          meta.stages()
+              .recordEvent(
+                  id,
+                  null,
+                  StageStatus.RUNNING,
+                  "ERROR",
+                  "the platform restarted and could not rebuild this pipeline's workflow ("
+                      + e.getMessage()
+                      + "); cancel it, or resubmit it with clone");
+        } catch (RuntimeException again) {
+          log.error("and its event could not be recorded: {}", again.toString());
+        }
       }
     }
     return n;
