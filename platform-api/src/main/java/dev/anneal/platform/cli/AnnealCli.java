@@ -1,5 +1,6 @@
 package dev.anneal.platform.cli;
 
+import dev.anneal.platform.chaos.ChaosCommand;
 import dev.anneal.platform.cli.client.ClientCommands;
 import dev.anneal.platform.cli.client.RegistryCommands;
 import picocli.CommandLine;
@@ -20,6 +21,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       BenchOrchestrationCommand.class,
       BenchApiCommand.class,
+      ChaosCommand.class,
       ClientCommands.Login.class,
       ClientCommands.Submit.class,
       ClientCommands.ListPipelines.class,

@@ -128,6 +128,10 @@ public final class EmbeddedStack implements AutoCloseable {
     String[] keys = dir.s3Credentials();
     ingestSecret = dir.ingestSecret();
     String s3Endpoint = Ports.startOn(host, s3Port, port -> startS3(dataDir, host, port, keys));
+    if (props.s3Endpoint() != null && !props.s3Endpoint().isBlank()) {
+      log.info("S3 reached through {} (anneal.embedded.s3-endpoint)", props.s3Endpoint());
+      s3Endpoint = props.s3Endpoint();
+    }
     endpoints =
         new Endpoints(
             jdbcUrl,

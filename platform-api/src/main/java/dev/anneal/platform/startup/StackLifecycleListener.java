@@ -66,7 +66,7 @@ public class StackLifecycleListener implements SmartApplicationListener {
             .orElseGet(
                 () ->
                     new EmbeddedProperties(
-                        true, Path.of(".anneal"), "127.0.0.1", 15432, 7233, 9000, "anneal"));
+                        true, Path.of(".anneal"), "127.0.0.1", 15432, 7233, 9000, "anneal", null));
     if (props.enabled()) {
       int apiPort = binder.bind("server.port", Integer.class).orElse(8080);
       stack = EmbeddedStack.start(props, apiPort);
