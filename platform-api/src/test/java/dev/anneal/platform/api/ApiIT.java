@@ -527,6 +527,43 @@ class ApiIT extends ApiTestSupport {
         send(req("POST", "/api/v1/teams", token, "application/json", "{\"name\": "));
     assertThat(malformed.statusCode()).isEqualTo(400);
     assertThat(malformed.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    // strict types: a number where a name belongs is refused, not coerced to "5"; an unknown
+    // field is refused; neither leaves a team behind
+    HttpResponse<String> wrongType =
+        send(req("POST", "/api/v1/teams", token, "application/json", "{\"name\": 5}"));
+    assertThat(wrongType.statusCode()).as(wrongType.body()).isEqualTo(400);
+    assertThat(json(wrongType).path("field").asText()).isEqualTo("name");
+    assertThat(json(wrongType).path("detail").asText()).isEqualTo("name: must be a string");
+    HttpResponse<String> wrongNumber =
+        send(
+            req(
+                "POST",
+                "/api/v1/teams",
+                token,
+                "application/json",
+                "{\"name\": \"strict-q\", \"maxConcurrentPipelines\": \"3\"}"));
+    assertThat(wrongNumber.statusCode()).isEqualTo(400);
+    assertThat(json(wrongNumber).path("detail").asText())
+        .isEqualTo("maxConcurrentPipelines: must be an integer");
+    HttpResponse<String> unknown =
+        send(
+            req(
+                "POST",
+                "/api/v1/teams",
+                token,
+                "application/json",
+                "{\"name\": \"strict-q\", \"nmae\": \"x\"}"));
+    assertThat(unknown.statusCode()).isEqualTo(400);
+    assertThat(json(unknown).path("detail").asText()).isEqualTo("nmae: unknown field");
+    assertThat(send(req("GET", "/api/v1/teams/strict-q", token, null, null)).statusCode())
+        .isEqualTo(404);
+    // what Tomcat refuses before any servlet sees it answers problem+json as well
+    HttpResponse<String> slash = send(req("GET", "/api/v1/pipelines/a%2Fb", token, null, null));
+    assertThat(slash.statusCode()).isEqualTo(400);
+    assertThat(slash.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
+    assertThat(json(slash).path("status").asInt()).isEqualTo(400);
+    assertThat(json(slash).path("detail").asText()).contains("refused the request");
     HttpResponse<String> yaml =
         send(req("POST", "/api/v1/pipelines", token, "application/yaml", "stages: [\n"));
     assertThat(yaml.statusCode()).isEqualTo(422);

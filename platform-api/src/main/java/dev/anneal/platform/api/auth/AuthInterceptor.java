@@ -10,15 +10,18 @@ import org.springframework.web.servlet.HandlerInterceptor;
 /**
  * Authenticates every {@code /api/v1} request and checks the endpoint's scope ({@link Requires};
  * GET needs read, other methods submit). The caller is left in a request attribute for {@link
- * CallerResolver}. Tokens are never logged: nothing here writes the header anywhere.
+ * CallerResolver}. Each token's requests are rate-limited ({@link RateLimits}). Tokens are never
+ * logged: nothing here writes the header anywhere.
  */
 public class AuthInterceptor implements HandlerInterceptor {
   static final String ATTRIBUTE = Caller.class.getName();
 
   private final ApiTokens tokens;
+  private final RateLimits limits;
 
-  public AuthInterceptor(ApiTokens tokens) {
+  public AuthInterceptor(ApiTokens tokens, RateLimits limits) {
     this.tokens = tokens;
+    this.limits = limits;
   }
 
   @Override
@@ -30,6 +33,7 @@ public class AuthInterceptor implements HandlerInterceptor {
             ? header.substring(7).trim()
             : null;
     Caller caller = tokens.authenticate(token);
+    limits.take(caller);
     Requires requires = method.getMethodAnnotation(Requires.class);
     Scope needed =
         requires != null

@@ -1,5 +1,9 @@
 package dev.anneal.platform.api.web;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.anneal.platform.api.ApiException;
 import dev.anneal.protocol.ProtocolException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -12,6 +16,7 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.web.bind.MissingServletRequestParameterException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
@@ -48,6 +53,12 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
   ResponseEntity<Object> api(ApiException e, HttpServletRequest req) {
     ProblemDetail p = problem(e.status(), e.type(), e.getMessage(), e.field(), req.getRequestURI());
     e.extra().forEach(p::setProperty);
+    if (e.extra().get("retryAfter") instanceof Number seconds) {
+      return ResponseEntity.status(p.getStatus())
+          .header(HttpHeaders.RETRY_AFTER, Long.toString(seconds.longValue()))
+          .contentType(MediaType.APPLICATION_PROBLEM_JSON)
+          .body(p);
+    }
     return respond(p);
   }
 
@@ -106,6 +117,68 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
       if (t instanceof BodyLimitFilter.BodyTooLargeException b) return b;
     }
     return null;
+  }
+
+  /**
+   * A body that is not the JSON the endpoint reads: malformed, a field the request does not have,
+   * or a value of the wrong kind (never coerced). Names the field's path where there is one.
+   */
+  @Override
+  protected ResponseEntity<Object> handleHttpMessageNotReadable(
+      HttpMessageNotReadableException e,
+      HttpHeaders headers,
+      HttpStatusCode status,
+      WebRequest request) {
+    BodyLimitFilter.BodyTooLargeException tooLarge = tooLarge(e);
+    if (tooLarge != null) return tooLargeProblem(tooLarge, path(request));
+    String field = null;
+    String detail = "the request body is not valid JSON for this endpoint";
+    if (e.getCause() instanceof JsonMappingException m && !m.getPath().isEmpty()) {
+      field = fieldPath(m);
+      if (m instanceof UnrecognizedPropertyException) {
+        detail = field + ": unknown field";
+      } else if (m instanceof MismatchedInputException mi && mi.getTargetType() != null) {
+        detail = field + ": must be " + kind(mi.getTargetType());
+      } else {
+        detail = field + ": " + m.getOriginalMessage().lines().findFirst().orElse("invalid");
+      }
+    } else if (e.getCause() instanceof JsonProcessingException j && j.getLocation() != null) {
+      detail =
+          "malformed JSON at line "
+              + j.getLocation().getLineNr()
+              + ", column "
+              + j.getLocation().getColumnNr()
+              + ": "
+              + j.getOriginalMessage().lines().findFirst().orElse("");
+    }
+    return respond(
+        problem(HttpStatus.BAD_REQUEST, "invalid-request", detail, field, path(request)));
+  }
+
+  private static String fieldPath(JsonMappingException m) {
+    StringBuilder b = new StringBuilder();
+    for (JsonMappingException.Reference r : m.getPath()) {
+      if (r.getFieldName() != null) {
+        if (b.length() > 0) b.append('.');
+        b.append(r.getFieldName());
+      } else if (r.getIndex() >= 0) {
+        b.append('[').append(r.getIndex()).append(']');
+      }
+    }
+    return b.toString();
+  }
+
+  private static String kind(Class<?> t) {
+    if (t == String.class || t.isEnum()) return "a string";
+    if (t == Integer.class || t == int.class || t == Long.class || t == long.class) {
+      return "an integer";
+    }
+    if (Number.class.isAssignableFrom(t) || t == double.class || t == float.class) {
+      return "a number";
+    }
+    if (t == Boolean.class || t == boolean.class) return "true or false";
+    if (java.util.Collection.class.isAssignableFrom(t) || t.isArray()) return "a list";
+    return "an object";
   }
 
   @Override

@@ -75,6 +75,57 @@ class PipelineSpecsTest {
         .hasMessageStartingWith("stages[0].checkpointz: unknown field");
   }
 
+  /** A value of the wrong kind is refused, never coerced: a number is no name, "800" no number. */
+  @Test
+  void scalarsAreNotCoerced() throws Exception {
+    String steps = "hyperparameters: {steps: 800, batchSize: 32, seqLen: 64, lr: 0.0003}";
+    assertThatThrownBy(
+            () ->
+                PipelineSpecs.parse(
+                    tinyChat().replace(steps, steps.replace("steps: 800", "steps: \"800\""))))
+        .isInstanceOf(ProtocolException.class)
+        .hasMessageStartingWith("stages[2].hyperparameters.steps:");
+    assertThatThrownBy(
+            () ->
+                PipelineSpecs.parse(
+                    tinyChat().replace(steps, steps.replace("steps: 800", "steps: 800.5"))))
+        .hasMessageStartingWith("stages[2].hyperparameters.steps:");
+    assertThatThrownBy(
+            () -> PipelineSpecs.parse(tinyChat().replace("{dataset: chat}", "{dataset: 5}")))
+        .hasMessageStartingWith("stages[1].data[0].dataset:");
+    // an integer where a decimal belongs is a decimal; so is YAML's exponent form
+    assertThat(
+            PipelineSpecs.parse(tinyChat().replace(steps, steps.replace("lr: 0.0003", "lr: 3e-4")))
+                .stages()
+                .get(2)
+                .hyperparameters()
+                .lr())
+        .isEqualTo(3e-4);
+    assertThat(
+            PipelineSpecs.parse(tinyChat().replace(steps, steps.replace("lr: 0.0003", "lr: 1")))
+                .stages()
+                .get(2)
+                .hyperparameters()
+                .lr())
+        .isEqualTo(1.0);
+  }
+
+  /**
+   * A billion laughs: ten levels of YAML aliases, each ten times the last. The YAML reader does not
+   * expand aliases, so the document costs nothing to read, and it is refused as a spec.
+   */
+  @Test
+  void anAliasBombIsRefusedWithoutExpanding() throws Exception {
+    StringBuilder y = new StringBuilder("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for (int i = 1; i < 10; i++) {
+      y.append("a").append(i).append(": &a").append(i).append(" [");
+      for (int j = 0; j < 10; j++) y.append(j == 0 ? "" : ", ").append("*a").append(i - 1);
+      y.append("]\n");
+    }
+    assertThatThrownBy(() -> PipelineSpecs.parse(y.toString()))
+        .isInstanceOf(ProtocolException.class);
+  }
+
   @Test
   void referencesAreChecked() throws Exception {
     assertThatThrownBy(
