@@ -1,6 +1,7 @@
 package dev.anneal.platform.chaos;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.anneal.platform.cli.client.ApiClient;
 import java.io.PrintWriter;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -210,9 +212,10 @@ public class ChaosCommand implements Callable<Integer> {
     return order;
   }
 
-  private static UUID submit(String api, String token, String yaml) throws Exception {
-    String body = Http.submit(api, token, yaml);
-    return UUID.fromString(new ObjectMapper().readTree(body).path("id").asText());
+  private static UUID submit(String api, String token, String yaml) {
+    JsonNode p =
+        new ApiClient(api, token).post("/api/v1/pipelines", "application/yaml", yaml, Map.of());
+    return UUID.fromString(p.path("id").asText());
   }
 
   private static boolean ended(String status) {

@@ -7,7 +7,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 
-/** The few calls the chaos benchmark makes to the platform's API, as a team's client would. */
+/** Whether a platform's HTTP server answers: the chaos benchmark's liveness probe. */
 final class Http {
 
   private static final HttpClient CLIENT =
@@ -30,23 +30,5 @@ final class Http {
       Thread.currentThread().interrupt();
       return false;
     }
-  }
-
-  /** Submits a pipeline spec; returns the response body (the pipeline as JSON). */
-  static String submit(String api, String token, String yaml)
-      throws IOException, InterruptedException {
-    HttpResponse<String> r =
-        CLIENT.send(
-            HttpRequest.newBuilder(URI.create(api + "/api/v1/pipelines"))
-                .header("Authorization", "Bearer " + token)
-                .header("Content-Type", "application/yaml")
-                .timeout(Duration.ofSeconds(30))
-                .POST(HttpRequest.BodyPublishers.ofString(yaml))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    if (r.statusCode() / 100 != 2) {
-      throw new IOException("submitting the pipeline: HTTP " + r.statusCode() + ": " + r.body());
-    }
-    return r.body();
   }
 }
